@@ -1,0 +1,16 @@
+"""Errors that reach the user as one line naming the file and the problem."""
+
+from __future__ import annotations
+
+
+class FitdocError(Exception):
+    """A problem with the user's input or settings, shown as one line (exit code 2)."""
+
+    def __init__(self, source: str, reason: str):
+        super().__init__(f"{source}: {reason}")
+        self.source = source
+        self.reason = reason
+
+
+class UnreadableRecord(FitdocError):
+    """The file cannot be read as a training record."""

@@ -1,0 +1,83 @@
+"""Canonical metric names: ``acc``/``accuracy``, ``val_acc``/``eval_accuracy``,
+``lr``/``learning_rate``... all map to one spelling so rules see one vocabulary.
+
+Canonical names: ``loss``, ``val_loss``, ``accuracy``, ``val_accuracy``, ``lr``; any
+other metric keeps its own name with the validation prefix normalised to ``val_``.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Base names (without a train/validation prefix) and what they mean.
+_BASE_ALIASES = {
+    "loss": "loss",
+    "acc": "accuracy",
+    "accuracy": "accuracy",
+    "categorical_accuracy": "accuracy",
+    "sparse_categorical_accuracy": "accuracy",
+    "binary_accuracy": "accuracy",
+    "lr": "lr",
+    "learning_rate": "lr",
+    "learning rate": "lr",
+}
+_VAL_PREFIXES = ("val_", "val/", "val.", "eval_", "eval/", "validation_", "validation/", "valid_", "valid/", "val ", "validation ")
+_TRAIN_PREFIXES = ("train_", "train/", "train.", "training_", "training/", "train ", "training ")
+
+
+def split_prefix(name: str) -> tuple[bool, str]:
+    """(is_validation, base name) of a metric name."""
+    low = name.strip().lower()
+    for p in _VAL_PREFIXES:
+        if low.startswith(p) and len(low) > len(p):
+            return True, low[len(p):]
+    for p in _TRAIN_PREFIXES:
+        if low.startswith(p) and len(low) > len(p):
+            return False, low[len(p):]
+    return False, low
+
+
+def canonical(name: str) -> str:
+    """The canonical spelling of a metric name."""
+    is_val, base = split_prefix(name)
+    base = re.sub(r"[\s/.-]+", "_", base)
+    base = _BASE_ALIASES.get(base, base)
+    if base == "lr":
+        return "lr"
+    return f"val_{base}" if is_val else base
+
+
+def canonicalize_keys(row: dict[str, float]) -> dict[str, float]:
+    """Rename the keys of one epoch row; an exact canonical key wins over an alias."""
+    out: dict[str, float] = {}
+    exact: set[str] = set()
+    for key, value in row.items():
+        c = canonical(key)
+        is_exact = key.lower() == c
+        if c in out and (c in exact or not is_exact):
+            continue
+        out[c] = value
+        if is_exact:
+            exact.add(c)
+    return out
+
+
+def is_validation(name: str) -> bool:
+    return canonical(name).startswith("val_")
+
+
+def train_counterpart(name: str) -> str:
+    """``val_accuracy`` -> ``accuracy``."""
+    return name[4:] if name.startswith("val_") else name
+
+
+# Metrics where larger is better; everything else (losses, errors) is minimised.
+_MAXIMISED = re.compile(r"(acc|accuracy|auc|precision|recall|f1|map|iou|dice|r2|bleu|rouge|top\d|score)", re.I)
+_MINIMISED = re.compile(r"(loss|error|err|mse|mae|rmse|perplexity|ppl|cer|wer)", re.I)
+
+
+def higher_is_better(name: str) -> bool:
+    base = train_counterpart(canonical(name))
+    if _MINIMISED.search(base):
+        return False
+    return bool(_MAXIMISED.search(base))

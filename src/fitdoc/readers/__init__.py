@@ -1,0 +1,124 @@
+"""Readers: one module per source format, plus content-based detection.
+
+Each reader module defines ``FORMAT`` (its name in reports), ``sniff(source)``
+returning a confidence in [0, 1] from the file's content, and ``read(source)``
+returning a :class:`~fitdoc.run.Run` (or a list of runs for multi-run sources).
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+from ..errors import FitdocError, UnreadableRecord
+from ..run import Run
+from . import textio
+
+# Order matters only for ties: the more specific reader comes first.
+READER_MODULES = [
+    "keras_json",
+    "keras_csv",
+    "keras_text",
+]
+
+
+@dataclass
+class Source:
+    """A path to read plus its decoded head, computed once for all sniffers."""
+
+    path: Path
+
+    @property
+    def name(self) -> str:
+        return str(self.path)
+
+    @property
+    def is_dir(self) -> bool:
+        return self.path.is_dir()
+
+    @cached_property
+    def head_bytes(self) -> bytes:
+        return b"" if self.is_dir else textio.read_head(self.path)
+
+    @cached_property
+    def encoding(self) -> str:
+        try:
+            return textio.detect_encoding(self.head_bytes)
+        except UnreadableRecord as exc:
+            raise UnreadableRecord(self.name, exc.reason) from None
+
+    @cached_property
+    def head(self) -> str:
+        """First 64 KiB as text (empty for directories and binary files)."""
+        if self.is_dir:
+            return ""
+        try:
+            enc = self.encoding
+        except UnreadableRecord:
+            return ""
+        return self.head_bytes.decode(enc, errors="replace")
+
+    def open_text(self):
+        return textio.open_text(self.path, self.encoding)
+
+
+def _modules():
+    return [importlib.import_module(f"{__name__}.{m}") for m in READER_MODULES]
+
+
+def formats() -> list[str]:
+    return [m.FORMAT for m in _modules()]
+
+
+def detect(source: Source):
+    """The reader module that best recognises ``source``'s content."""
+    best, best_score = None, 0.0
+    for module in _modules():
+        score = module.sniff(source)
+        if score > best_score:
+            best, best_score = module, score
+    if best is None:
+        if not source.is_dir and not source.head_bytes.strip():
+            raise UnreadableRecord(source.name, "file is empty")
+        raise UnreadableRecord(
+            source.name,
+            "unknown format: no epoch lines, metric columns or history keys found "
+            f"(readable formats: {', '.join(formats())})",
+        )
+    return best
+
+
+def read_runs(path: str | Path, format: str | None = None) -> list[Run]:
+    """Read every run in ``path`` (a file or a run directory)."""
+    p = Path(path)
+    if not p.exists():
+        raise FitdocError(str(p), "no such file or directory")
+    source = Source(p)
+    if format:
+        by_name = {m.FORMAT: m for m in _modules()}
+        if format not in by_name:
+            raise FitdocError(str(p), f"unknown format {format!r}; choose one of {', '.join(by_name)}")
+        module = by_name[format]
+    else:
+        module = detect(source)
+    try:
+        result = module.read(source)
+    except FitdocError:
+        raise
+    except (OSError, UnicodeError) as exc:
+        raise UnreadableRecord(str(p), f"cannot read: {exc}") from None
+    runs = result if isinstance(result, list) else [result]
+    for run in runs:
+        if len(run) == 0:
+            raise UnreadableRecord(str(p), f"no epochs found in this {module.FORMAT} record")
+    return runs
+
+
+def read(path: str | Path, format: str | None = None) -> Run:
+    """Read one run from ``path``."""
+    runs = read_runs(path, format)
+    if len(runs) > 1:
+        raise FitdocError(str(path), f"holds {len(runs)} runs; use read_runs() or point at one run")
+    return runs[0]
