@@ -1,0 +1,65 @@
+"""Keras ``History.history`` saved with ``json.dump``: a dict of per-epoch lists
+(bare ``NaN``/``Infinity`` tokens allowed). History has no epoch numbers; fitdoc
+numbers them from 1 as Keras prints ``Epoch 1/N``. Validation lists shorter than the
+training lists (``validation_freq=k``) are placed at epochs k, 2k, ..."""
+
+from __future__ import annotations
+
+import json
+
+from ..errors import UnreadableRecord
+from ..names import is_validation
+from ..run import Run, build_run
+from .numbers import parse_number
+
+FORMAT = "keras-history"
+
+
+def sniff(source) -> float:
+    head = source.head.lstrip("\ufeff \t\r\n")
+    if not head.startswith("{") or '"log_history"' in head[:20000]:
+        return 0.0
+    return 0.9 if "[" in head[:2000] else 0.2
+
+
+def _history(data) -> dict:
+    if isinstance(data, dict) and isinstance(data.get("history"), dict):
+        data = data["history"]
+    if not isinstance(data, dict) or not data or not all(isinstance(v, list) for v in data.values()):
+        raise ValueError("expected a JSON object of per-epoch lists, like json.dump(history.history)")
+    return data
+
+
+def read(source) -> Run:
+    with source.open_text() as fh:
+        text = fh.read()
+    try:
+        history = _history(json.loads(text))
+    except json.JSONDecodeError as exc:
+        raise UnreadableRecord(source.name, f"invalid JSON at line {exc.lineno} column {exc.colno} (truncated file?)") from None
+    except ValueError as exc:
+        raise UnreadableRecord(source.name, str(exc)) from None
+    explicit = history.pop("epoch", None)
+    n = max(len(v) for v in history.values())
+    if n == 0:
+        raise UnreadableRecord(source.name, "all history lists are empty")
+    epochs = [int(e) for e in explicit] if explicit and len(explicit) == n else list(range(1, n + 1))
+    rows: dict[int, dict[str, float]] = {e: {} for e in epochs}
+    notes = []
+    for name, values in history.items():
+        try:
+            numbers = [parse_number(v) for v in values]
+        except (TypeError, ValueError):
+            raise UnreadableRecord(source.name, f"{name!r} holds a value that is not a number") from None
+        if len(numbers) == n:
+            at = epochs
+        elif is_validation(name) and numbers:
+            every = next(k for k in range(1, n + 1) if n // k == len(numbers))
+            at = [epochs[k * every - 1] for k in range(1, len(numbers) + 1)]
+            notes.append(f"{name} has {len(numbers)} values for {n} epochs: placed every {every} epochs (validation_freq={every})")
+        else:
+            raise UnreadableRecord(source.name, f"{name!r} has {len(numbers)} values but other lists have {n}")
+        for epoch, value in zip(at, numbers):
+            if value is not None:
+                rows[epoch][name] = value
+    return build_run(rows, source=source.name, format=FORMAT, notes=notes)

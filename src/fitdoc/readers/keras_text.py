@@ -1,0 +1,202 @@
+"""Keras ``fit`` output as printed or pasted: Keras 1/2 (``[=====]`` bars, ``acc``),
+tf.keras 2.x, Keras 3 (``━━━`` bars; verbose=1 raw with ``\\r``, ``\\b`` and ANSI codes;
+verbose=2 lines), callback messages, logs pasted into markdown, wrapped lines,
+windows from the middle of a run and ``tee``/cluster logs with other output mixed in.
+
+Epochs are numbered as the ``Epoch N/M`` headers print them. The summary line of an
+epoch is the last complete progress line (``12/12``) of its block; progress updates
+of an unfinished step count, and ``evaluate`` output printed after a validated epoch
+line, are not epoch summaries. The file is streamed, one screen update at a time.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ..errors import UnreadableRecord
+from ..run import Event, Run, build_run
+from .numbers import NUMBER_PATTERN, parse_number
+from .stitch import EpochRows
+from .textio import screen_segments
+
+FORMAT = "keras-text"
+
+HEADER = re.compile(r"\bEpoch\s+(\d+)\s*/\s*(\d+)")
+CALLBACK = re.compile(r"^\W*Epoch\s+0*(\d+)\s*:\s*(.+)$")
+PROGRESS = re.compile(r"^\s*(\d+)/(\d+)\b")
+PAIR = re.compile(r"(?<![\w/.])([A-Za-z_][\w./@-]*)\s*:\s*(" + NUMBER_PATTERN + r")(?![\w.])")
+DASH_PAIR = re.compile(r"(?:^|\s)-\s+[A-Za-z_][\w./@-]*\s*:\s*" + NUMBER_PATTERN)
+SAMPLES = re.compile(r"Train on (\d+) samples(?:, validate on (\d+) samples)?")
+LR_CHANGE = re.compile(r"reducing learning rate to\s*(" + NUMBER_PATTERN + ")", re.I)
+RESTORE = re.compile(r"Restoring model weights from the end of the best epoch(?::\s*(\d+))?", re.I)
+NAN_STOP = re.compile(r"Batch \d+: Invalid loss, terminating training")
+IMPROVED = re.compile(r"(\S+) improved from \S+ to (" + NUMBER_PATTERN + ")")
+_NOT_METRICS = {"eta", "epoch", "batch", "step", "steps", "time"}
+
+
+def sniff(source) -> float:
+    head = source.head
+    headers = len(HEADER.findall(head))
+    dash_lines = len(DASH_PAIR.findall(head))
+    if headers and dash_lines:
+        return 0.95
+    if dash_lines >= 2 and "loss" in head:
+        return 0.7
+    return 0.4 if headers >= 2 else 0.0
+
+
+def metric_pairs(segment: str) -> dict[str, float]:
+    """``{name: value}`` of the ``name: value`` pairs in a Keras progress line."""
+    return {
+        name: float(parse_number(value))
+        for name, value in PAIR.findall(segment)
+        if name.lower() not in _NOT_METRICS
+    }
+
+
+def _is_complete(segment: str) -> bool:
+    progress = PROGRESS.match(segment)
+    return progress is None or progress.group(1) == progress.group(2)
+
+
+def _looks_like_metrics(segment: str) -> bool:
+    return bool(DASH_PAIR.search(segment) or (PROGRESS.match(segment) and PAIR.search(segment)))
+
+
+class _Block:
+    """The lines of one epoch: its header number and its candidate summary line."""
+
+    def __init__(self, epoch: int | None):
+        self.epoch = epoch
+        self.total: int | None = None  # step count of the first progress line
+        self.summary: dict[str, float] | None = None
+        self.summary_text = ""
+        self.partial = False  # saw progress of an unfinished step count only
+
+    def offer(self, segment: str) -> None:
+        progress = PROGRESS.match(segment)
+        if progress:
+            done, total = int(progress.group(1)), int(progress.group(2))
+            if self.total is None:
+                self.total = total
+            elif total != self.total:
+                return  # evaluate()/predict() output with another step count
+            if done < total:
+                self.partial = self.summary is None
+                return
+        pairs = metric_pairs(segment)
+        if not pairs:
+            return
+        has_val = any(k.startswith("val_") for k in pairs)
+        if self.summary and any(k.startswith("val_") for k in self.summary) and not has_val:
+            return  # a line without validation after the validated summary: not this epoch's
+        self.summary, self.summary_text = pairs, segment
+        self.partial = False
+
+    def continue_with(self, segment: str) -> bool:
+        """Join a wrapped summary line; True if ``segment`` was a continuation."""
+        if not self.summary_text:
+            return False
+        prev, cur = self.summary_text, segment.strip()
+        if re.search(r"[A-Za-z_]$", prev) and re.match(r"[A-Za-z_][\w./-]*\s*:\s*" + NUMBER_PATTERN, cur):
+            joined = prev + cur
+        elif re.match(r"-\s+[A-Za-z_]", cur) or prev.endswith((":", "-")):
+            joined = prev + " " + cur
+        else:
+            return False
+        self.summary, self.summary_text = metric_pairs(joined), joined
+        return True
+
+
+class _Parser:
+    def __init__(self, name: str):
+        self.name = name
+        self.blocks: list[_Block] = [_Block(None)]
+        self.events: list[Event] = []
+        self.planned: int | None = None
+        self.info: dict = {}
+
+    @property
+    def block(self) -> _Block:
+        return self.blocks[-1]
+
+    def feed(self, segment: str) -> None:
+        if not segment.strip() or segment.lstrip().startswith("```"):
+            return
+        header = HEADER.search(segment)
+        if header:
+            self.blocks.append(_Block(int(header.group(1))))
+            self.planned = int(header.group(2))
+            rest = segment[header.end():]
+            if rest.strip():
+                self.feed(rest)
+            return
+        callback = CALLBACK.match(segment)
+        if callback:
+            self._callback(int(callback.group(1)), callback.group(2))
+            return
+        if "Restoring model weights" in segment:
+            best = RESTORE.search(segment)
+            epoch = int(best.group(1)) if best and best.group(1) else None
+            self.events.append(Event(epoch, "restore_best", None, segment.strip()))
+            return
+        if NAN_STOP.search(segment):
+            self.events.append(Event(self.block.epoch, "terminate_on_nan", None, segment.strip()))
+            return
+        samples = SAMPLES.search(segment)
+        if samples:
+            self.info["train_samples"] = int(samples.group(1))
+            if samples.group(2):
+                self.info["val_samples"] = int(samples.group(2))
+            return
+        if _looks_like_metrics(segment):
+            if self.block.epoch is None and self.block.summary and _is_complete(segment):
+                self.blocks.append(_Block(None))  # no headers: each complete line is an epoch
+            self.block.offer(segment)
+        else:
+            self.block.continue_with(segment)
+
+    def _callback(self, epoch: int, text: str) -> None:
+        lr = LR_CHANGE.search(text)
+        if lr:
+            self.events.append(Event(epoch, "lr_change", float(lr.group(1)), text.strip()))
+        elif "early stopping" in text.lower():
+            self.events.append(Event(epoch, "early_stopping", None, text.strip()))
+        else:
+            improved = IMPROVED.search(text)
+            if improved:
+                self.events.append(Event(epoch, "checkpoint", float(improved.group(2)), text.strip()))
+
+    def run(self) -> Run:
+        blocks = [b for b in self.blocks if b.summary or b.partial or b.epoch is not None]
+        notes = []
+        leading = blocks[: next((i for i, b in enumerate(blocks) if b.epoch is not None), len(blocks))]
+        if leading:
+            numbered = blocks[len(leading)].epoch if len(leading) < len(blocks) else None
+            first = 1 if numbered is None else numbered - len(leading)
+            for offset, block in enumerate(leading):
+                block.epoch = first + offset
+            notes.append(
+                "no 'Epoch N/M' headers: epochs numbered from 1" if numbered is None
+                else f"the log starts inside epoch {first} (its 'Epoch' header is missing)"
+            )
+        rows = EpochRows()
+        for block in blocks:
+            if block.summary:
+                rows.add(block.epoch, block.summary)
+            elif block is blocks[-1]:
+                notes.append(f"epoch {block.epoch} has no summary line: the log ends while it was running")
+        if not rows:
+            raise UnreadableRecord(self.name, "Keras epoch headers but no epoch summary lines with metrics")
+        return build_run(
+            rows.rows, source=self.name, format=FORMAT, events=rows.events + self.events,
+            planned_epochs=self.planned, notes=notes, info=self.info,
+        )
+
+
+def read(source) -> Run:
+    parser = _Parser(source.name)
+    with source.open_text() as fh:
+        for segment in screen_segments(fh):
+            parser.feed(segment)
+    return parser.run()
