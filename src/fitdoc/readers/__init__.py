@@ -21,6 +21,8 @@ READER_MODULES = [
     "keras_json",
     "keras_csv",
     "keras_text",
+    "tensorboard",
+    "hf_trainer",
 ]
 
 

@@ -1,0 +1,186 @@
+"""Self-contained HTML report: interactive curves, findings, best epoch, zh/en.
+
+The page embeds its data as JSON and its script and style inline (``assets/``), so it
+opens offline and can be mailed or attached as one file. In a notebook,
+:class:`HtmlReport` displays itself inside an ``iframe srcdoc`` so its style and
+script stay isolated from the notebook's.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from html import escape
+from pathlib import Path
+from typing import Iterable, Sequence
+
+ASSETS = Path(__file__).with_name("assets")
+
+
+@lru_cache(maxsize=None)
+def texts(lang: str = "en") -> dict[str, str]:
+    """The report's UI strings in ``lang`` (English for any key it lacks)."""
+    catalogue = json.loads((ASSETS / "texts.json").read_text(encoding="utf-8"))
+    return {**catalogue["en"], **catalogue.get(lang, {})}
+
+
+def metric_groups(names: Iterable[str]) -> list[tuple[str, list[str]]]:
+    """Metrics grouped by base name (``loss``: loss, val_loss), loss first and lr last."""
+    groups: dict[str, list[str]] = {}
+    for name in names:
+        base = name[4:] if name.startswith("val_") else name
+        groups.setdefault(base, []).append(name)
+    order = sorted(groups, key=lambda b: (b != "loss", b != "accuracy", b == "lr"))
+    return [(b, sorted(groups[b], key=lambda n: n.startswith("val_"))) for b in order]
+
+
+def report_dict(report) -> dict:
+    """The contract-shaped dict of a report object (or the dict itself)."""
+    return report if isinstance(report, dict) else report.to_dict()
+
+
+def run_labels(reports: Sequence[dict]) -> list[str]:
+    """Short distinct labels from the reports' sources (file stems)."""
+    stems = [Path(r.get("source") or f"run{i + 1}").stem or f"run{i + 1}" for i, r in enumerate(reports)]
+    return [f"{s} ({i + 1})" if stems.count(s) > 1 else s for i, s in enumerate(stems)]
+
+
+class HtmlReport:
+    """One HTML page; ``save`` writes it, notebooks display it in an isolated iframe."""
+
+    def __init__(self, html: str):
+        self.html = html
+
+    def save(self, path: str | Path) -> Path:
+        path = Path(path)
+        path.write_text(self.html, encoding="utf-8")
+        return path
+
+    def __str__(self) -> str:
+        return self.html
+
+    def _repr_html_(self) -> str:
+        return iframe(self.html)
+
+
+def iframe(page: str, height: int = 760) -> str:
+    """``page`` inside an ``iframe srcdoc`` (scripts allowed, nothing else shared)."""
+    return (
+        f'<iframe srcdoc="{escape(page, quote=True)}" sandbox="allow-scripts" '
+        f'style="width:100%;height:{height}px;border:1px solid #ddd"></iframe>'
+    )
+
+
+def render(reports: Sequence, *, labels: Sequence[str] | None = None, lang: str = "en",
+           title: str | None = None, tables: Sequence = ()) -> HtmlReport:
+    """The HTML page for one or more diagnosed runs.
+
+    ``reports`` are report objects or their contract dicts (findings already written in
+    ``lang``); ``tables`` are objects with ``to_html(lang)`` shown above the runs (a
+    comparison, a sweep's results).
+    """
+    from .. import __version__
+
+    t = texts(lang)
+    datas = [report_dict(r) for r in reports]
+    labels = list(labels) if labels else run_labels(datas)
+    runs = [_chart_data(d, label) for d, label in zip(datas, labels)]
+    payload = {"t": t, "runs": runs, "overlay": metric_groups(_union(d["series"] for d in datas))}
+    body = [
+        f"<h1>{escape(title or t['report_title'])}</h1>",
+        f'<p class="meta">{escape(t["generated"].format(version=__version__))}</p>',
+        *(table.to_html(lang) for table in tables),
+    ]
+    if len(runs) > 1:
+        body += [f"<h2>{escape(t['overlay'])}</h2>", f'<p class="hint">{escape(t["zoom_hint"])}</p>',
+                 '<div data-charts="overlay"></div>']
+    body += [_run_section(i, d, label, t) for i, (d, label) in enumerate(zip(datas, labels))]
+    data_json = json.dumps(payload, ensure_ascii=False, allow_nan=False).replace("</", "<\\/")
+    page = (
+        f'<!DOCTYPE html>\n<html lang="{escape(lang)}"><head><meta charset="utf-8">'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{escape(title or t['report_title'])}</title>"
+        f"<style>{_asset('report.css')}</style></head><body>\n" + "\n".join(body)
+        + f'\n<script type="application/json" id="fitdoc-data">{data_json}</script>'
+        f"\n<script>{_asset('report.js')}</script>\n</body></html>\n"
+    )
+    return HtmlReport(page)
+
+
+@lru_cache(maxsize=None)
+def _asset(name: str) -> str:
+    return (ASSETS / name).read_text(encoding="utf-8").replace("</script", "<\\/script")
+
+
+def _union(names_lists: Iterable[Iterable[str]]) -> list[str]:
+    out: list[str] = []
+    for names in names_lists:
+        out.extend(n for n in names if n not in out)
+    return out
+
+
+def _chart_data(d: dict, label: str) -> dict:
+    return {
+        "label": label,
+        "epochs": d["epochs"],
+        "series": d["series"],
+        "groups": metric_groups(d["series"]),
+        "best_epoch": d.get("best_epoch"),
+        "best_epoch_metric": d.get("best_epoch_metric"),
+        "findings": [{k: f.get(k) for k in ("code", "kind", "severity", "epoch", "end_epoch", "evidence")}
+                     for f in d.get("findings", [])],
+        "events": d.get("events", []),
+    }
+
+
+def _run_section(index: int, d: dict, label: str, t: dict) -> str:
+    verdict = d.get("verdict", "healthy")
+    parts = [
+        f'<section class="run"><h2>{escape(label)} <span class="badge {escape(verdict)}">'
+        f"{escape(t.get('verdict_' + verdict, verdict))}</span></h2>",
+        f'<p class="meta">{escape(t["source"])}: {escape(str(d.get("source", "")))} · {escape(t["format"])}: '
+        f'{escape(str(d.get("format", "")))} · {escape(t["epochs"])}: {len(d["epochs"])}</p>',
+    ]
+    best = d.get("best_epoch")
+    if best is not None:
+        line = f"{escape(t['best_epoch'])}: <b>{best}</b> ({escape(str(d.get('best_epoch_metric')))})"
+        if d.get("recommended_epochs"):
+            line += " · " + escape(t["recommended"].format(n=d["recommended_epochs"]))
+        parts.append(f"<p>{line}</p>")
+    if d.get("likely_causes"):
+        causes = ", ".join(escape(_cause(c, t)) for c in d["likely_causes"])
+        parts.append(f"<p>{escape(t['likely_causes'])}: {causes}</p>")
+    parts.append(f'<p class="hint">{escape(t["zoom_hint"])}</p><div data-charts="{index}"></div>')
+    parts.append(f"<h3>{escape(t['findings'])}</h3>")
+    findings = d.get("findings", [])
+    parts.extend(_finding(f, t) for f in findings)
+    if not findings:
+        parts.append(f'<p class="no-findings">{escape(t["no_findings"])}</p>')
+    return "\n".join(parts) + "</section>"
+
+
+def _cause(name: str, t: dict) -> str:
+    return t.get(f"cause_{name}", name)
+
+
+def _finding(f: dict, t: dict) -> str:
+    sev = f.get("severity", "info")
+    if f.get("epoch") is None:
+        where = ""
+    elif f.get("end_epoch") is not None:
+        where = t["epoch_range"].format(epoch=f["epoch"], end=f["end_epoch"])
+    else:
+        where = t["from_epoch"].format(epoch=f["epoch"])
+    head = (f'<span class="badge {escape(sev)}">{escape(t.get("severity_" + sev, sev))}</span> '
+            f'<span class="code">{escape(f["code"])}</span> {escape(f.get("name") or f.get("kind", ""))}'
+            + (f" · {escape(where)}" if where else ""))
+    rows = [f'<div class="finding" data-code="{escape(f["code"])}"><div>{head}</div>']
+    if f.get("evidence"):
+        rows.append(f"<div>{escape(t['evidence'])}: {escape(f['evidence'])}</div>")
+    if f.get("causes"):
+        causes = ", ".join(f"{escape(_cause(c['cause'], t))} ({c['confidence']:.0%})" for c in f["causes"])
+        rows.append(f"<div>{escape(t['causes'])}: {causes}</div>")
+    if f.get("fixes"):
+        fixes = "".join(f"<li>{escape(x)}</li>" for x in f["fixes"])
+        rows.append(f"<div>{escape(t['fixes'])}:<ul>{fixes}</ul></div>")
+    return "".join(rows) + "</div>"

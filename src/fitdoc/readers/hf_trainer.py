@@ -1,0 +1,186 @@
+"""Hugging Face ``Trainer``: ``trainer_state.json`` and the dict lines it prints.
+
+Sources: a ``trainer_state.json``; a checkpoint or output directory holding one (the
+top-level file, else the latest ``checkpoint-N/``); or captured stdout, where Trainer
+prints ``{'loss': 0.84, 'epoch': 0.25}`` lines (transformers 5 prints the numbers as
+strings, ``'0.8473'``) between progress bars and other output.
+
+Epochs: Trainer logs fractional epochs; a row logged at epoch ``e`` in ``(k-1, k]``
+belongs to epoch ``k`` (1-based, so ``1.0`` -- the end of the first epoch -- is epoch
+1). The epoch series hold the mean of the training rows of each epoch and the last
+evaluation of each epoch; every row is kept by step in ``Run.step_series`` (numbered
+by log line for stdout, which prints no step). A last epoch cut short (``max_steps``,
+an interrupted run) is kept and noted. ``best_metric``, ``best_model_checkpoint`` and
+``best_global_step`` go to ``Run.info`` and a ``checkpoint`` event.
+
+A truncated ``trainer_state.json`` is read up to its last complete log row, with a
+note; a truncated stdout capture loses only its cut last line.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+from pathlib import Path
+
+from ..errors import UnreadableRecord
+from ..run import Event, Run, build_run
+from .numbers import parse_number
+from .steps import CompleteLines, StepLog, epoch_of_fraction
+
+FORMAT = "hf-trainer"
+
+STATE_FILE = "trainer_state.json"
+_DICT_LINE = re.compile(r"\{'[A-Za-z_][^{}\n]*'epoch': [^{}\n]*\}")
+# Throughput and bookkeeping values, not training metrics.
+_NOT_METRIC = re.compile(r"(^|_)(runtime|samples_per_second|steps_per_second|tokens_per_second|total_flos|num_input_tokens_seen)$")
+_SUMMARY_KEY = "train_runtime"  # marks the end-of-training summary row
+_JSON_OBJECT = re.compile(r'\s*\{\s*"')
+
+
+def sniff(source) -> float:
+    if source.is_dir:
+        return 0.9 if _state_file(source.path) else 0.0
+    head = source.head
+    if _JSON_OBJECT.match(head) and '"log_history"' in head:
+        return 0.95
+    return 0.7 if _DICT_LINE.search(head) else 0.0
+
+
+def read(source) -> Run:
+    path = _state_file(source.path) if source.is_dir else source.path
+    if path is None:
+        raise UnreadableRecord(source.name, f"no {STATE_FILE} in this directory or its checkpoint-N/ folders")
+    if path != source.path:
+        from . import Source
+
+        source = Source(path)
+    if _JSON_OBJECT.match(source.head):
+        return _read_state(source)
+    return _read_stdout(source)
+
+
+def _state_file(directory: Path) -> Path | None:
+    top = directory / STATE_FILE
+    if top.is_file():
+        return top
+    checkpoints = [
+        p for p in directory.glob(f"checkpoint-*/{STATE_FILE}") if p.parent.name.split("-")[-1].isdigit()
+    ]
+    return max(checkpoints, key=lambda p: int(p.parent.name.split("-")[-1]), default=None)
+
+
+def _read_state(source) -> Run:
+    with source.open_text() as fh:
+        text = fh.read()
+    notes = []
+    try:
+        state = json.loads(text)
+    except json.JSONDecodeError as exc:
+        if text.rstrip().endswith("}"):
+            raise UnreadableRecord(source.name, f"not valid JSON: {exc.msg} at line {exc.lineno}") from None
+        rows = _complete_rows(text)
+        if not rows:
+            raise UnreadableRecord(source.name, "JSON ends before the first complete log_history row (file cut?)") from None
+        state = {"log_history": rows}
+        notes.append(f"file ends mid-JSON (cut?): read its {len(rows)} complete log_history rows")
+    if not isinstance(state, dict) or not isinstance(state.get("log_history"), list):
+        raise UnreadableRecord(source.name, "JSON without a log_history list: not a Trainer trainer_state.json")
+    log = StepLog()
+    info: dict = {}
+    for row in state["log_history"]:
+        if not isinstance(row, dict) or "epoch" not in row or "step" not in row:
+            continue
+        _add_row(log, info, row, row["step"], source.name)
+    events = _best_checkpoint(state, log, info)
+    num_epochs = state.get("num_train_epochs")
+    return _run(log, source, info, notes, events, planned=int(num_epochs) if num_epochs else None)
+
+
+def _complete_rows(text: str) -> list:
+    """The log_history rows of a JSON document cut before its end."""
+    start = text.find('"log_history"')
+    start = text.find("[", start) + 1 if start >= 0 else 0
+    if start <= 0:
+        return []
+    decoder, rows, pos = json.JSONDecoder(), [], start
+    while True:
+        while pos < len(text) and text[pos] in " \t\r\n,":
+            pos += 1
+        try:
+            row, pos = decoder.raw_decode(text, pos)
+        except json.JSONDecodeError:
+            return rows
+        rows.append(row)
+
+
+def _read_stdout(source) -> Run:
+    log = StepLog()
+    info: dict = {}
+    notes: list[str] = []
+    bad: list[int] = []
+    with source.open_text() as fh:
+        lines = CompleteLines(fh)
+        for line in lines:
+            for match in _DICT_LINE.finditer(line):
+                try:
+                    row = ast.literal_eval(match.group())
+                except (ValueError, SyntaxError):
+                    bad.append(lines.number)
+                    continue
+                epoch = parse_number(row["epoch"])
+                if epoch is not None:
+                    _add_row(log, info, row, epoch, source.name)
+    if lines.cut is not None and "'epoch'" in lines.cut:
+        notes.append(lines.cut_note())
+    if bad:
+        notes.append(f"{len(bad)} log line(s) could not be parsed and were skipped (first: line {bad[0]})")
+    return _run(log, source, info, notes, [], renumber=True)
+
+
+def _add_row(log: StepLog, info: dict, row: dict, position: float, name: str) -> None:
+    try:
+        values = {k: parse_number(v) for k, v in row.items() if k not in ("epoch", "step")}
+        epoch = parse_number(row["epoch"])
+    except (TypeError, ValueError):
+        raise UnreadableRecord(name, f"log row {row!r} holds a value that is not a number") from None
+    if _SUMMARY_KEY in values:
+        info.update({k: v for k, v in values.items() if v is not None})
+        return
+    metrics = {k: v for k, v in values.items() if v is not None and not _NOT_METRIC.search(k)}
+    if metrics:
+        log.add(position, epoch_of_fraction(epoch), metrics)
+        info["last_epoch_position"] = epoch
+
+
+def _best_checkpoint(state: dict, log: StepLog, info: dict) -> list[Event]:
+    checkpoint, metric = state.get("best_model_checkpoint"), state.get("best_metric")
+    if checkpoint is None and metric is None:
+        return []
+    step = state.get("best_global_step")
+    if step is None and checkpoint:
+        found = re.search(r"checkpoint-(\d+)$", str(checkpoint).rstrip("/"))
+        step = int(found.group(1)) if found else None
+    info.update(best_metric=metric, best_model_checkpoint=checkpoint, best_global_step=step)
+    epoch = next((p.epoch for points in log.points.values() for p in points if p.position == step), None)
+    where = f" at step {step}" if step is not None else ""
+    value = f" (best metric {metric:.6g})" if isinstance(metric, (int, float)) else ""
+    return [Event(epoch, "checkpoint", metric, f"best checkpoint {checkpoint}{where}{value}")]
+
+
+def _run(log: StepLog, source, info: dict, notes: list[str], events: list[Event], *, planned=None, renumber=False) -> Run:
+    rows = log.epoch_rows()
+    last_position = info.pop("last_epoch_position", None)
+    if rows and last_position is not None and last_position < max(rows) - 1e-9:
+        notes.append(f"training stopped at epoch {last_position:g}: epoch {max(rows)} is partial")
+    return build_run(
+        rows,
+        source=source.name,
+        format=FORMAT,
+        events=log.events + events,
+        planned_epochs=planned,
+        step_series=log.step_series(renumber=renumber),
+        notes=notes,
+        info=info,
+    )

@@ -1,0 +1,464 @@
+"""TensorBoard event files and run directories.
+
+Reads scalars written by ``tf.summary`` / the Keras ``TensorBoard`` callback,
+``torch.utils.tensorboard.SummaryWriter`` and tensorboardX: legacy ``simple_value``
+scalars and TF2 scalar tensor summaries. Files are streamed in chunks with TFRecord
+framing; every record's length and data checksums are verified (vectorised), and
+events are decoded with TensorBoard's own protobuf classes. Only per-tag arrays of
+steps (int64) and values (float32, or float64 once a double arrives) are kept.
+
+How scalars become a :class:`~fitdoc.run.Run`:
+
+* Tag names: ``epoch_``/``batch_`` prefixes, ``_epoch``/``_step`` suffixes and a
+  train/validation path part (``Loss/train``, ``val/loss``) are removed and the rest
+  goes through :func:`fitdoc.names.canonical`; tags under a ``validation/`` (or
+  ``val``, ``eval``) directory, or with a ``val``/``validation``/``eval``/``test``
+  path part, get the ``val_`` prefix.
+* Epochs: with Keras ``epoch_*`` tags the record's epochs are those tags' steps (the
+  0-based epoch index). Without them, a scalar tag ``epoch`` (PyTorch Lightning) maps
+  steps to epochs and each series is the mean of its points in that epoch. With
+  neither, the x-axis is the logged step: ``Run.epochs`` holds step numbers and
+  ``Run.info["x_axis"] == "step"``.
+* ``Run.step_series`` holds every tag that is not an epoch-level tag at full
+  resolution (``batch_loss``, per-iteration ``SummaryWriter`` scalars).
+* Resumes: when a tag's steps go back, or a later event file in the same directory
+  (ordered by its first wall time) continues the run, the later write wins (earlier
+  points at or after the resume step are dropped, as TensorBoard does) and a
+  ``resume`` event is reported.
+* A truncated last record is skipped with a note; a corrupt record elsewhere raises
+  :class:`~fitdoc.errors.UnreadableRecord` naming the file and the byte offset.
+* A directory is searched recursively for ``*tfevents*`` files. A directory named
+  ``train``/``validation`` (Keras) or nested in a directory that holds event files
+  itself (``SummaryWriter.add_scalars``) belongs to its parent's run; every other
+  directory with event files is a run of its own.
+"""
+
+from __future__ import annotations
+
+import re
+import struct
+from array import array
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import FitdocError, UnreadableRecord
+from ..names import canonical
+from ..run import Event, Run, Series, StepSeries
+
+FORMAT = "tensorboard"
+
+_CHUNK = 8 << 20
+_FILE_VERSION = b"brain.Event:"
+_ROLES = {
+    "train": "train",
+    "training": "train",
+    "validation": "validation",
+    "val": "validation",
+    "valid": "validation",
+    "eval": "validation",
+    "evaluation": "validation",
+    "test": "validation",
+}
+_ROLE_DIRS = {k for k in _ROLES if k != "test"}
+_VS_ITERATIONS = re.compile(r"evaluation_(.+)_vs_iterations")
+_U64 = struct.Struct("<Q")
+_U32 = struct.Struct("<I")
+_U16 = struct.Struct("<H")
+
+# DataType enum values of tensorflow/core/framework/types.proto.
+_DT_FLOAT, _DT_DOUBLE, _DT_BFLOAT16, _DT_HALF = 1, 2, 14, 19
+
+
+# --- CRC-32C (Castagnoli) as TFRecord framing uses it -------------------------------
+
+
+def _crc_table() -> list[int]:
+    table = []
+    for i in range(256):
+        c = i
+        for _ in range(8):
+            c = (c >> 1) ^ 0x82F63B78 if c & 1 else c >> 1
+        table.append(c)
+    return table
+
+
+_TABLE = _crc_table()
+_NP_TABLE = np.array(_TABLE, dtype=np.uint32)
+_LONG_RECORD = 4096  # longer records are checked one by one
+
+
+def _mask(crc):
+    """TFRecord's masked CRC (works on ints and uint32 arrays)."""
+    return (((crc >> 15) | (crc << 17)) + 0xA282EAD8) & 0xFFFFFFFF
+
+
+def _masked_crc(data) -> int:
+    crc = 0xFFFFFFFF
+    table = _TABLE
+    for b in data:
+        crc = table[(crc ^ b) & 0xFF] ^ (crc >> 8)
+    return _mask(crc ^ 0xFFFFFFFF)
+
+
+def _masked_crcs(buf: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Masked CRC-32C of ``buf[start:start+length]`` for many records at once."""
+    out = np.empty(len(starts), dtype=np.uint32)
+    order = np.argsort(-lengths, kind="stable")
+    starts, lengths = starts[order], lengths[order]
+    n_long = int(np.count_nonzero(lengths > _LONG_RECORD))
+    for i in range(n_long):
+        out[order[i]] = _masked_crc(buf[starts[i] : starts[i] + lengths[i]].tobytes())
+    starts, lengths = starts[n_long:], lengths[n_long:]
+    crc = np.full(len(starts), 0xFFFFFFFF, dtype=np.uint32)
+    # Sorted by decreasing length, the records still going at byte j are a prefix.
+    active = np.searchsorted(-lengths, -np.arange(int(lengths.max(initial=0))), side="left")
+    for j, k in enumerate(active):
+        c = crc[:k]
+        crc[:k] = _NP_TABLE[(c ^ buf[starts[:k] + j]) & 0xFF] ^ (c >> 8)
+    out[order[n_long:]] = _mask(crc ^ np.uint32(0xFFFFFFFF))
+    return out
+
+
+def _stored_crcs(buf: np.ndarray, at: np.ndarray) -> np.ndarray:
+    b = buf[at[:, None] + np.arange(4)].astype(np.uint32)
+    return b[:, 0] | (b[:, 1] << 8) | (b[:, 2] << 16) | (b[:, 3] << 24)
+
+
+# --- record framing -----------------------------------------------------------------
+
+
+def _first_record(head: bytes) -> bytes | None:
+    """The payload of the first record if its length checksum is valid."""
+    if len(head) < 12:
+        return None
+    (n,) = _U64.unpack_from(head, 0)
+    if _U32.unpack_from(head, 8)[0] != _masked_crc(head[:8]):
+        return None
+    return head[12 : 12 + n]
+
+
+def _batches(path: Path, notes: list[str]):
+    """Yield ``(buffer, data_starts, lengths, file_offset)`` for the verified records."""
+    name = str(path)
+    with open(path, "rb") as fh:
+        buf = b""
+        offset = 0  # file offset of buf[0]
+        need = _CHUNK
+        while True:
+            more = fh.read(max(_CHUNK, need - len(buf)))
+            eof = not more
+            buf += more
+            starts, lengths = [], []
+            pos, size = 0, len(buf)
+            while pos + 12 <= size:
+                (n,) = _U64.unpack_from(buf, pos)
+                if pos + 16 + n > size:
+                    break
+                starts.append(pos)
+                lengths.append(n)
+                pos += 16 + n
+            if starts:
+                _verify(name, buf, np.array(starts, dtype=np.int64), np.array(lengths, dtype=np.int64), offset)
+                yield buf, starts, lengths, offset
+            rest = size - pos
+            if rest >= 12 and _U32.unpack_from(buf, pos + 8)[0] != _masked_crc(buf[pos : pos + 8]):
+                raise UnreadableRecord(name, f"corrupt event record at byte {offset + pos} (length checksum mismatch)")
+            if eof:
+                if rest:
+                    notes.append(
+                        f"{path.name}: last record is incomplete (file ends {rest} bytes into it at byte "
+                        f"{offset + size}); read the complete records before it"
+                    )
+                return
+            need = 16 + _U64.unpack_from(buf, pos)[0] if rest >= 12 else _CHUNK
+            buf = buf[pos:]
+            offset += pos
+
+
+def _verify(name: str, raw: bytes, starts: np.ndarray, lengths: np.ndarray, offset: int) -> None:
+    buf = np.frombuffer(raw, dtype=np.uint8)
+    bad_len = _masked_crcs(buf, starts, np.full(len(starts), 8)) != _stored_crcs(buf, starts + 8)
+    bad_data = _masked_crcs(buf, starts + 12, lengths) != _stored_crcs(buf, starts + 12 + lengths)
+    bad = np.flatnonzero(bad_len | bad_data)
+    if len(bad):
+        i = bad[0]
+        what = "length" if bad_len[i] else "data"
+        raise UnreadableRecord(name, f"corrupt event record at byte {offset + int(starts[i])} ({what} checksum mismatch)")
+
+
+# --- event decoding -----------------------------------------------------------------
+
+
+def _event_parser():
+    """(``Event.FromString``, protobuf's ``DecodeError``) from the tensorboard package."""
+    try:
+        from google.protobuf.message import DecodeError
+        from tensorboard.compat.proto.event_pb2 import Event as EventProto
+    except ImportError:
+        raise FitdocError(
+            "tensorboard", "reading TensorBoard event files needs the tensorboard package: pip install fitdoc[tensorboard]"
+        ) from None
+    return EventProto.FromString, DecodeError
+
+
+def _tensor_scalar(t) -> tuple[float, bool] | None:
+    """(value, needs float64) of a scalar float tensor, else None."""
+    for d in t.tensor_shape.dim:
+        if d.size != 1:
+            return None
+    dtype, raw = t.dtype, t.tensor_content
+    if dtype == _DT_FLOAT:
+        return (t.float_val[0] if t.float_val else struct.unpack("<f", raw)[0]), False
+    if dtype == _DT_DOUBLE:
+        return (t.double_val[0] if t.double_val else struct.unpack("<d", raw)[0]), True
+    if dtype == _DT_HALF:
+        bits = t.half_val[0] if t.half_val else _U16.unpack(raw)[0]
+        return float(np.uint16(bits).view(np.float16)), False
+    if dtype == _DT_BFLOAT16:
+        bits = t.half_val[0] if t.half_val else _U16.unpack(raw)[0]
+        return float(np.uint32(bits << 16).view(np.float32)), False
+    return None
+
+
+
+class _Tag:
+    """Steps and values of one tag in write order, plus where each event file began."""
+
+    __slots__ = ("steps", "values", "file_starts")
+
+    def __init__(self) -> None:
+        self.steps = array("q")
+        self.values = array("f")
+        self.file_starts: list[int] = []
+
+    def widen(self) -> None:
+        self.values = array("d", self.values)
+
+
+def _read_dir_stream(files: list[Path], notes: list[str]) -> dict[str, _Tag]:
+    """Scalars of consecutive event files in one directory, by tag."""
+    parse, decode_error = _event_parser()
+    tags: dict[str, _Tag] = {}
+    for path in files:
+        for acc in tags.values():
+            acc.file_starts.append(len(acc.steps))
+        for raw, starts, lengths, offset in _batches(path, notes):
+            view = memoryview(raw)
+            for s, n in zip(starts, lengths):
+                try:
+                    ev = parse(view[s + 12 : s + 12 + n])
+                except decode_error:
+                    raise UnreadableRecord(str(path), f"corrupt event record at byte {offset + s} (not an Event)") from None
+                values = ev.summary.value
+                if not values:
+                    continue
+                step = ev.step
+                for v in values:
+                    kind = v.WhichOneof("value")
+                    if kind == "simple_value":
+                        x, wide = v.simple_value, False
+                    elif kind == "tensor":
+                        got = _tensor_scalar(v.tensor)
+                        if got is None:
+                            continue
+                        x, wide = got
+                    else:
+                        continue
+                    acc = tags.get(v.tag)
+                    if acc is None:
+                        acc = tags[v.tag] = _Tag()
+                    if wide and acc.values.typecode == "f":
+                        acc.widen()
+                    acc.steps.append(step)
+                    acc.values.append(x)
+    return tags
+
+
+def _first_wall_time(path: Path) -> float:
+    with open(path, "rb") as fh:
+        payload = _first_record(fh.read(1 << 16))
+    if payload:
+        try:
+            parse, decode_error = _event_parser()
+            return parse(payload).wall_time
+        except decode_error:
+            pass
+    return path.stat().st_mtime
+
+
+# --- from tags to a Run -------------------------------------------------------------
+
+
+def _resolve(tag: str, role: str | None) -> tuple[str, str | None]:
+    """(canonical name, level) of a tag; level is "epoch", "step", "axis" or None."""
+    parts = [p for p in tag.strip().lower().split("/") if p]
+    if len(parts) > 1 and parts[-1] in _ROLES:
+        role = role or _ROLES[parts.pop()]
+    elif len(parts) > 1 and parts[0] in _ROLES:
+        role = role or _ROLES[parts.pop(0)]
+    base = "_".join(parts)
+    if base == "epoch":
+        return "epoch", "axis"
+    level = None
+    m = _VS_ITERATIONS.fullmatch(base)
+    if m:
+        base, level, role = m[1], "step", "validation"
+    for affix, lvl in (("epoch_", "epoch"), ("batch_", "step")):
+        if base.startswith(affix) and len(base) > len(affix):
+            base, level = base[len(affix) :], lvl
+        elif base.endswith("_" + affix[:-1]) and len(base) > len(affix):
+            base, level = base[: -len(affix)], lvl
+    name = canonical(base)
+    if role == "validation" and name != "lr" and not name.startswith("val_"):
+        name = "val_" + name
+    return name, level
+
+
+def _stitch(tag: _Tag) -> tuple[np.ndarray, np.ndarray, list[tuple[int, str]]]:
+    """Steps increasing with the last write of each kept, and (step, message) per resume."""
+    steps = np.frombuffer(tag.steps, dtype=np.int64)
+    values = np.frombuffer(tag.values, dtype=np.float32 if tag.values.typecode == "f" else np.float64)
+    resumes = {i: f"a later event file continues the run at step {steps[i]}" for i in tag.file_starts if 0 < i < len(steps)}
+    for i in np.flatnonzero(steps[1:] < steps[:-1])[:1000] + 1:
+        resumes.setdefault(int(i), f"steps go back from {steps[i - 1]} to {steps[i]}")
+    found = [(int(steps[i]), msg) for i, msg in sorted(resumes.items())]
+    if found:
+        later_min = np.minimum.accumulate(steps[::-1])[::-1]
+        keep = np.append(steps[:-1] < later_min[1:], True)
+        steps, values = steps[keep], values[keep]
+    return steps, values.astype(np.float64), found
+
+
+def _align(axis: np.ndarray, steps: np.ndarray, values: np.ndarray) -> Series:
+    if len(steps) == len(axis):  # steps are strictly increasing and a subset of axis
+        return Series(values, np.ones(len(axis), dtype=bool))
+    out = np.full(len(axis), np.nan)
+    present = np.zeros(len(axis), dtype=bool)
+    idx = np.searchsorted(axis, steps)
+    out[idx] = values
+    present[idx] = True
+    return Series(out, present)
+
+
+def _put(target: dict, name: str, tag: str, item, owners: dict[str, tuple[bool, str]], preferred: bool) -> None:
+    """Store ``item`` under ``name``; on a clash a preferred level wins and the other keeps its tag."""
+    if name not in target:
+        target[name], owners[name] = item, (preferred, tag)
+    elif preferred and not owners[name][0]:
+        target[owners[name][1]], target[name], owners[name] = target[name], item, (True, tag)
+    else:
+        target[tag] = item
+
+
+def _build(entries: list[tuple[str, str, str | None, np.ndarray, np.ndarray]], resumes, source: str, notes) -> Run:
+    """Make a Run from ``(tag, name, level, steps, values)`` entries and (step, message) resumes."""
+    levels = {e[2] for e in entries}
+    info: dict = {}
+    epoch_of = None
+    if "epoch" in levels:
+        axis_entries = [e for e in entries if e[2] == "epoch"]
+    elif "axis" in levels:
+        axis_entries = [e for e in entries if e[2] != "axis"]
+        _, _, _, ep_steps, ep_values = next(e for e in entries if e[2] == "axis")
+        ep_values = ep_values.astype(np.int64)
+
+        def epoch_of(steps: np.ndarray) -> np.ndarray:
+            return ep_values[np.clip(np.searchsorted(ep_steps, steps, "right") - 1, 0, None)]
+
+    else:
+        axis_entries = entries
+        info["x_axis"] = "step"
+        notes.append("no epoch tags: the x-axis is the logged step")
+
+    step_series: dict[str, StepSeries] = {}
+    owners: dict[str, tuple[bool, str]] = {}
+    for tag, name, level, steps, values in entries:
+        if level not in ("epoch", "axis"):
+            _put(step_series, name, tag, StepSeries(steps, values), owners, level == "step")
+
+    if epoch_of is not None:
+        aggregated = []
+        for tag, name, level, steps, values in axis_entries:
+            epochs, inverse = np.unique(epoch_of(steps), return_inverse=True)
+            aggregated.append((tag, name, level, epochs, np.bincount(inverse, weights=values) / np.bincount(inverse)))
+        axis_entries = aggregated
+    if len(axis_entries) == 1:
+        axis = axis_entries[0][3]
+    else:
+        axis = np.unique(np.concatenate([e[3] for e in axis_entries])) if axis_entries else np.zeros(0, np.int64)
+    series: dict[str, Series] = {}
+    owners = {}
+    for tag, name, level, steps, values in axis_entries:
+        _put(series, name, tag, _align(axis, steps, values), owners, level == "epoch")
+
+    events: dict[int, Event] = {}
+    for step, msg in resumes:
+        at = int(epoch_of(np.array([step]))[0]) if epoch_of is not None else step
+        events.setdefault(at, Event(at, "resume", None, msg + "; later writes kept"))
+    return Run(
+        axis, series, sorted(events.values(), key=lambda e: e.epoch),
+        source=source, format=FORMAT, step_series=step_series, notes=notes, info=info,
+    )
+
+
+def _read_run(root: Path, files: list[Path]) -> Run:
+    """One run from its event files (a single file, or the files under a run directory)."""
+    notes: list[str] = []
+    entries, resumes = [], []
+    by_dir: dict[Path, list[Path]] = {}
+    for f in files:
+        by_dir.setdefault(f.parent, []).append(f)
+    for d, dir_files in sorted(by_dir.items()):
+        role = _ROLES[d.name.lower()] if d.name.lower() in _ROLE_DIRS else None
+        child = d.name if root.is_dir() and d != root and role is None else None
+        dir_files.sort(key=_first_wall_time)
+        for tag, acc in _read_dir_stream(dir_files, notes).items():
+            steps, values, found = _stitch(acc)
+            prefix = tag.replace("/", "_") + "_"
+            if child and child.startswith(prefix) and len(child) > len(prefix):
+                tag = f"{tag}/{child[len(prefix):]}"  # SummaryWriter.add_scalars
+            name, level = _resolve(tag, role)
+            entries.append((tag, name, level, steps, values))
+            resumes.extend((step, msg, level) for step, msg in found)
+    if not entries:
+        raise UnreadableRecord(str(root), "no scalar summaries in the TensorBoard event files")
+    levels = {e[2] for e in entries}
+    axis_level = "epoch" if "epoch" in levels else "axis" if "axis" in levels else None
+    kept = sorted((step, msg) for step, msg, level in resumes if axis_level is None or level == axis_level)
+    return _build(entries, kept, str(root), notes)
+
+
+def _event_files(d: Path) -> list[Path]:
+    return sorted(p for p in d.rglob("*tfevents*") if p.is_file() and not p.name.endswith(".profile-empty"))
+
+
+def _run_dirs(root: Path, files: list[Path]) -> dict[Path, list[Path]]:
+    event_dirs = {f.parent for f in files}
+    runs: dict[Path, list[Path]] = {}
+    for f in files:
+        d = f.parent
+        if d != root and (d.name.lower() in _ROLE_DIRS or d.parent in event_dirs):
+            d = d.parent
+        runs.setdefault(d, []).append(f)
+    return runs
+
+
+def sniff(source) -> float:
+    if source.is_dir:
+        return 0.95 if any(True for _ in _event_files(source.path)) else 0.0
+    payload = _first_record(source.head_bytes)
+    if payload is None:
+        return 0.0
+    return 1.0 if _FILE_VERSION in payload else 0.9 if "tfevents" in source.path.name else 0.6
+
+
+def read(source) -> Run | list[Run]:
+    path = source.path
+    if not source.is_dir:
+        return _read_run(path, [path])
+    files = _event_files(path)
+    if not files:
+        raise UnreadableRecord(str(path), "no TensorBoard event files (*tfevents*) in this directory")
+    runs = [_read_run(d, fs) for d, fs in sorted(_run_dirs(path, files).items())]
+    return runs[0] if len(runs) == 1 else runs

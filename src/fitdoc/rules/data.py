@@ -1,0 +1,290 @@
+"""FD3xx: data and wiring — frozen accuracy, validation accuracy at zero, negative
+loss, validation that is too good, accuracy on a regression model."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..analysis import LOSSES, Context, chance_classes, longest_run, slope
+from .base import Rule
+
+WIRING_CAUSES = [("loss_activation_mismatch", 0.5), ("data_problem", 0.45), ("lr_too_high", 0.3), ("lr_too_low", 0.25)]
+
+
+@dataclass
+class StuckAccuracy(Rule):
+    """What it detects
+    Training or validation accuracy frozen: the same printed value (within
+    ``exact_tolerance``) for ``min_exact_evals`` evaluations in a row, or nearly the
+    same (within ``near_tolerance``) for ``min_near_fraction`` of the run at a value
+    below ``max_near_value`` while the loss is flat too. The frozen value is compared
+    with the chance rate 1/k; otherwise it is most likely the share of the majority
+    class (the model predicts one class for every sample).
+
+    Why it matters
+    The network outputs the same answer whatever the input: a loss that does not fit
+    the last activation, labels in the wrong encoding, dead units after a too-large
+    step, or unbalanced data. The seeds' val_acc stuck at 0.4672 for 67 epochs.
+
+    Example
+    val_acc 0.4672 at every epoch from 1 to 10; acc 0.4708 from epoch 2 to 10.
+
+    Known false alarms
+    A tiny validation set (accuracy moves in steps of 1/n) or a converged model at
+    ~100 % (values of 0.995 and above are not reported).
+    """
+
+    code = "FD301"
+    name = "stuck-accuracy"
+    kind = "stuck_accuracy"
+    min_exact_evals: int = 5
+    exact_tolerance: float = 1e-4
+    min_near_fraction: float = 0.3
+    near_tolerance: float = 0.01
+    max_near_value: float = 0.6
+    converged: float = 0.995
+
+    def check(self, ctx: Context):
+        if ctx.accuracy_meaningless:
+            return
+        for name in ("val_accuracy", "accuracy"):
+            c = ctx.curve(name)
+            if c is None or len(c) < self.min_exact_evals:
+                continue
+            y = c.values
+            exact = np.abs(np.diff(y)) <= self.exact_tolerance
+            start, length = longest_run(exact)
+            length += 1  # n equal steps cover n+1 evaluations
+            variant = "exact"
+            if length < self.min_exact_evals:
+                start, length = self._near(ctx, c)
+                variant = "near"
+                if not length:
+                    continue
+            value = float(np.median(y[start : start + length]))
+            if value >= self.converged:
+                continue
+            k = chance_classes(value)
+            yield self.finding(
+                c.epochs[start], end_epoch=c.epochs[start + length - 1], causes=WIRING_CAUSES, variant=variant,
+                metric=name, value=value, evals=length, classes=k, reading="chance" if k else "majority",
+            )
+            return
+
+    def _near(self, ctx: Context, c) -> tuple[int, int]:
+        y = c.values
+        loss = ctx.curve("loss")
+        center = np.median(y)
+        near = np.abs(y - center) <= self.near_tolerance
+        start, length = longest_run(near)
+        flat_loss = loss is not None and abs(slope(loss.values[start : start + length])) * length <= 0.05 * abs(np.median(loss.values)) + 1e-9
+        if length >= max(self.min_exact_evals, self.min_near_fraction * len(y)) and center <= self.max_near_value and flat_loss:
+            return start, length
+        return 0, 0
+
+
+@dataclass
+class ValAccuracyZero(Rule):
+    """What it detects
+    Validation accuracy at or below ``max_value`` in at least half the evaluations
+    while training accuracy is at least ``min_train`` higher.
+
+    Why it matters
+    The seeds' "val_acc is almost 0": most often the data was not shuffled before the
+    split, so ``validation_split`` (which takes the last samples) holds classes the
+    model never saw in training.
+
+    Example
+    accuracy 0.35 -> 0.92 while val_accuracy stays 0.0000.
+
+    Known false alarms
+    An accuracy metric on a regression model (FD306) is near zero on both sets.
+    """
+
+    code = "FD302"
+    name = "val-accuracy-zero"
+    kind = "val_acc_zero"
+    severity = "error"
+    max_value: float = 0.02
+    min_train: float = 0.1
+
+    def check(self, ctx: Context):
+        if ctx.accuracy_meaningless:
+            return
+        val, train = ctx.curve("val_accuracy"), ctx.curve("accuracy")
+        if val is None or len(val) < 2:
+            return
+        zero = val.values <= self.max_value
+        train_end = None if train is None else train.level_at_end()
+        if zero.mean() >= 0.5 and (train_end is None or train_end >= self.max_value + self.min_train):
+            yield self.finding(
+                val.epochs[int(np.argmax(zero))], causes=[("data_problem", 0.85), ("loss_activation_mismatch", 0.2)],
+                zero=int(zero.sum()), evals=len(val), train_end=train_end,
+            )
+
+
+@dataclass
+class NegativeLoss(Rule):
+    """What it detects
+    A training or validation loss below zero.
+
+    Why it matters
+    Cross-entropy and squared errors cannot be negative: labels outside [0, 1] for a
+    binary cross-entropy, inputs or targets not normalised, or a log-likelihood loss
+    fed probabilities instead of log-probabilities (the seeds' "negative loss").
+
+    Example
+    loss 0.31, -0.52, -3.9, -12.7 ...
+
+    Known false alarms
+    Losses that are negative by design (Keras ``cosine_similarity`` in [-1, 0], some
+    log-likelihoods of continuous densities): ignore FD303 for them.
+    """
+
+    code = "FD303"
+    name = "negative-loss"
+    kind = "negative_loss"
+    severity = "error"
+    tolerance: float = 1e-6
+
+    def check(self, ctx: Context):
+        for name in LOSSES:
+            c = ctx.curve(name)
+            if c is None:
+                continue
+            negative = c.values < -self.tolerance
+            if negative.any():
+                bounded = bool(np.all(c.values >= -1.0 - 1e-6))
+                yield self.finding(
+                    c.epochs[int(np.argmax(negative))], severity="warning" if bounded else None,
+                    causes=[("data_problem", 0.6), ("loss_activation_mismatch", 0.55)],
+                    metric=name, min_value=float(np.min(c.values)), count=int(negative.sum()), bounded=bounded,
+                )
+                return
+
+
+@dataclass
+class SuspiciousValidation(Rule):
+    """What it detects
+    Validation that is too good to be true: validation accuracy at or above
+    ``perfect`` while training accuracy stays below ``train_below``, or validation
+    loss below ``max_ratio`` times the training loss in at least ``min_share`` of the
+    evaluations after the first.
+
+    Why it matters
+    Leakage (validation samples also in training), a tiny or duplicated validation
+    set, or an unshuffled split that put only easy samples in validation. The model
+    is not as good as the curve says.
+
+    Example
+    val_accuracy 1.0000 from epoch 3 while accuracy is 0.82.
+
+    Known false alarms
+    Heavy regularisation (dropout 0.5+, strong augmentation) can keep the training
+    loss well above the validation loss; FD105 covers the mild case.
+    """
+
+    code = "FD304"
+    name = "suspicious-validation"
+    kind = "suspicious_validation"
+    supersedes = ("FD105",)
+    perfect: float = 0.995
+    train_below: float = 0.95
+    max_ratio: float = 0.5
+    min_share: float = 0.8
+    min_evals: int = 3
+
+    def check(self, ctx: Context):
+        acc = ctx.paired("accuracy", "val_accuracy")
+        if acc is not None and len(acc[0]) >= self.min_evals and not ctx.accuracy_meaningless:
+            epochs, train, val = acc
+            hit = (val >= self.perfect) & (train < self.train_below)
+            if hit.mean() >= 0.5:
+                yield self.finding(
+                    epochs[int(np.argmax(hit))], variant="perfect", causes=[("data_problem", 0.8)],
+                    val=float(np.median(val[hit])), train=float(np.median(train[hit])), evals=int(hit.sum()),
+                )
+                return
+        loss = ctx.paired("loss", "val_loss")
+        if loss is not None and len(loss[0]) >= self.min_evals:
+            epochs, train, val = (a[1:] for a in loss)
+            low = val < self.max_ratio * train
+            if low.mean() >= self.min_share and np.all(train > 0):
+                yield self.finding(
+                    epochs[0], variant="low_loss", causes=[("data_problem", 0.7), ("needs_regularization", 0.2)],
+                    ratio=float(np.median(val / train)), evals=len(epochs),
+                )
+
+
+@dataclass
+class TrainFlatValFalling(Rule):
+    """What it detects
+    The training loss is flat (changes by less than ``flat`` of its level) while the
+    validation loss falls by more than ``val_drop``: the seeds' third case.
+
+    Why it matters
+    "train loss flat, test loss falling: the data set has a problem" — the validation
+    set does not measure the same task as training (leakage, a different
+    distribution, labels or preprocessing applied to one set only).
+
+    Example
+    loss 0.69, 0.69, 0.69 ... while val_loss 0.69 -> 0.41.
+
+    Known false alarms
+    Training loss measured with heavy augmentation or dropout can stay flat while
+    the model improves; check with the same pipeline on both sets.
+    """
+
+    code = "FD305"
+    name = "train-flat-val-falling"
+    kind = "suspicious_validation"
+    min_evals: int = 5
+    flat: float = 0.02
+    val_drop: float = 0.1
+
+    def check(self, ctx: Context):
+        train, val = ctx.curve("loss"), ctx.curve("val_loss")
+        if train is None or val is None or min(len(train), len(val)) < self.min_evals:
+            return
+        t_change = abs(train.smooth[-1] - train.smooth[0]) / (abs(train.smooth[0]) or 1.0)
+        v_drop = (val.smooth[0] - val.smooth[-1]) / (abs(val.smooth[0]) or 1.0)
+        if t_change < self.flat and v_drop > self.val_drop:
+            yield self.finding(
+                val.epochs[0], causes=[("data_problem", 0.8)],
+                train_change=float(t_change), val_from=float(val.values[0]), val_to=float(val.values[-1]),
+            )
+
+
+@dataclass
+class AccuracyOnRegression(Rule):
+    """What it detects
+    Accuracy stays at or below 0.02 on training and validation while the loss falls
+    by more than 30 %: an ``accuracy`` metric on a regression model.
+
+    Why it matters
+    Accuracy compares predictions and targets for exact equality; on continuous
+    targets it is meaningless. Judge the run by its loss (or MAE); the accuracy rules
+    are switched off for this run.
+
+    Example
+    loss (mse) 412 -> 35 while accuracy is 0.0000 throughout.
+
+    Known false alarms
+    A classifier that is really predicting nothing right while its loss falls:
+    check the label encoding.
+    """
+
+    code = "FD306"
+    name = "accuracy-on-regression"
+    kind = "stuck_accuracy"
+    severity = "info"
+
+    def check(self, ctx: Context):
+        if ctx.accuracy_meaningless:
+            loss = ctx.curve("loss")
+            yield self.finding(
+                loss.epochs[0], causes=[("metric_mismatch", 0.9)],
+                loss_from=float(loss.values[0]), loss_to=float(loss.values[-1]),
+            )

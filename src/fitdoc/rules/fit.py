@@ -1,0 +1,285 @@
+"""FD1xx: how the model fits — overfitting, underfitting, still learning, plateaus,
+validation better than training. These are the seeds' train-vs-validation readings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..analysis import Context, chance_classes, longest_run, slope
+from .base import Rule
+
+
+@dataclass
+class Overfitting(Rule):
+    """What it detects
+    The validation loss reaches its minimum and then worsens for several evaluations
+    while the training loss keeps improving (variant ``rising``), or stays flat for a
+    long stretch while the training loss keeps falling (variant ``stalled``, info).
+
+    Why it matters
+    Every epoch after the onset makes the model worse on unseen data: keep the weights
+    of the best epoch and add regularisation or data.
+
+    Example
+    val_loss 0.88 -> 0.58 (epoch 7) -> 2.16 (epoch 29) while loss falls 1.95 -> 0.06.
+
+    Known false alarms
+    A noisy validation curve with one bad evaluation near the end: the rise must exceed
+    both ``min_rise`` of the minimum and ``noise_factor`` times the curve's own noise,
+    measured on the median of the last evaluations. A window pasted from the middle of
+    a long run cannot show where the minimum was.
+    """
+
+    code = "FD101"
+    name = "overfitting"
+    kind = "overfitting"
+    min_evals: int = 6
+    min_evals_after: int = 3
+    min_rise: float = 0.10
+    noise_factor: float = 3.0
+    stall_fraction: float = 0.4
+    stall_train_drop: float = 0.3
+
+    def check(self, ctx: Context):
+        val = ctx.monitor()
+        train = ctx.curve("loss")
+        if val is None or train is None or len(val) < self.min_evals:
+            return
+        best = val.argmin_near_trend()
+        low = float(val.values[best])
+        after = len(val) - 1 - best
+        end = val.level_at_end()
+        rise = end - low
+        train_at_best = ctx.value_at("loss", int(val.epochs[best]))
+        train_end = train.level_at_end()
+        if train_at_best is None or train_end > train_at_best * 1.02 + 1e-12:
+            return  # training got worse too: instability, not overfitting
+        facts = dict(
+            metric=val.name, best_epoch=int(val.epochs[best]), best_value=abs(low), end_value=abs(end),
+            evals_after=after, train_from=train_at_best, train_to=train_end,
+        )
+        causes = _overfit_causes(ctx)
+        if after >= self.min_evals_after and rise > max(self.min_rise * abs(low), self.noise_factor * val.noise):
+            yield self.finding(val.epochs[best], causes=causes, variant="rising", **facts)
+        elif (
+            after >= max(self.min_evals_after + 2, self.stall_fraction * len(val))
+            and train_end < (1 - self.stall_train_drop) * train_at_best
+        ):
+            yield self.finding(val.epochs[best], causes=causes, variant="stalled", severity="info", **facts)
+
+
+def _overfit_causes(ctx: Context) -> list[tuple[str, float]]:
+    causes = [("needs_regularization", 0.7)]
+    samples = ctx.run.info.get("train_samples")
+    if samples is not None and samples < 5000:
+        causes.append(("data_problem", 0.4))  # little data: augmentation / more data
+    return causes
+
+
+@dataclass
+class Underfitting(Rule):
+    """What it detects
+    The training loss stays high: training accuracy ends below ``max_train_accuracy``
+    with no generalisation gap, or (no accuracy) the training loss fell by less than
+    ``max_loss_drop`` of its first value over at least ``min_evals`` epochs.
+
+    Why it matters
+    The model does not even fit the training data (high bias): regularisation or
+    early stopping will not help; capacity, learning rate or training time will.
+
+    Example
+    loss 2.30 -> 1.86 and accuracy 0.15 -> 0.35 over 40 epochs, val close to train.
+
+    Known false alarms
+    Hard tasks where a low accuracy is the state of the art; a window from the middle
+    of a run (the loss-drop test is skipped there).
+    """
+
+    code = "FD102"
+    name = "underfitting"
+    kind = "underfitting"
+    min_evals: int = 10
+    max_train_accuracy: float = 0.7
+    max_loss_drop: float = 0.3
+    max_gap: float = 0.1
+
+    def check(self, ctx: Context):
+        train = ctx.curve("loss")
+        if train is None or len(train) < self.min_evals:
+            return
+        acc = None if ctx.accuracy_meaningless else ctx.curve("accuracy")
+        val_acc = ctx.curve("val_accuracy")
+        start, end = float(train.values[0]), train.level_at_end()
+        still_falling = slope(train.tail(0.3, 4).values) < -train.noise / 2
+        causes = [("model_too_small", 0.5), ("lr_too_low", 0.35)]
+        if still_falling:
+            causes.append(("too_few_epochs", 0.6))
+        if acc is not None:
+            acc_end = acc.level_at_end()
+            gap_ok = val_acc is None or val_acc.level_at_end() >= acc_end - self.max_gap
+            if acc_end < self.max_train_accuracy and gap_ok:
+                yield self.finding(
+                    train.epochs[0], causes=causes, variant="accuracy",
+                    acc_end=acc_end, loss_from=start, loss_to=end, evals=len(train),
+                )
+            return
+        if not ctx.is_window and end > (1 - self.max_loss_drop) * start and start > 0:
+            yield self.finding(
+                train.epochs[0], causes=causes, variant="loss", loss_from=start, loss_to=end, evals=len(train),
+            )
+
+
+@dataclass
+class StillLearning(Rule):
+    """What it detects
+    At the end of the record the validation loss (or the training loss when there is
+    no validation) is still falling clearly: over the last ``tail_fraction`` of the
+    evaluations it fell by more than ``min_drop`` and by more than ``noise_factor``
+    times its noise, and the last evaluations are the best so far.
+
+    Why it matters
+    Training stopped before the model converged: more epochs would help.
+
+    Example
+    val_loss 0.52 -> 0.41 over the last 8 of 30 epochs.
+
+    Known false alarms
+    A long slow tail where the gains are too small to matter; raise ``min_drop``.
+    """
+
+    code = "FD103"
+    name = "still-learning"
+    kind = "still_learning"
+    severity = "info"
+    tail_fraction: float = 0.25
+    min_tail: int = 4
+    min_drop: float = 0.03
+    noise_factor: float = 2.0
+
+    def check(self, ctx: Context):
+        curve = ctx.curve("val_loss") or ctx.curve("loss")
+        if curve is None or len(curve) < self.min_tail + 2 or ctx.run.events_of("early_stopping"):
+            return
+        tail = curve.tail(self.tail_fraction, self.min_tail)
+        drop = float(tail.smooth[0] - tail.smooth[-1]) if len(tail) >= 3 else 0.0
+        fall = -slope(tail.values) * (len(tail) - 1)
+        level = abs(float(tail.values[0])) or 1.0
+        near_best = tail.level_at_end(2) <= float(np.min(curve.values)) + curve.noise * 2
+        if drop > self.min_drop * level and fall > self.noise_factor * curve.noise and near_best:
+            yield self.finding(
+                tail.epochs[0], causes=[("too_few_epochs", 0.8)],
+                metric=curve.name, value_from=float(tail.values[0]), value_to=float(tail.values[-1]),
+                evals=len(tail), last_epoch=int(curve.epochs[-1]),
+            )
+
+
+@dataclass
+class Plateau(Rule):
+    """What it detects
+    The training loss stays flat (within ``flat_tolerance`` of its level) for at least
+    ``min_fraction`` of the evaluations and ``min_evals`` evaluations, and either
+    learning had not started yet (the flat stretch is at the first loss value), or it
+    escapes later (the loss then drops by ``escape_drop``), or it ends the run at a loss
+    that is still most of the first one.
+
+    Why it matters
+    The optimiser is stuck (too small or too large a learning rate, dead units, a
+    saddle): epochs are spent without progress. The seeds' "bottleneck" case: train
+    and validation loss both flat.
+
+    Example
+    loss 0.693 (ln 2) and accuracy 0.47 for epochs 0-59, then it learns.
+
+    Known false alarms
+    A converged run is flat at the end too; it is not reported because its loss is far
+    below where it started.
+    """
+
+    code = "FD104"
+    name = "plateau"
+    kind = "plateau"
+    min_evals: int = 5
+    min_fraction: float = 0.15
+    flat_tolerance: float = 0.01
+    escape_drop: float = 0.1
+    stalled_level: float = 0.8
+
+    def check(self, ctx: Context):
+        train = ctx.curve("loss")
+        if train is None or len(train) < self.min_evals + 1:
+            return
+        s = train.smooth
+        n = len(s)
+        best = None
+        for i in range(n):
+            level = abs(s[i]) or 1.0
+            tol = max(self.flat_tolerance * level, 2 * train.noise)
+            j = i
+            while j + 1 < n and abs(s[j + 1] - s[i]) <= tol:
+                j += 1
+            if best is None or j - i > best[1] - best[0]:
+                best = (i, j)
+        i, j = best
+        length = j - i + 1
+        if length < max(self.min_evals, self.min_fraction * n):
+            return
+        level = float(np.median(train.values[i : j + 1]))
+        first = float(train.values[0])
+        after = float(np.min(s[j:])) if j + 1 < n else level
+        escaped = j + 1 < n and after < (1 - self.escape_drop) * level
+        at_start = i == 0 and not ctx.is_window
+        stalled = j == n - 1 and level > self.stalled_level * first and not ctx.is_window
+        if not (escaped or stalled or (at_start and level > self.stalled_level * first)):
+            return
+        val = ctx.curve("val_loss")
+        causes = [("lr_too_low", 0.4), ("lr_too_high", 0.35), ("model_too_small", 0.25)]
+        acc = ctx.curve("accuracy")
+        if acc is not None and chance_classes(float(np.median(acc.values[i : j + 1])), 0.03):
+            causes.append(("loss_activation_mismatch", 0.35))
+        yield self.finding(
+            train.epochs[i], end_epoch=train.epochs[j], causes=causes,
+            variant="escaped" if escaped else "stalled",
+            level=level, evals=length, after=after, val_flat=bool(val is not None),
+        )
+
+
+@dataclass
+class ValBetterThanTrain(Rule):
+    """What it detects
+    The validation loss is below the training loss in at least ``min_share`` of the
+    evaluations.
+
+    Why it matters
+    Usually benign: dropout and other regularisation act only in training, and the
+    training loss is an average over an epoch while the validation loss is measured
+    after it. Worth a look only when the validation set is much easier than the
+    training set (see FD304 for validation that is too good).
+
+    Example
+    val_loss below loss in 28 of 30 epochs, median ratio 0.85.
+
+    Known false alarms
+    None known: this is information, not a warning.
+    """
+
+    code = "FD105"
+    name = "val-better-than-train"
+    kind = "val_better_than_train"
+    severity = "info"
+    min_evals: int = 3
+    min_share: float = 0.9
+
+    def check(self, ctx: Context):
+        pair = ctx.paired("loss", "val_loss")
+        if pair is None or len(pair[0]) < self.min_evals:
+            return
+        epochs, train, val = pair
+        below = val < train
+        if below.mean() >= self.min_share:
+            ratio = float(np.median(val / np.where(train == 0, np.nan, train)))
+            yield self.finding(
+                epochs[0],
+                below=int(below.sum()), evals=len(epochs), ratio=ratio,
+            )

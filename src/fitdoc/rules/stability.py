@@ -1,0 +1,287 @@
+"""FD2xx: numerical stability — NaN, divergence, a loss that climbs back, oscillation,
+isolated spikes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..analysis import LOSSES, Context, slope
+from .base import Rule
+
+
+@dataclass
+class NanLoss(Rule):
+    """What it detects
+    A training or validation loss that is NaN or Inf at some evaluation.
+
+    Why it matters
+    Once the loss is NaN the weights usually are too, and nothing after it can be
+    trusted. A NaN is never an improvement: fitdoc ignores everything after it when
+    choosing the best epoch.
+
+    Example
+    loss 1.46, 1.21, 1.18, nan, nan... (or ``loss: inf - val_loss: nan``).
+
+    Known false alarms
+    None: a non-finite loss is always reported.
+    """
+
+    code = "FD201"
+    name = "nan-loss"
+    kind = "nan_loss"
+    severity = "error"
+    supersedes = ("FD102", "FD103", "FD104")
+    rising_before: int = 3
+
+    def check(self, ctx: Context):
+        i = ctx.nan_onset_index
+        if i is None:
+            return
+        run = ctx.run
+        which = [n for n in LOSSES if n in run.series and run.series[n].nonfinite[i]]
+        value = float(run.series[which[0]].values[i])
+        train = ctx.curve("loss")
+        rising = train is not None and len(train) >= 2 and train.values[-1] > train.values[max(0, len(train) - self.rising_before)]
+        lr = ctx.lr
+        if train is None or len(train) < 2:
+            causes = [("data_problem", 0.55), ("lr_too_high", 0.5), ("loss_activation_mismatch", 0.3)]
+        elif rising or (lr is not None and lr >= 0.01):
+            causes = [("lr_too_high", 0.75), ("loss_activation_mismatch", 0.3), ("data_problem", 0.25)]
+        else:
+            causes = [("lr_too_high", 0.5), ("loss_activation_mismatch", 0.45), ("data_problem", 0.35)]
+        last = None if train is None else float(train.values[-1])
+        yield self.finding(
+            run.epochs[i], causes=causes, variant="" if last is not None else "first", metric="/".join(which), value="nan" if np.isnan(value) else "inf",
+            last_finite=last, rising=bool(rising), stopped=bool(run.events_of("terminate_on_nan")),
+        )
+
+
+@dataclass
+class Divergence(Rule):
+    """What it detects
+    The training loss grows without bound: after its minimum it climbs to more than
+    ``growth`` times that minimum (and by more than ``noise_factor`` times its noise)
+    and is still at or near its highest at the end; or it races to huge negative
+    values (below ``-negative_scale`` times its first magnitude).
+
+    Why it matters
+    Optimisation has failed; the seeds' fifth case (train and validation loss both
+    rising): usually the learning rate, sometimes the data or the set-up.
+
+    Example
+    loss 0.48 at epoch 12, then 0.7, 1.2, ... 4.7 at epoch 34; val_loss follows.
+
+    Known false alarms
+    A run that rises once and settles is FD203 (loss rises after fall), not this.
+    """
+
+    code = "FD202"
+    name = "divergence"
+    kind = "divergence"
+    severity = "error"
+    supersedes = ("FD101", "FD102", "FD103", "FD203", "FD204")
+    min_evals: int = 4
+    growth: float = 1.0
+    noise_factor: float = 4.0
+    near_top: float = 0.8
+    negative_scale: float = 100.0
+
+    def check(self, ctx: Context):
+        train = ctx.curve("loss")
+        if train is None or len(train) < self.min_evals:
+            return
+        y = train.values
+        first = abs(float(y[0])) or 1.0
+        if y[-1] < -self.negative_scale * first and slope(y) < 0:
+            yield self.finding(
+                train.epochs[int(np.argmax(y < 0))], variant="negative",
+                causes=[("loss_activation_mismatch", 0.6), ("data_problem", 0.5), ("lr_too_high", 0.4)],
+                value_from=float(y[0]), value_to=float(y[-1]),
+            )
+            return
+        s = train.smooth
+        low_i = train.argmin_near_trend()
+        low, end, top = float(s[low_i]), float(s[-1]), float(np.max(s[low_i:]))
+        rise = end - low
+        if (
+            low_i < len(s) - 2
+            and end > (1 + self.growth) * max(low, 0) + 1e-12
+            and rise > self.noise_factor * train.noise
+            and end >= low + self.near_top * (top - low)
+            and slope(train.tail(0.3, 3).values) > 0
+        ):
+            val = ctx.curve("val_loss")
+            yield self.finding(
+                train.epochs[low_i], variant="rising",
+                causes=[("lr_too_high", 0.75), ("data_problem", 0.3), ("batch_too_small", 0.2)],
+                value_from=float(y[low_i]), value_to=float(y[-1]), evals=len(y) - 1 - low_i,
+                val_rising=bool(val is not None and len(val) > 2 and val.values[-1] > np.min(val.values) * (1 + self.growth / 2)),
+            )
+
+
+@dataclass
+class LossRisesAfterFall(Rule):
+    """What it detects
+    The training loss falls, then climbs back by at least ``min_rise`` of the ground
+    it had gained and stays up for at least ``persist_evals`` evaluations (no quick
+    recovery: that would be a spike).
+
+    Why it matters
+    The seeds' "loss goes up again at epoch 68": the optimiser was thrown out of a good
+    region, typically by a learning rate too high for this stage of training or noisy
+    small batches. Not overfitting: the training loss itself got worse.
+
+    Example
+    loss 1.34 -> 1.06 (epoch 67), then 1.15, 1.31, 1.29, 1.28, 1.27... val_loss too.
+
+    Known false alarms
+    Loss jumps right after a resume from a checkpoint whose optimiser state was lost.
+    """
+
+    code = "FD203"
+    name = "loss-rises-after-fall"
+    kind = "loss_rises_after_fall"
+    min_evals: int = 6
+    min_fall: float = 0.05
+    min_rise: float = 0.25
+    persist_evals: int = 3
+    noise_factor: float = 3.0
+
+    def check(self, ctx: Context):
+        train = ctx.curve("loss")
+        if train is None or len(train) < self.min_evals:
+            return
+        y = train.values
+        start = float(np.max(y[: max(2, len(y) // 10)]))
+        # the lowest point that is followed by a lasting rise
+        for low_i in np.argsort(y):
+            low = float(y[low_i])
+            fall = start - low
+            if low_i >= len(y) - self.persist_evals or fall <= self.min_fall * abs(start):
+                continue
+            threshold = low + max(self.min_rise * fall, self.noise_factor * train.noise)
+            above = y[low_i + 1 :] > low + 0.5 * (threshold - low)
+            peak = float(np.max(y[low_i + 1 :]))
+            if peak > threshold and above[-self.persist_evals :].all() and above.sum() >= self.persist_evals:
+                onset = low_i + 1 + int(np.argmax(y[low_i + 1 :] > low + 0.5 * (threshold - low)))
+                val = ctx.curve("val_loss")
+                val_rose = val is not None and ctx.value_at("val_loss", int(train.epochs[-1])) > float(np.min(val.values)) * 1.05
+                yield self.finding(
+                    train.epochs[onset],
+                    causes=[("lr_too_high", 0.7), ("batch_too_small", 0.45)],
+                    low=low, low_epoch=int(train.epochs[low_i]), peak=peak, end=float(y[-1]),
+                    val_rose=bool(val_rose),
+                )
+            return
+
+
+@dataclass
+class Oscillation(Rule):
+    """What it detects
+    A loss curve that zig-zags instead of settling: successive changes alternate in
+    sign in at least ``min_alternation`` of the steps and the wiggle around the trend
+    is at least ``min_amplitude`` of the curve's level.
+
+    Why it matters
+    The seeds' unstable validation curves: a learning rate too high, batches too small,
+    an unbalanced or tiny validation set, no regularisation or little data. The best
+    epoch picked from such a curve is partly luck.
+
+    Example
+    val_loss alternating +0.22/-0.18 around a falling trend every epoch.
+
+    Known false alarms
+    A very small validation set makes val_loss noisy without anything being wrong in
+    training; the causes are ranked accordingly when the training loss is smooth.
+    """
+
+    code = "FD204"
+    name = "oscillation"
+    kind = "oscillation"
+    min_evals: int = 8
+    min_alternation: float = 0.5
+    min_amplitude: float = 0.08
+
+    def _amplitude(self, curve) -> tuple[float, float]:
+        y = curve.values
+        d = np.diff(y)
+        signs = np.sign(d[d != 0])
+        alternation = float(np.mean(signs[1:] != signs[:-1])) if len(signs) > 2 else 0.0
+        wiggle = float(np.median(np.abs(y - curve.smooth)))
+        level = float(np.median(np.abs(y))) or 1.0
+        return alternation, wiggle / level
+
+    def check(self, ctx: Context):
+        amplitude = {}
+        for name in LOSSES:
+            c = ctx.curve(name)
+            if c is not None and len(c) >= self.min_evals:
+                amplitude[name] = (c, *self._amplitude(c))
+        shaky = [n for n, (c, alt, amp) in amplitude.items() if alt >= self.min_alternation and amp >= self.min_amplitude]
+        if not shaky:
+            return
+        name = "val_loss" if "val_loss" in shaky else shaky[0]
+        c, alt, amp = amplitude[name]
+        train_shaky = "loss" in shaky
+        if train_shaky:
+            causes = [("lr_too_high", 0.65), ("batch_too_small", 0.5), ("data_problem", 0.2)]
+        else:
+            causes = [("batch_too_small", 0.4), ("data_problem", 0.4), ("needs_regularization", 0.35), ("lr_too_high", 0.35)]
+        big = np.abs(c.values - c.smooth) >= np.median(np.abs(c.values - c.smooth))
+        yield self.finding(
+            c.epochs[int(np.argmax(big))], causes=causes, metric=name,
+            amplitude=amp, alternation=alt, train_shaky=train_shaky, evals=len(c),
+        )
+
+
+@dataclass
+class LossSpike(Rule):
+    """What it detects
+    An isolated jump: a loss value more than ``min_jump`` above the median of the
+    ``baseline_evals`` evaluations before it (and more than ``noise_factor`` times the
+    curve's noise), back within ``recover_evals`` evaluations to within ``min_jump``/2
+    of that baseline.
+
+    Why it matters
+    A bad batch, an outlier or a learning-rate step too large for a moment; harmless
+    if rare, a sign of instability if repeated.
+
+    Example
+    loss x4 at epoch 20, x2.2 at 21, x1.35 at 22, then back on trend.
+
+    Known false alarms
+    Oscillating curves are reported by FD204 instead; step-level spikes inside an
+    epoch are averaged away in per-epoch records.
+    """
+
+    code = "FD205"
+    name = "loss-spike"
+    kind = "loss_spike"
+    baseline_evals: int = 3
+    min_jump: float = 0.5
+    noise_factor: float = 5.0
+    recover_evals: int = 5
+
+    def check(self, ctx: Context):
+        for name in LOSSES:
+            c = ctx.curve(name)
+            if c is None or len(c) < self.baseline_evals + 2:
+                continue
+            y = c.values
+            i = self.baseline_evals
+            while i < len(y):
+                base = float(np.median(y[i - self.baseline_evals : i]))
+                jump = y[i] - base
+                if base > 0 and jump > self.min_jump * base and jump > self.noise_factor * c.noise:
+                    later = y[i + 1 : i + 1 + self.recover_evals]
+                    back = np.nonzero(later <= base * (1 + self.min_jump / 2))[0]
+                    if len(back):
+                        end = i + int(back[0])
+                        yield self.finding(
+                            c.epochs[i], end_epoch=c.epochs[end], causes=[("lr_too_high", 0.5), ("data_problem", 0.35), ("batch_too_small", 0.3)],
+                            metric=name, base=base, peak=float(y[i]), factor=float(y[i] / base),
+                        )
+                        return
+                i += 1

@@ -1,0 +1,185 @@
+"""Compare runs: diagnose each, rank them by their best validation value, overlay
+their curves.
+
+Any records fitdoc reads can be compared (a Keras stdout log beside a CSVLogger file
+beside a History JSON); a file holding several runs contributes each of them.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from ..names import higher_is_better
+from ..output import html
+from .table import Table, fmt
+
+
+def value_at(data: dict, metric: str, epoch: int | None) -> float | None:
+    """``metric`` at ``epoch`` (record numbering) in a report dict, None if not written."""
+    if epoch is None or metric not in data["series"] or epoch not in data["epochs"]:
+        return None
+    return data["series"][metric][data["epochs"].index(epoch)]
+
+
+def final_gap(data: dict) -> float | None:
+    """val_loss − loss at the last epoch where both are finite."""
+    series = data["series"]
+    if "loss" not in series or "val_loss" not in series:
+        return None
+    pairs = [(t, v) for t, v in zip(series["loss"], series["val_loss"]) if t is not None and v is not None]
+    return pairs[-1][1] - pairs[-1][0] if pairs else None
+
+
+def ranking_metric(datas: Sequence[dict]) -> str:
+    """The best-epoch metric most of the runs were judged by."""
+    counts = Counter(d.get("best_epoch_metric") for d in datas if d.get("best_epoch_metric"))
+    if counts:
+        return counts.most_common(1)[0][0]
+    return "val_loss" if all("val_loss" in d["series"] for d in datas) else "loss"
+
+
+class Comparison:
+    """Diagnosed runs ranked by the ranking metric at each run's best epoch."""
+
+    def __init__(self, reports: Sequence, labels: Sequence[str] | None = None, lang: str = "en"):
+        datas = [html.report_dict(r) for r in reports]
+        labels = list(labels) if labels else html.run_labels(datas)
+        self.lang = lang
+        self.metric = ranking_metric(datas)
+        self.second = "val_accuracy" if self.metric != "val_accuracy" and any(
+            "val_accuracy" in d["series"] for d in datas) else None
+        sign = -1.0 if higher_is_better(self.metric) else 1.0
+
+        def key(i: int):
+            v = value_at(datas[i], self.metric, datas[i].get("best_epoch"))
+            return (v is None, sign * v if v is not None else 0.0)
+
+        order = sorted(range(len(datas)), key=key)
+        self.reports = [reports[i] for i in order]
+        self.datas = [datas[i] for i in order]
+        self.labels = [labels[i] for i in order]
+
+    def rows(self) -> list[dict]:
+        """One dict per run, best first."""
+        out = []
+        for rank, (label, d) in enumerate(zip(self.labels, self.datas), 1):
+            best = d.get("best_epoch")
+            row = {
+                "rank": rank, "label": label, "source": d.get("source"), "format": d.get("format"),
+                "epochs": len(d["epochs"]), "best_epoch": best, "best_epoch_metric": d.get("best_epoch_metric"),
+                "recommended_epochs": d.get("recommended_epochs"),
+                "metric": self.metric, "value": value_at(d, self.metric, best),
+                "final_gap": final_gap(d), "verdict": d.get("verdict"),
+                "findings": [f"{f['code']} {f['kind']}" for f in d.get("findings", [])],
+            }
+            if self.second:
+                row[f"{self.second}_at_best"] = value_at(d, self.second, best)
+            out.append(row)
+        return out
+
+    def table(self) -> Table:
+        t = html.texts(self.lang)
+        columns = [t["rank"], t["run"], t["format"], t["epochs"], t["best_epoch"], t["at_best"].format(metric=self.metric)]
+        if self.second:
+            columns.append(t["at_best"].format(metric=self.second))
+        columns += [t["final_gap"], t["verdict"], t["findings"]]
+        rows = []
+        for r in self.rows():
+            cells = [str(r["rank"]), r["label"], r["format"] or "", str(r["epochs"]), fmt(r["best_epoch"]), fmt(r["value"])]
+            if self.second:
+                cells.append(fmt(r[f"{self.second}_at_best"]))
+            cells += [fmt(r["final_gap"]), t.get(f"verdict_{r['verdict']}", r["verdict"] or ""),
+                      ", ".join(r["findings"]) or t["none"]]
+            rows.append(cells)
+        numeric = {0, 3, 4, 5, 6} | ({7} if self.second else set())
+        return Table(t["compare_title"], columns, rows, numeric=numeric)
+
+    def to_dict(self) -> dict:
+        return {"metric": self.metric, "runs": [{**row, "report": d} for row, d in zip(self.rows(), self.datas)]}
+
+    def to_markdown(self) -> str:
+        return self.table().to_markdown()
+
+    def to_html(self, title: str | None = None, tables: Sequence = ()) -> html.HtmlReport:
+        return html.render(self.reports, labels=self.labels, lang=self.lang, title=title,
+                           tables=[*tables, self.table()] if len(self.datas) > 1 else tables)
+
+    def _repr_html_(self) -> str:
+        return self.to_html()._repr_html_()
+
+    def plot(self, path: str | Path) -> Path:
+        """Save the curves of all runs overlaid, one panel per metric, as an image."""
+        return overlay_plot(self.datas, self.labels, path, self.lang)
+
+
+def compare(sources: Sequence, *, lang: str = "en", config=None) -> Comparison:
+    """Read, diagnose and rank ``sources`` (paths or :class:`~fitdoc.Run` objects)."""
+    import fitdoc
+
+    reports = []
+    for source in sources:
+        runs = [source] if isinstance(source, fitdoc.Run) else fitdoc.read_runs(source)
+        reports += [fitdoc.diagnose(run, config=config, lang=lang) for run in runs]
+    return Comparison(reports, lang=lang)
+
+
+def _use_cjk_font() -> None:
+    """Put an installed CJK font first in matplotlib's fallback list, if there is one."""
+    import matplotlib
+    from matplotlib import font_manager
+
+    wanted = ("Noto Sans CJK SC", "Source Han Sans SC", "Microsoft YaHei", "SimHei", "PingFang SC", "WenQuanYi Zen Hei")
+    installed = {f.name for f in font_manager.fontManager.ttflist}
+    found = [name for name in wanted if name in installed]
+    matplotlib.rcParams["font.sans-serif"] = found + [f for f in matplotlib.rcParams["font.sans-serif"] if f not in found]
+
+
+def overlay_plot(datas: Sequence[dict], labels: Sequence[str], path: str | Path, lang: str = "en") -> Path:
+    """Overlay the runs' curves: colour per run, dashed train, solid validation, best epoch starred."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
+
+    _use_cjk_font()
+    t = html.texts(lang)
+    groups = html.metric_groups(dict.fromkeys(n for d in datas for n in d["series"]))
+    ncols = min(2, len(groups))
+    nrows = -(-len(groups) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(6.2 * ncols, 3.6 * nrows), squeeze=False)
+    colors = plt.get_cmap("tab10").colors
+    for ax, (base, names) in zip(axes.flat, groups):
+        for i, d in enumerate(datas):
+            color = colors[i % len(colors)]
+            for name in names:
+                if name not in d["series"]:
+                    continue
+                y = np.array([np.nan if v is None else v for v in d["series"][name]], dtype=float)
+                ax.plot(d["epochs"], y, color=color, ls="-" if name.startswith("val_") else "--",
+                        marker=".", ms=4, lw=1.3)
+                best = d.get("best_epoch")
+                if name.startswith("val_") and best in d["epochs"]:
+                    ax.plot([best], [y[d["epochs"].index(best)]], marker="*", ms=12, color=color, mec="black", mew=0.6)
+        ax.set_title(base)
+        ax.set_xlabel(t["epoch"])
+        ax.grid(alpha=0.3)
+        if base == "lr":
+            ax.set_yscale("log")
+    for ax in axes.flat[len(groups):]:
+        ax.axis("off")
+    handles = [Line2D([], [], color=colors[i % len(colors)], lw=2) for i in range(len(datas))]
+    handles += [Line2D([], [], color="gray", ls="--"), Line2D([], [], color="gray"),
+                Line2D([], [], ls="", marker="*", ms=10, color="gray", mec="black")]
+    names = [*labels, "train", "validation", t["best_epoch"]]
+    fig.legend(handles, names, loc="lower center", ncol=min(len(names), 6), frameon=False)
+    fig.suptitle(t["compare_title"])
+    fig.tight_layout(rect=(0, 0.07 + 0.02 * (len(names) // 6), 1, 0.97))
+    path = Path(path)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
