@@ -23,6 +23,8 @@ READER_MODULES = [
     "keras_text",
     "tensorboard",
     "hf_trainer",
+    "lightning_csv",
+    "mlflow_store",
 ]
 
 
@@ -93,7 +95,11 @@ def detect(source: Source):
 
 
 def read_runs(path: str | Path, format: str | None = None) -> list[Run]:
-    """Read every run in ``path`` (a file or a run directory)."""
+    """Read every run in ``path`` (a file or a run directory, or an ``mlflow://`` URI)."""
+    if "://" in str(path):
+        from .mlflow_store import read_uri
+
+        return read_uri(str(path))
     p = Path(path)
     if not p.exists():
         raise FitdocError(str(p), "no such file or directory")
