@@ -315,14 +315,18 @@ def _resolve(tag: str, role: str | None) -> tuple[str, str | None]:
     return name, level
 
 
-def _stitch(tag: _Tag) -> tuple[np.ndarray, np.ndarray, list[tuple[int, str]]]:
-    """Steps increasing with the last write of each kept, and (step, message) per resume."""
+def _stitch(tag: _Tag) -> tuple[np.ndarray, np.ndarray, list[tuple[int, int | None]]]:
+    """Steps increasing with the last write of each kept, and the resumes found.
+
+    A resume is ``(step, previous step)`` where the steps go back, ``(step, None)``
+    where a later event file begins.
+    """
     steps = np.frombuffer(tag.steps, dtype=np.int64)
     values = np.frombuffer(tag.values, dtype=np.float32 if tag.values.typecode == "f" else np.float64)
-    resumes = {i: f"a later event file continues the run at step {steps[i]}" for i in tag.file_starts if 0 < i < len(steps)}
+    resumes = {i: None for i in tag.file_starts if 0 < i < len(steps)}
     for i in np.flatnonzero(steps[1:] < steps[:-1])[:1000] + 1:
-        resumes.setdefault(int(i), f"steps go back from {steps[i - 1]} to {steps[i]}")
-    found = [(int(steps[i]), msg) for i, msg in sorted(resumes.items())]
+        resumes[int(i)] = int(steps[i - 1])
+    found = [(int(steps[i]), prev) for i, prev in sorted(resumes.items())]
     if found:
         later_min = np.minimum.accumulate(steps[::-1])[::-1]
         keep = np.append(steps[:-1] < later_min[1:], True)
@@ -352,7 +356,7 @@ def _put(target: dict, name: str, tag: str, item, owners: dict[str, tuple[bool, 
 
 
 def _build(entries: list[tuple[str, str, str | None, np.ndarray, np.ndarray]], resumes, source: str, notes) -> Run:
-    """Make a Run from ``(tag, name, level, steps, values)`` entries and (step, message) resumes."""
+    """Make a Run from ``(tag, name, level, steps, values)`` entries and the resumes of its axis."""
     levels = {e[2] for e in entries}
     info: dict = {}
     epoch_of = None
@@ -392,9 +396,14 @@ def _build(entries: list[tuple[str, str, str | None, np.ndarray, np.ndarray]], r
     for tag, name, level, steps, values in axis_entries:
         _put(series, name, tag, _align(axis, steps, values), owners, level == "epoch")
 
+    unit = "step" if info else "epoch"
     events: dict[int, Event] = {}
-    for step, msg in resumes:
-        at = int(epoch_of(np.array([step]))[0]) if epoch_of is not None else step
+    for step, prev in resumes:
+        at, before = (int(x) for x in epoch_of(np.array([step, step if prev is None else prev]))) if epoch_of else (step, prev)
+        if prev is None:
+            msg = f"a later event file continues the run at {unit} {at}"
+        else:
+            msg = f"record goes back from {unit} {before} to {at}"
         events.setdefault(at, Event(at, "resume", None, msg + "; later writes kept"))
     return Run(
         axis, series, sorted(events.values(), key=lambda e: e.epoch),
@@ -420,12 +429,12 @@ def _read_run(root: Path, files: list[Path]) -> Run:
                 tag = f"{tag}/{child[len(prefix):]}"  # SummaryWriter.add_scalars
             name, level = _resolve(tag, role)
             entries.append((tag, name, level, steps, values))
-            resumes.extend((step, msg, level) for step, msg in found)
+            resumes.extend((step, prev, level) for step, prev in found)
     if not entries:
         raise UnreadableRecord(str(root), "no scalar summaries in the TensorBoard event files")
     levels = {e[2] for e in entries}
     axis_level = "epoch" if "epoch" in levels else "axis" if "axis" in levels else None
-    kept = sorted((step, msg) for step, msg, level in resumes if axis_level is None or level == axis_level)
+    kept = sorted(((step, prev) for step, prev, level in resumes if axis_level is None or level == axis_level), key=lambda r: r[0])
     return _build(entries, kept, str(root), notes)
 
 
