@@ -15,7 +15,7 @@ import numpy as np
 from scipy.ndimage import median_filter
 from scipy.stats import theilslopes
 
-from .names import higher_is_better
+from .names import canonical, higher_is_better
 from .run import Run
 
 LOSSES = ("loss", "val_loss")
@@ -174,9 +174,16 @@ class Context:
         start = loss.values[: max(1, len(loss) // 10)].mean()
         return tiny and loss.level_at_end() < 0.7 * start
 
-    def monitor(self) -> Curve | None:
-        """The validation curve to judge generalisation by: val_loss, else another
-        validation metric (flipped so that lower is better)."""
+    def monitor(self, name: str | None = None) -> Curve | None:
+        """The validation curve to judge generalisation by: ``name`` if given, else
+        val_loss, else another validation metric (flipped so that lower is better)."""
+        if name is not None:
+            series_name = canonical(name) if name not in self.run.series else name
+            self.run.get(series_name)  # KeyError listing the metrics that exist
+            c = self.curve(series_name)
+            if c is None:
+                return None
+            return Curve(series_name, c.epochs, -c.values) if higher_is_better(series_name) else c
         c = self.curve("val_loss")
         if c is not None:
             return c

@@ -30,8 +30,8 @@ class BestEpoch:
     metrics_at_best: dict | None = None
 
 
-def choose_best(ctx: Context, noise_factor: float = 3.0, min_turn: float = 0.01) -> BestEpoch:
-    monitor = ctx.monitor()
+def choose_best(ctx: Context, monitor_name: str | None = None, noise_factor: float = 3.0, min_turn: float = 0.01) -> BestEpoch:
+    monitor = ctx.monitor(monitor_name)
     if monitor is None:
         return BestEpoch(None, None, reason="no_validation")
     name = monitor.name

@@ -93,8 +93,10 @@ def _json_number(value: float, present: bool):
     return float(value) if present and math.isfinite(value) else None
 
 
-def diagnose(target: Run | str | Path, config: Config | None = None, lang: str | None = None) -> Report:
-    """Diagnose a run (or the record at a path)."""
+def diagnose(
+    target: Run | str | Path, config: Config | None = None, lang: str | None = None, monitor: str | None = None
+) -> Report:
+    """Diagnose a run (or the record at a path); ``monitor`` picks the best epoch."""
     run = target if isinstance(target, Run) else read(target)
     config = config or Config()
     lang = lang or config.lang or advice.default_lang()
@@ -102,7 +104,7 @@ def diagnose(target: Run | str | Path, config: Config | None = None, lang: str |
     findings = [f for rule in config.instantiate() for f in rule.check(ctx)]
     findings = _drop_superseded(findings, config)
     findings.sort(key=lambda f: (-SEVERITY_ORDER[f.severity], f.epoch if f.epoch is not None else -1, f.code))
-    best = choose_best(ctx)
+    best = choose_best(ctx, monitor)
     facts = _run_facts(ctx, best)
     notes = [_advise(f, facts, lang) for f in findings]
     return Report(run, findings, notes, best, _likely_causes(findings), lang, _trend(ctx))
@@ -135,8 +137,8 @@ def _advise(finding: Finding, run_facts: dict, lang: str) -> Advice:
     ranked = sorted(finding.causes, key=lambda c: -c.confidence)
     causes = [advice.cause_advice(c.cause, lang, facts) for c in ranked]
     fixes = advice.rule_fixes(finding.code, lang, facts)
-    for c in causes[:2]:
-        fixes.extend(x for x in c["fixes"][:2] if x not in fixes)
+    for c, take in zip(causes, (2, 1)):
+        fixes.extend(x for x in c["fixes"][:take] if x not in fixes)
     return Advice(advice.evidence(finding, lang), fixes, causes)
 
 

@@ -14,3 +14,10 @@ class FitdocError(Exception):
 
 class UnreadableRecord(FitdocError):
     """The file cannot be read as a training record."""
+
+
+class MissingMetric(FitdocError, KeyError):
+    """A metric asked for by name is not in the record."""
+
+    def __str__(self) -> str:
+        return Exception.__str__(self)

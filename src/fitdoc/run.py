@@ -101,12 +101,13 @@ class Run:
 
     def get(self, name: str) -> Series:
         """The series for ``name`` (canonical or original spelling)."""
+        from .errors import MissingMetric
         from .names import canonical
 
         key = name if name in self.series else canonical(name)
         if key not in self.series:
             available = ", ".join(sorted(self.series)) or "none"
-            raise KeyError(f"metric {name!r} is not in this record; available: {available}")
+            raise MissingMetric(self.source, f"metric {name!r} is not in this record; available: {available}")
         return self.series[key]
 
     def evaluated(self, name: str) -> tuple[np.ndarray, np.ndarray]:

@@ -69,4 +69,4 @@ def read(source) -> Run:
             notes.append(f"last line ({pending[0]}) is incomplete and was skipped: the file looks truncated")
     if not rows.rows:
         raise UnreadableRecord(source.name, "CSVLogger header but no epoch rows")
-    return build_run(rows.rows, source=source.name, format=FORMAT, events=rows.events, notes=notes)
+    return build_run(rows.rows, source=source.name, format=FORMAT, events=rows.events, notes=notes, info={"epoch_base": 0})

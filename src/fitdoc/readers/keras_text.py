@@ -188,6 +188,7 @@ class _Parser:
                 notes.append(f"epoch {block.epoch} has no summary line: the log ends while it was running")
         if not rows:
             raise UnreadableRecord(self.name, "Keras epoch headers but no epoch summary lines with metrics")
+        self.info["epoch_base"] = 0 if min(rows.rows) == 0 else 1
         return build_run(
             rows.rows, source=self.name, format=FORMAT, events=rows.events + self.events,
             planned_epochs=self.planned, notes=notes, info=self.info,

@@ -25,6 +25,16 @@ def value_at(data: dict, metric: str, epoch: int | None) -> float | None:
     return data["series"][metric][data["epochs"].index(epoch)]
 
 
+def best_value(data: dict, metric: str) -> float | None:
+    """``metric`` at the run's best epoch; its best evaluation when the run has no best epoch yet."""
+    if data.get("best_epoch") is not None:
+        return value_at(data, metric, data["best_epoch"])
+    values = [v for v in data["series"].get(metric, []) if v is not None]
+    if not values:
+        return None
+    return max(values) if higher_is_better(metric) else min(values)
+
+
 def final_gap(data: dict) -> float | None:
     """val_loss − loss at the last epoch where both are finite."""
     series = data["series"]
@@ -55,7 +65,7 @@ class Comparison:
         sign = -1.0 if higher_is_better(self.metric) else 1.0
 
         def key(i: int):
-            v = value_at(datas[i], self.metric, datas[i].get("best_epoch"))
+            v = best_value(datas[i], self.metric)
             return (v is None, sign * v if v is not None else 0.0)
 
         order = sorted(range(len(datas)), key=key)
@@ -72,31 +82,31 @@ class Comparison:
                 "rank": rank, "label": label, "source": d.get("source"), "format": d.get("format"),
                 "epochs": len(d["epochs"]), "best_epoch": best, "best_epoch_metric": d.get("best_epoch_metric"),
                 "recommended_epochs": d.get("recommended_epochs"),
-                "metric": self.metric, "value": value_at(d, self.metric, best),
+                "metric": self.metric, "value": best_value(d, self.metric),
                 "final_gap": final_gap(d), "verdict": d.get("verdict"),
                 "findings": [f"{f['code']} {f['kind']}" for f in d.get("findings", [])],
             }
             if self.second:
-                row[f"{self.second}_at_best"] = value_at(d, self.second, best)
+                row[f"best_{self.second}"] = best_value(d, self.second)
             out.append(row)
         return out
 
     def table(self) -> Table:
         t = html.texts(self.lang)
-        columns = [t["rank"], t["run"], t["format"], t["epochs"], t["best_epoch"], t["at_best"].format(metric=self.metric)]
+        columns = [t["rank"], t["run"], t["format"], t["epochs"], t["best_epoch"], t["best_value"].format(metric=self.metric)]
         if self.second:
-            columns.append(t["at_best"].format(metric=self.second))
+            columns.append(t["best_value"].format(metric=self.second))
         columns += [t["final_gap"], t["verdict"], t["findings"]]
         rows = []
         for r in self.rows():
             cells = [str(r["rank"]), r["label"], r["format"] or "", str(r["epochs"]), fmt(r["best_epoch"]), fmt(r["value"])]
             if self.second:
-                cells.append(fmt(r[f"{self.second}_at_best"]))
+                cells.append(fmt(r[f"best_{self.second}"]))
             cells += [fmt(r["final_gap"]), t.get(f"verdict_{r['verdict']}", r["verdict"] or ""),
                       ", ".join(r["findings"]) or t["none"]]
             rows.append(cells)
         numeric = {0, 3, 4, 5, 6} | ({7} if self.second else set())
-        return Table(t["compare_title"], columns, rows, numeric=numeric)
+        return Table(t["compare_title"], columns, rows, [t["final_gap_note"].format(metric=self.metric)], numeric)
 
     def to_dict(self) -> dict:
         return {"metric": self.metric, "runs": [{**row, "report": d} for row, d in zip(self.rows(), self.datas)]}

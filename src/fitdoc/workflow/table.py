@@ -27,7 +27,8 @@ class Table:
         lines = [f"### {self.title}", "", "| " + " | ".join(self.columns) + " |",
                  "|" + "|".join("---:" if i in self.numeric else "---" for i in range(len(self.columns))) + "|"]
         lines += ["| " + " | ".join(c.replace("|", "\\|") for c in row) + " |" for row in self.rows]
-        lines += [""] + [f"> {n}" for n in self.notes] if self.notes else []
+        if self.notes:
+            lines += [""] + [f"> {n}" for n in self.notes]
         return "\n".join(lines) + "\n"
 
     def to_rich(self):

@@ -1,0 +1,176 @@
+"""The ``fitdoc`` command line: a thin shell over readers, engine and renderers.
+
+Exit codes: 0 done (no finding at or above ``--fail-on``), 1 findings at or above
+``--fail-on``, 2 unreadable input or bad usage (one line on stderr, no traceback).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from . import advice, config as config_mod
+from .engine import SEVERITY_ORDER, diagnose
+from .errors import FitdocError
+from .readers import read_runs
+from .rules import all_rules
+
+
+def _safe_streams() -> None:
+    """Never crash on a console that cannot encode a character (GBK, a pipe)."""
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="replace")
+
+
+def _console(stderr: bool = False):
+    from rich.console import Console
+
+    no_color = bool(os.environ.get("NO_COLOR"))
+    return Console(stderr=stderr, no_color=no_color, highlight=False, soft_wrap=False)
+
+
+def _fail(message: str) -> None:
+    click.echo(f"fitdoc: error: {message}", err=True)
+    sys.exit(2)
+
+
+class _Group(click.Group):
+    def invoke(self, ctx):
+        _safe_streams()
+        try:
+            return super().invoke(ctx)
+        except FitdocError as exc:
+            _fail(str(exc))
+
+
+@click.group(cls=_Group)
+@click.version_option(package_name="fitdoc")
+def main() -> None:
+    """Diagnose neural-network training runs from their logs."""
+
+
+LANG = click.option("--lang", type=click.Choice(advice.LANGS), default=None, help="Output language (default: from the locale).")
+
+
+def _paths(patterns: tuple[str, ...]) -> list[str]:
+    out: list[str] = []
+    for p in patterns:
+        if any(ch in p for ch in "*?[") and not Path(p).exists():
+            matches = sorted(str(m) for m in Path().glob(p))
+            if not matches:
+                raise FitdocError(p, "no file matches this pattern")
+            out.extend(matches)
+        else:
+            out.append(p)
+    return out
+
+
+@main.command("diagnose")
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True)
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), help="Write a PNG of the curves (one run).")
+@click.option("--reader", type=str, default=None, help="Force a reader instead of detecting the format.")
+@click.option("--monitor", type=str, default=None, help="Metric that picks the best epoch (default val_loss).")
+@click.option("--fail-on", type=click.Choice(["warning", "error", "never"]), default="never", show_default=True,
+              help="Exit 1 when a finding of this severity or worse is found.")
+@click.option("--select", multiple=True, help="Run only rules whose code starts with this (repeatable).")
+@click.option("--ignore", multiple=True, help="Skip rules whose code starts with this (repeatable).")
+@click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False), help="pyproject.toml to read [tool.fitdoc] from.")
+@click.option("-v", "--verbose", is_flag=True, help="Show code snippets.")
+@LANG
+def diagnose_cmd(paths, fmt, plot_path, reader, monitor, fail_on, select, ignore, config_path, verbose, lang):
+    """Diagnose the training record(s) at PATHS (files, run directories or globs)."""
+    cfg = config_mod.load(Path(config_path) if config_path else None)
+    cfg.select = list(select) or cfg.select
+    cfg.ignore = list(ignore) + cfg.ignore
+    runs = []
+    for path in _paths(paths):
+        runs.extend(read_runs(path, reader))
+    if plot_path and len(runs) != 1:
+        raise FitdocError(plot_path, f"--plot draws one run; {len(runs)} were read")
+    reports = []
+    with _progress(len(runs)) as advance:
+        for run in runs:
+            reports.append(diagnose(run, cfg, lang, monitor=monitor))
+            advance()
+    if fmt == "json":
+        from .output import jsonout
+
+        click.echo(jsonout.render(reports))
+    elif fmt == "markdown":
+        from .output import markdown
+
+        click.echo(markdown.render(reports))
+    else:
+        from .output import terminal
+
+        console = _console()
+        for report in reports:
+            terminal.render(report, console, verbose)
+    if plot_path:
+        from .output.plot import plot_run
+
+        used = plot_run(reports[0], plot_path)
+        if used != reports[0].lang:
+            click.echo("fitdoc: note: no CJK font installed (apt-get install fonts-wqy-microhei); plot labels in English", err=True)
+    worst = max((SEVERITY_ORDER[f.severity] for r in reports for f in r.findings), default=0)
+    if fail_on != "never" and worst >= SEVERITY_ORDER[fail_on]:
+        sys.exit(1)
+
+
+class _progress:
+    """A progress bar on stderr when many runs are diagnosed; nothing for a few."""
+
+    def __init__(self, total: int):
+        self.total = total
+
+    def __enter__(self):
+        if self.total < 5:
+            return lambda: None
+        from rich.progress import Progress
+
+        self._bar = Progress(console=_console(stderr=True), transient=True)
+        self._bar.start()
+        task = self._bar.add_task("diagnosing", total=self.total)
+        return lambda: self._bar.advance(task)
+
+    def __exit__(self, *exc):
+        if self.total >= 5:
+            self._bar.stop()
+
+
+@main.command("explain")
+@click.argument("code")
+@LANG
+def explain_cmd(code, lang):
+    """Print the documentation page of rule CODE (e.g. FD101)."""
+    rules = all_rules()
+    cls = rules.get(code.upper())
+    if cls is None:
+        raise FitdocError(code, f"no such rule; known: {', '.join(rules)}")
+    lang = lang or advice.default_lang()
+    click.echo(f"{cls.code} {cls.name}  ({advice.kind_title(cls.kind, lang)}; {cls.kind}, default severity {cls.severity})\n")
+    page = advice.catalog().get("pages", {}).get(cls.code, {}).get(lang) if lang != "en" else None
+    click.echo(page or cls.doc())
+    thresholds = cls.thresholds()
+    if thresholds:
+        click.echo("\nThresholds ([tool.fitdoc.rules.%s]):" % cls.code)
+        for name, default in thresholds.items():
+            click.echo(f"  {name} = {default!r}")
+
+
+@main.command("rules")
+@LANG
+def rules_cmd(lang):
+    """List the rules with their codes and names."""
+    lang = lang or advice.default_lang()
+    for code, cls in all_rules().items():
+        click.echo(f"{code}  {cls.name:<28} {cls.severity:<8} {advice.kind_title(cls.kind, lang)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Renderers of a :class:`~fitdoc.engine.Report`: terminal, JSON, Markdown, PNG."""

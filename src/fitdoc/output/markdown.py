@@ -1,0 +1,35 @@
+"""``--format markdown``: fits a CI job summary (``$GITHUB_STEP_SUMMARY``)."""
+
+from __future__ import annotations
+
+from .. import advice
+from .text import best_epoch_lines, sparkline, when
+
+
+def render_one(report) -> str:
+    lang, run = report.lang, report.run
+    out = [f"### {advice.say('ui', 'title', lang)}: `{run.source}` — **{advice.say('ui', 'verdict_' + report.verdict, lang)}**", ""]
+    out.append(f"{run.format}, {len(run)} epochs ({int(run.epochs[0])}-{int(run.epochs[-1])})")
+    out.append("")
+    out.append("| metric | curve | first | last |")
+    out.append("|---|---|---|---|")
+    for name, s in run.series.items():
+        v = s.values[s.present]
+        finite = v[v == v]
+        if len(finite):
+            out.append(f"| {name} | {sparkline(v, 30)} | {finite[0]:.4g} | {finite[-1]:.4g} |")
+    out.append("")
+    if not report.findings:
+        out.append(advice.say("ui", "no_findings", lang))
+    for finding, adv in report.items():
+        out.append(f"- **{finding.code} {advice.kind_title(finding.kind, lang)}** ({finding.severity}, {when(finding, lang)}): {adv.evidence}")
+        if adv.causes:
+            out.append(f"  - {advice.say('ui', 'causes', lang)}: " + ", ".join(c["title"] for c in adv.causes))
+        out.extend(f"  - {fix}" for fix in adv.fixes)
+    out.append("")
+    out.append(f"**{advice.say('ui', 'best_epoch', lang)}**: " + " ".join(best_epoch_lines(report)))
+    return "\n".join(out) + "\n"
+
+
+def render(reports) -> str:
+    return "\n".join(render_one(r) for r in reports)

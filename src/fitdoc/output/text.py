@@ -1,0 +1,42 @@
+"""Plain facts shared by the terminal and Markdown renderers."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import advice
+
+SPARK = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(values: np.ndarray, width: int = 40) -> str:
+    """A unicode sparkline of the finite values (resampled to ``width`` by bucket means)."""
+    v = values[np.isfinite(values)]
+    if len(v) == 0:
+        return ""
+    if len(v) > width:
+        v = np.array([chunk.mean() for chunk in np.array_split(v, width)])
+    lo, hi = float(v.min()), float(v.max())
+    span = hi - lo or 1.0
+    return "".join(SPARK[int((x - lo) / span * (len(SPARK) - 1))] for x in v)
+
+
+def when(finding, lang: str) -> str:
+    if finding.epoch is None:
+        return ""
+    if finding.end_epoch is not None and finding.end_epoch != finding.epoch:
+        return advice.say("ui", "epochs_range", lang, first=finding.epoch, last=finding.end_epoch)
+    return advice.say("ui", "since_epoch", lang, epoch=finding.epoch)
+
+
+def best_epoch_lines(report) -> list[str]:
+    """The best-epoch sentence and the EarlyStopping setting that keeps it."""
+    b, lang = report.best, report.lang
+    if b.epoch is None:
+        key = "best_epoch_none_noval" if b.reason == "no_validation" else "best_epoch_none_still"
+        return [advice.say("ui", key, lang, metric=b.metric or "val_loss")]
+    lines = [advice.say("ui", "best_epoch_line", lang, epoch=b.epoch, metric=b.metric, value=b.value, recommended=b.recommended_epochs)]
+    if b.patience:
+        key = "early_stopping" if b.stop_epoch is not None else "early_stopping_nostop"
+        lines.append(advice.say("ui", key, lang, metric=b.metric, patience=b.patience, stop_epoch=b.stop_epoch, epoch=b.epoch))
+    return lines

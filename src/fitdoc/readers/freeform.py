@@ -1,0 +1,185 @@
+"""Free-form training logs: what ``print`` and ``logging`` write in PyTorch loops.
+
+Recognised lines (anything before the word ``epoch`` is ignored, so timestamps and
+absl/logging prefixes do not matter)::
+
+    Epoch: 3 \tTraining Loss: 0.41 \tValidation Loss: 0.52
+    epoch 7 | train_loss 0.3 | val_acc 0.81
+    [Epoch 3/10] loss=0.41, val_loss=0.52
+    I1123 12:00:00.123 12345 train.py:88] epoch 3 loss 0.4
+    Epoch 3: 100%|####| 50/50 [00:01<00:00, train_loss=0.3, val_loss=0.5]
+
+and tables with a header row (``epoch  train_loss  val_loss  val_acc``). A line
+``Epoch 3/10`` alone opens epoch 3 for the lines that follow it and start with a phase
+word (``train Loss: 0.41 Acc: 0.85`` / ``val Loss: 0.52 Acc: 0.80``). A phase word
+(train, training, val, valid, validation, eval, test) applies to the metric after it
+and to the following metrics of the line that have none. Lines that also print a
+step, batch or iteration count are per-step lines: their mean over the epoch is used
+for a metric the epoch's own lines do not print.
+
+Names are mapped to canonical series (``Training Loss`` -> ``loss``, ``Validation
+Accuracy`` -> ``val_accuracy``, ``Valid Loss`` -> ``val_loss``); other metrics keep
+their names. ``test`` metrics count as validation only when the log has no other
+validation metric. Epochs are numbered as printed; an epoch printed again after later
+ones (a resumed run) keeps its last write and gives a ``resume`` event. A cut last line
+is ignored with a note.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+from ..names import canonical
+from ..run import Run, build_run
+from .numbers import NUMBER_PATTERN, parse_number
+from .steps import CompleteLines
+from .stitch import EpochRows
+from .textio import clean
+
+FORMAT = "text-log"
+
+_PHASES = {
+    "train": "train", "training": "train",
+    "val": "val", "valid": "val", "validation": "val", "eval": "val", "evaluation": "val",
+    "test": "test", "testing": "test",
+}  # fmt: skip
+_PHASE_WORD = "|".join(sorted(_PHASES, key=len, reverse=True))
+PAIR = re.compile(
+    rf"(?<![\w./-])(?:({_PHASE_WORD})\s+)?([A-Za-z][\w./-]*)\s*[:=]?\s*({NUMBER_PATTERN})(?:\s*/\s*(\d+))?(?![\w.])",
+    re.I,
+)
+EPOCH_WORD = re.compile(r"(?<![\w.])epoch(?![a-z])", re.I)
+PHASE_LINE = re.compile(rf"^\s*({_PHASE_WORD})\b", re.I)
+_BRACKETS = re.compile(r"[\[\](){}]")
+_TOKENS = re.compile(r"[\s|,;]+")
+_NAME = re.compile(r"^[A-Za-z][\w./-]*$")
+_EPOCH_NAMES = {"epoch", "ep"}
+_STEP_NAMES = {"step", "steps", "batch", "iter", "iteration", "it", "global_step"}
+_NOT_METRICS = {"eta", "v_num", "from", "to", "of", "is", "was", "at", "in", "on", "by", "after", "took", "for", "with", "and", "than"}
+
+
+def sniff(source) -> float:
+    parser = _Parser()
+    records = sum(1 for line in source.head.splitlines() if parser.parse(clean(line)) is not None)
+    if records >= 3:
+        return 0.5
+    return 0.2 if records else 0.0
+
+
+def read(source) -> Run:
+    parser = _Parser()
+    rows = EpochRows()
+    pending_epoch, pending = None, {}  # per-step values of the current epoch
+    notes = []
+
+    def flush():
+        if pending:
+            rows.add(pending_epoch, {k: math.fsum(v) / len(v) for k, v in pending.items()}, merge=True)
+            pending.clear()
+
+    with source.open_text() as fh:
+        lines = CompleteLines(fh)
+        for line in lines:
+            record = parser.parse(clean(line))
+            if record is None:
+                continue
+            epoch, metrics, per_step = record
+            if epoch != pending_epoch:
+                flush()
+            if per_step:
+                pending_epoch = epoch
+                for k, v in metrics.items():
+                    pending.setdefault(k, []).append(v)
+            else:
+                flush()
+                rows.add(epoch, metrics, merge=True)
+        flush()
+    if lines.cut is not None and parser.parse(clean(lines.cut)) is not None:
+        notes.append(lines.cut_note())
+    table = _test_as_validation(rows.rows)
+    if table is not rows.rows:
+        notes.append("test metrics read as validation metrics (the log has no other validation metric)")
+    return build_run(table, source=source.name, format=FORMAT, events=rows.events, planned_epochs=parser.planned, notes=notes)
+
+
+class _Parser:
+    """Turns lines into ``(epoch, {metric: value}, per_step)`` records, keeping the
+    state that spans lines: the open epoch and a table header."""
+
+    def __init__(self) -> None:
+        self.epoch: int | None = None
+        self.header: list[str] | None = None
+        self.planned: int | None = None
+
+    def parse(self, line: str):
+        if self.header is not None:
+            record = self._table_row(line)
+            if record is not None:
+                return record
+            self.header = None
+        tokens = [t for t in _TOKENS.split(line.strip()) if t]
+        if len(tokens) >= 2 and all(_NAME.match(t) for t in tokens) and any(t.lower() in _EPOCH_NAMES for t in tokens):
+            self.header = tokens
+            return None
+        found = EPOCH_WORD.search(line)
+        if found:
+            pairs = _pairs(line[found.start():])
+            if not pairs or pairs[0][0] not in _EPOCH_NAMES or not pairs[0][1].is_integer():
+                return None
+            (_, epoch, planned), pairs = pairs[0], pairs[1:]
+            self.epoch = int(epoch)
+            if planned:
+                self.planned = max(planned, self.planned or 0)
+        elif self.epoch is not None and PHASE_LINE.match(line):
+            pairs = _pairs(line)
+        else:
+            return None
+        per_step = any(name in _STEP_NAMES for name, _, _ in pairs)
+        metrics = {name: value for name, value, _ in pairs if name not in _STEP_NAMES | _EPOCH_NAMES}
+        return (self.epoch, metrics, per_step) if metrics else None
+
+    def _table_row(self, line: str):
+        cells = [t for t in _TOKENS.split(line.strip()) if t]
+        if len(cells) != len(self.header):
+            return None
+        try:
+            values = [parse_number(c) for c in cells]
+        except ValueError:
+            return None
+        row = dict(zip((h.lower() for h in self.header), values))
+        epoch = next(row.pop(k) for k in list(row) if k in _EPOCH_NAMES)
+        if epoch is None or not float(epoch).is_integer():
+            return None
+        self.epoch = int(epoch)
+        return self.epoch, {canonical(k): v for k, v in row.items() if v is not None}, False
+
+
+def _pairs(text: str) -> list[tuple[str, float, int | None]]:
+    """``(canonical name, value, denominator of N/M)`` of the ``name value`` pairs."""
+    out = []
+    phase = None
+    for match in PAIR.finditer(_BRACKETS.sub(" ", text)):
+        word, name, value, planned = match.groups()
+        if name.lower() in _NOT_METRICS:
+            continue
+        if word:
+            phase = _PHASES[word.lower()]
+        low = name.lower()
+        if low in _EPOCH_NAMES or low in _STEP_NAMES:
+            out.append((low, float(value), int(planned) if planned else None))
+            continue
+        full = f"{phase}_{name}" if phase and not _PHASE_WORD_PREFIX.match(name) else name
+        out.append((canonical(full), parse_number(value), None))
+    return out
+
+
+_PHASE_WORD_PREFIX = re.compile(rf"({_PHASE_WORD})[_/.]", re.I)
+
+
+def _test_as_validation(rows: dict[int, dict[str, float]]) -> dict[int, dict[str, float]]:
+    names = {k for row in rows.values() for k in row}
+    if any(n.startswith("val_") for n in names) or not any(n.startswith("test_") for n in names):
+        return rows
+    rename = {n: canonical("val_" + n[len("test_"):]) if n.startswith("test_") else n for n in names}
+    return {epoch: {rename[k]: v for k, v in row.items()} for epoch, row in rows.items()}
