@@ -25,6 +25,7 @@ READER_MODULES = [
     "hf_trainer",
     "lightning_csv",
     "mlflow_store",
+    "freeform",
 ]
 
 
@@ -86,6 +87,8 @@ def detect(source: Source):
     if best is None:
         if not source.is_dir and not source.head_bytes.strip():
             raise UnreadableRecord(source.name, "file is empty")
+        if not source.is_dir:
+            source.encoding  # raises for a binary file
         raise UnreadableRecord(
             source.name,
             "unknown format: no epoch lines, metric columns or history keys found "

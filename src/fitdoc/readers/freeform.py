@@ -51,6 +51,8 @@ PAIR = re.compile(
 )
 EPOCH_WORD = re.compile(r"(?<![\w.])epoch(?![a-z])", re.I)
 PHASE_LINE = re.compile(rf"^\s*({_PHASE_WORD})\b", re.I)
+_PHASE_PREFIX = re.compile(rf"({_PHASE_WORD})[_/.]", re.I)
+_TABLE_RULE = re.compile(r"^[\s|:+=-]*$")
 _BRACKETS = re.compile(r"[\[\](){}]")
 _TOKENS = re.compile(r"[\s|,;]+")
 _NAME = re.compile(r"^[A-Za-z][\w./-]*$")
@@ -114,6 +116,8 @@ class _Parser:
 
     def parse(self, line: str):
         if self.header is not None:
+            if _TABLE_RULE.match(line):
+                return None
             record = self._table_row(line)
             if record is not None:
                 return record
@@ -169,12 +173,9 @@ def _pairs(text: str) -> list[tuple[str, float, int | None]]:
         if low in _EPOCH_NAMES or low in _STEP_NAMES:
             out.append((low, float(value), int(planned) if planned else None))
             continue
-        full = f"{phase}_{name}" if phase and not _PHASE_WORD_PREFIX.match(name) else name
+        full = f"{phase}_{name}" if phase and not _PHASE_PREFIX.match(name) else name
         out.append((canonical(full), parse_number(value), None))
     return out
-
-
-_PHASE_WORD_PREFIX = re.compile(rf"({_PHASE_WORD})[_/.]", re.I)
 
 
 def _test_as_validation(rows: dict[int, dict[str, float]]) -> dict[int, dict[str, float]]:
