@@ -67,10 +67,7 @@ def _matches(finding: Finding, wanted: tuple[str, ...]) -> bool:
     return finding.kind in wanted or finding.code in wanted
 
 
-class LiveDoctor:
-    """Diagnoses a run while it trains and acts on what it finds.
-
-    Args:
+ARGS = """\
         monitor: metric that defines the best epoch (``val_loss``; ``loss`` when the
             run has no validation).
         mode: ``"min"``, ``"max"`` or ``"auto"`` (from the metric's name).
@@ -97,7 +94,23 @@ class LiveDoctor:
         verbose: 0 silent, 1 print each finding once and each action.
         config: a :class:`fitdoc.config.Config` (default: ``[tool.fitdoc]`` of the
             nearest pyproject.toml).
-    """
+"""
+
+
+@dataclass
+class EpochResult:
+    """What the doctor made of one epoch."""
+
+    findings: list[Finding]  # new this epoch
+    should_stop: bool
+    stop_reason: str | None
+
+
+class LiveDoctor:
+    """Diagnoses a run while it trains and acts on what it finds.
+
+    Args:
+{args}    """
 
     def __init__(
         self,
@@ -189,10 +202,10 @@ class LiveDoctor:
         self._diagnose()
         return self.stop_reason is not None
 
-    def epoch_end(self, epoch: int, logs: dict[str, float]) -> list[Finding]:
-        """Record the epoch (record numbering, first epoch 1), diagnose, act; the new findings."""
+    def epoch_end(self, epoch: int, metrics: dict[str, float]) -> EpochResult:
+        """Record the epoch (first epoch 1), diagnose, act."""
         self._epoch = epoch
-        self.rows[epoch] = {k: float(v) for k, v in logs.items() if _is_number(v)}
+        self.rows[epoch] = {k: float(v) for k, v in metrics.items() if _is_number(v)}
         if self.probes is not None:
             sample = self.handle.probe(epoch, gradients=(epoch - 1) % self.gradient_every == 0)
             if sample is not None:
@@ -200,7 +213,7 @@ class LiveDoctor:
         self._track_best(epoch)
         new = self._diagnose()
         self._act(epoch, new)
-        return new
+        return EpochResult(new, self.stop_reason is not None, self.stop_reason)
 
     def end(self):
         """Training ended: restore the best weights, write the report; the final Report."""
@@ -296,3 +309,6 @@ def _is_number(value) -> bool:
     except (TypeError, ValueError):
         return False
     return True
+
+
+LiveDoctor.__doc__ = LiveDoctor.__doc__.format(args=ARGS)

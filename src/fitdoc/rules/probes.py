@@ -1,9 +1,9 @@
 """Runtime probes (FD5xx): what the model's insides show during training.
 
 The training integrations measure a :class:`ProbeSample` now and then (once per
-epoch, on a small sample batch: see ``probes=`` of ``fitdoc.keras.Doctor``) and these
-rules judge the latest one. Contexts without a probe sample (a record read from a
-file) give no finding.
+epoch, on a small sample batch: see ``probes=`` of ``fitdoc.keras.Doctor``) and keep
+them in ``run.info["probes"]``; each rule reports the first sample that shows its
+problem. A record read from a file has no probe samples and gives no finding.
 """
 
 from __future__ import annotations
@@ -33,12 +33,16 @@ class ProbeSample:
 
 
 class ProbeRule:
-    """Mixin of the probe rules: they check ``ctx.probe``; a context without one
-    gives no finding."""
+    """Mixin of the probe rules: they scan the :class:`ProbeSample` list that the
+    training integrations put in ``run.info["probes"]`` and report the first sample
+    that shows the problem; a record read from a file has none."""
 
     def check(self, ctx) -> Iterable[Finding]:
-        probe = getattr(ctx, "probe", None)
-        return self.inspect(probe) if probe is not None else ()
+        for probe in ctx.run.info.get("probes", ()):
+            found = list(self.inspect(probe))
+            if found:
+                return found
+        return ()
 
     def inspect(self, probe: ProbeSample) -> Iterable[Finding]:
         raise NotImplementedError
