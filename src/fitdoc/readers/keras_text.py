@@ -94,8 +94,9 @@ class _Block:
         self.partial = False
 
     def continue_with(self, segment: str) -> bool:
-        """Join a wrapped summary line; True if ``segment`` was a continuation."""
-        if not self.summary_text:
+        """Join a wrapped summary line; True if ``segment`` was a continuation (it
+        repeats none of the summary's metrics)."""
+        if not self.summary_text or set(metric_pairs(segment)) & set(self.summary):
             return False
         prev, cur = self.summary_text, segment.strip()
         if re.search(r"[A-Za-z_]$", prev) and re.match(r"[A-Za-z_][\w./-]*\s*:\s*" + NUMBER_PATTERN, cur):
@@ -149,12 +150,12 @@ class _Parser:
             if samples.group(2):
                 self.info["val_samples"] = int(samples.group(2))
             return
+        if not PROGRESS.match(segment) and self.block.continue_with(segment):
+            return
         if _looks_like_metrics(segment):
             if self.block.epoch is None and self.block.summary and _is_complete(segment):
                 self.blocks.append(_Block(None))  # no headers: each complete line is an epoch
             self.block.offer(segment)
-        else:
-            self.block.continue_with(segment)
 
     def _callback(self, epoch: int, text: str) -> None:
         lr = LR_CHANGE.search(text)

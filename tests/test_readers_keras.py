@@ -1,0 +1,207 @@
+"""Keras readers on real Keras output and on logs as people paste them."""
+
+import json
+
+import numpy as np
+import pytest
+
+import fitdoc
+from fitdoc.errors import FitdocError, UnreadableRecord
+from fitdoc.readers import Source, detect
+
+VERBOSE2 = """Epoch 1/5
+12/12 - 2s - 168ms/step - accuracy: 0.7448 - loss: 0.5434 - val_accuracy: 0.7891 - val_loss: 0.4731
+Epoch 2/5
+12/12 - 1s - 45ms/step - accuracy: 0.8490 - loss: 0.3263 - val_accuracy: 0.7812 - val_loss: 0.4786
+Epoch 3/5
+12/12 - 1s - 43ms/step - accuracy: 0.8724 - loss: 0.2964 - val_accuracy: 0.7891 - val_loss: 6.3949e-04
+"""
+
+
+def write(tmp_path, text, name="log.txt", encoding="utf-8"):
+    path = tmp_path / name
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+def test_keras3_verbose2_fixture_epochs_values_and_callback_events(fixtures):
+    run = fitdoc.read(fixtures / "keras3_fit_verbose2.txt")
+    assert run.format == "keras-text"
+    assert list(run.epochs) == list(range(1, 10))
+    assert run.planned_epochs == 30
+    assert run.get("val_loss").values[5] == pytest.approx(0.4237)
+    assert run.get("lr").values[2] == pytest.approx(0.025)
+    lr_changes = [(e.epoch, e.value) for e in run.events_of("lr_change")]
+    assert lr_changes[0] == (2, pytest.approx(0.025))
+    assert [e.epoch for e in run.events_of("early_stopping")] == [9]
+    assert [e.epoch for e in run.events_of("restore_best")] == [6]
+
+
+def test_keras3_verbose1_raw_bytes_read_like_the_rendered_screen(fixtures):
+    raw = fitdoc.read(fixtures / "keras3_fit_verbose1_redirected.raw.txt")
+    rendered = fitdoc.read(fixtures / "keras3_fit_verbose1_rendered.txt")
+    assert list(raw.epochs) == list(rendered.epochs) == [1, 2, 3, 4]
+    for name in rendered.metrics:
+        np.testing.assert_allclose(raw.get(name).values, rendered.get(name).values)
+    # epoch 2's partial line before the LR message must not hide its validation values
+    assert raw.get("val_loss").values[1] == pytest.approx(0.5242)
+
+
+def test_terminate_on_nan_log_keeps_inf_and_nan(fixtures):
+    run = fitdoc.read(fixtures / "keras3_fit_nan_verbose2.txt")
+    assert list(run.epochs) == [1]
+    assert np.isinf(run.get("loss").values[0]) and np.isnan(run.get("val_loss").values[0])
+    assert run.get("loss").nonfinite.all()
+    assert [e.type for e in run.events if e.type == "terminate_on_nan"] == ["terminate_on_nan"]
+
+
+def test_csvlogger_zero_based_with_lr_column(fixtures):
+    run = fitdoc.read(fixtures / "keras3_csvlogger.csv")
+    assert run.format == "keras-csv"
+    assert list(run.epochs) == list(range(0, 9))
+    assert set(run.metrics) == {"accuracy", "lr", "loss", "val_accuracy", "val_loss"}
+
+
+def test_csvlogger_validation_every_two_epochs_marks_missing_cells(fixtures):
+    run = fitdoc.read(fixtures / "keras3_csvlogger_validation_freq2.csv")
+    assert list(run.get("val_loss").present) == [False, True, False, True, False]
+    epochs, values = run.evaluated("val_loss")
+    assert list(epochs) == [1, 3]
+
+
+def test_history_json_matches_csvlogger_values(fixtures):
+    history = fitdoc.read(fixtures / "keras3_history.json")
+    csv = fitdoc.read(fixtures / "keras3_csvlogger.csv")
+    assert history.format == "keras-history"
+    assert list(history.epochs) == list(range(1, 10))
+    np.testing.assert_allclose(history.get("val_loss").values, csv.get("val_loss").values, rtol=1e-6)
+
+
+def test_history_json_with_bare_nan(cases):
+    run = fitdoc.read(cases / "nan.json")
+    assert run.get("loss").nonfinite.sum() == 7
+
+
+def test_history_json_shorter_validation_lists_are_placed_every_k_epochs(tmp_path):
+    path = write(tmp_path, json.dumps({"loss": [1.0, 0.9, 0.8, 0.7], "val_loss": [0.95, 0.75]}), "h.json")
+    run = fitdoc.read(path)
+    assert list(run.evaluated("val_loss")[0]) == [2, 4]
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk", "utf-16"])
+def test_encodings_windows_and_chinese(tmp_path, encoding):
+    text = "训练开始\n" + VERBOSE2 if encoding != "utf-8-sig" else VERBOSE2
+    path = write(tmp_path, text, encoding=encoding)
+    run = fitdoc.read(path)
+    assert list(run.epochs) == [1, 2, 3]
+    assert run.get("val_loss").values[2] == pytest.approx(6.3949e-04)
+
+
+def test_pasted_markdown_without_first_header_and_with_a_gap(tmp_path):
+    text = "```\n" + VERBOSE2.split("\n", 1)[1].replace("Epoch 3/5", "...\n\nEpoch 65/100") + "```\n"
+    run = fitdoc.read(write(tmp_path, text))
+    assert list(run.epochs) == [1, 2, 65]
+    assert any("starts inside epoch 1" in n for n in run.notes)
+
+
+def test_keras1_style_with_acc_spelling_and_sample_counts(tmp_path):
+    text = (
+        "Train on 7982 samples, validate on 1000 samples\nEpoch 1/2\n"
+        "7982/7982 [==============================] - 2s 245us/step - loss: 2.5260 - acc: 0.5192 - val_loss: 1.6920 - val_acc: 0.6220\n"
+        "Epoch 2/2\n"
+        "7982/7982 [==============================] - 2s - loss: 1.4178 - acc: 0.6982 - val_loss: 1.3297 - val_acc: 0.7070\n"
+    )
+    run = fitdoc.read(write(tmp_path, text))
+    assert set(run.metrics) == {"loss", "accuracy", "val_loss", "val_accuracy"}
+    assert run.info["train_samples"] == 7982 and run.info["val_samples"] == 1000
+    assert run.get("acc").values[1] == pytest.approx(0.6982)
+
+
+def test_wrapped_summary_lines_are_joined(tmp_path):
+    text = (
+        "Epoch 1/2\n7982/7982 [==============================] - 2s - loss: 2.5260 - accuracy: 0.5192 - val_accu\n"
+        "racy: 0.6220 - val_loss: 1.6920\n"
+        "Epoch 2/2\n7982/7982 [==============================] - 2s - loss: 1.4178 - accuracy: 0.6982\n"
+        " - val_loss: 1.3297 - val_accuracy: 0.7070\n"
+    )
+    run = fitdoc.read(write(tmp_path, text))
+    np.testing.assert_allclose(run.get("val_accuracy").values, [0.6220, 0.7070])
+    np.testing.assert_allclose(run.get("val_loss").values, [1.6920, 1.3297])
+
+
+def test_tee_log_with_interleaved_output_and_evaluate_after_training(tmp_path):
+    text = (
+        "2024-01-01 12:00:00 INFO loading data: 5000 rows, lr: 0.1\nEpoch 1/2\n"
+        "[rank0] worker started\n"
+        "250/250 [==============================] - 2s 5ms/step - loss: 0.5 - accuracy: 0.8 - val_loss: 0.6 - val_accuracy: 0.75\n"
+        "Epoch 2/2\n"
+        "250/250 [==============================] - 2s 5ms/step - loss: 0.4 - accuracy: 0.85 - val_loss: 0.55 - val_accuracy: 0.78\n"
+        "313/313 [==============================] - 1s 2ms/step - loss: 0.58 - accuracy: 0.77\n"
+    )
+    run = fitdoc.read(write(tmp_path, text))
+    assert list(run.epochs) == [1, 2]
+    assert run.get("loss").values[1] == pytest.approx(0.4)
+
+
+def test_unfinished_last_epoch_is_left_out_with_a_note(tmp_path):
+    text = VERBOSE2 + "Epoch 4/5\n 5/12 [=====>........] - ETA: 1s - loss: 0.2500\n"
+    run = fitdoc.read(write(tmp_path, text))
+    assert list(run.epochs) == [1, 2, 3]
+    assert any("epoch 4" in n for n in run.notes)
+
+
+def test_resumed_text_log_is_stitched_keeping_the_last_write(tmp_path):
+    resumed = (
+        "Epoch 2/5\n12/12 - 2s - loss: 0.5434 - val_loss: 0.4731\n"
+        "Epoch 3/5\n12/12 - 2s - loss: 0.3263 - val_loss: 0.4786\n"
+        "Epoch 4/5\n12/12 - 2s - loss: 0.2964 - val_loss: 0.4857\n"
+    )
+    run = fitdoc.read(write(tmp_path, VERBOSE2 + resumed))
+    assert list(run.epochs) == [1, 2, 3, 4]
+    assert [e.type for e in run.events_of("resume")] == ["resume"]
+    assert run.get("loss").values[1] == pytest.approx(0.5434)  # epoch 2 rewritten by the resumed run
+
+
+def test_log_starting_at_epoch_zero_keeps_its_numbering(tmp_path):
+    run = fitdoc.read(write(tmp_path, VERBOSE2.replace("Epoch 1/", "Epoch 0/").replace("Epoch 2/", "Epoch 1/").replace("Epoch 3/", "Epoch 2/")))
+    assert list(run.epochs) == [0, 1, 2]
+
+
+def test_csvlogger_append_after_resume_and_truncated_last_line(tmp_path):
+    text = "epoch,loss,val_loss\n0,1.0,1.1\n1,0.9,1.0\n2,0.8,0.95\nepoch,loss,val_loss\n2,0.82,0.96\n3,0.7,NA\n4,0.6"
+    run = fitdoc.read(write(tmp_path, text, "log.csv"))
+    assert list(run.epochs) == [0, 1, 2, 3]
+    assert run.get("loss").values[2] == pytest.approx(0.82)
+    assert run.events_of("resume")
+    assert any("truncated" in n for n in run.notes)
+
+
+def test_detection_is_by_content_not_name(tmp_path, fixtures):
+    path = tmp_path / "history.txt"
+    path.write_bytes((fixtures / "keras3_csvlogger.csv").read_bytes())
+    assert detect(Source(path)).FORMAT == "keras-csv"
+
+
+@pytest.mark.parametrize(
+    "content, reason",
+    [
+        (b"", "file is empty"),
+        (b"\x00\x01\x02binary\x00\x00" * 50, "binary"),
+        (b"hello world\nnothing to see\n", "unknown format"),
+        (b'{"loss": [0.5, 0.4], "val_loss": [0.6,', "invalid JSON"),
+        (b"Epoch 1/3\nEpoch 2/3\n", "no epoch summary"),
+    ],
+)
+def test_bad_input_gives_one_line_error_naming_the_file(tmp_path, content, reason):
+    path = tmp_path / "bad.log"
+    path.write_bytes(content)
+    with pytest.raises(UnreadableRecord) as err:
+        fitdoc.read(path)
+    assert str(path) in str(err.value) and reason in str(err.value)
+    assert "\n" not in str(err.value)
+
+
+def test_missing_metric_lists_the_available_ones(fixtures):
+    run = fitdoc.read(fixtures / "keras3_csvlogger.csv")
+    with pytest.raises(FitdocError, match="available: accuracy, loss, lr, val_accuracy, val_loss"):
+        run.get("val_auc")
