@@ -207,13 +207,17 @@ class LiveDoctor:
         self._epoch = epoch
         self.rows[epoch] = {k: float(v) for k, v in metrics.items() if _is_number(v)}
         if self.probes is not None:
-            sample = self.handle.probe(epoch, gradients=(epoch - 1) % self.gradient_every == 0)
+            sample = self.handle.probe(epoch, gradients=self.gradients_due(epoch))
             if sample is not None:
                 self.samples.append(sample)
         self._track_best(epoch)
         new = self._diagnose()
         self._act(epoch, new)
         return EpochResult(new, self.stop_reason is not None, self.stop_reason)
+
+    def gradients_due(self, epoch: int) -> bool:
+        """Whether the gradient probe runs at ``epoch`` (epochs 1, 1 + gradient_every, ...)."""
+        return self.probes is not None and (epoch - 1) % self.gradient_every == 0
 
     def end(self):
         """Training ended: restore the best weights, write the report; the final Report."""
