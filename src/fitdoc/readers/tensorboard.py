@@ -38,6 +38,7 @@ from __future__ import annotations
 import re
 import struct
 from array import array
+from bisect import bisect_right
 from pathlib import Path
 
 import numpy as np
@@ -225,22 +226,25 @@ def _tensor_scalar(t) -> tuple[float, bool] | None:
 class _Tag:
     """Steps and values of one tag in write order, plus where each event file began."""
 
-    __slots__ = ("steps", "values", "file_starts")
+    __slots__ = ("steps", "values", "file_starts", "add_step", "add_value")
 
-    def __init__(self) -> None:
+    def __init__(self, file_index: int) -> None:
         self.steps = array("q")
-        self.values = array("f")
-        self.file_starts: list[int] = []
+        self.values = array("f")  # float32 until a float64 value arrives
+        self.file_starts = [0] * file_index + [0]  # file k begins at steps[file_starts[k]]
+        self.add_step = self.steps.append
+        self.add_value = self.values.append
 
     def widen(self) -> None:
         self.values = array("d", self.values)
+        self.add_value = self.values.append
 
 
 def _read_dir_stream(files: list[Path], notes: list[str]) -> dict[str, _Tag]:
     """Scalars of consecutive event files in one directory, by tag."""
     parse, decode_error = _event_parser()
     tags: dict[str, _Tag] = {}
-    for path in files:
+    for k, path in enumerate(files):
         for acc in tags.values():
             acc.file_starts.append(len(acc.steps))
         for raw, starts, lengths, offset in _batches(path, notes):
@@ -267,11 +271,11 @@ def _read_dir_stream(files: list[Path], notes: list[str]) -> dict[str, _Tag]:
                         continue
                     acc = tags.get(v.tag)
                     if acc is None:
-                        acc = tags[v.tag] = _Tag()
+                        acc = tags[v.tag] = _Tag(k)
                     if wide and acc.values.typecode == "f":
                         acc.widen()
-                    acc.steps.append(step)
-                    acc.values.append(x)
+                    acc.add_step(step)
+                    acc.add_value(x)
     return tags
 
 
@@ -279,8 +283,8 @@ def _first_wall_time(path: Path) -> float:
     with open(path, "rb") as fh:
         payload = _first_record(fh.read(1 << 16))
     if payload:
+        parse, decode_error = _event_parser()
         try:
-            parse, decode_error = _event_parser()
             return parse(payload).wall_time
         except decode_error:
             pass
@@ -304,34 +308,42 @@ def _resolve(tag: str, role: str | None) -> tuple[str, str | None]:
     m = _VS_ITERATIONS.fullmatch(base)
     if m:
         base, level, role = m[1], "step", "validation"
-    for affix, lvl in (("epoch_", "epoch"), ("batch_", "step")):
-        if base.startswith(affix) and len(base) > len(affix):
-            base, level = base[len(affix) :], lvl
-        elif base.endswith("_" + affix[:-1]) and len(base) > len(affix):
-            base, level = base[: -len(affix)], lvl
+    for prefix, suffix, lvl in (("epoch_", "_epoch", "epoch"), ("batch_", "_step", "step")):
+        if base.startswith(prefix) and len(base) > len(prefix):
+            base, level = base[len(prefix) :], lvl
+        elif base.endswith(suffix) and len(base) > len(suffix):
+            base, level = base[: -len(suffix)], lvl
     name = canonical(base)
     if role == "validation" and name != "lr" and not name.startswith("val_"):
         name = "val_" + name
     return name, level
 
 
-def _stitch(tag: _Tag) -> tuple[np.ndarray, np.ndarray, list[tuple[int, int | None]]]:
+def _stitch(tag: _Tag) -> tuple[np.ndarray, np.ndarray, list[tuple[int, int, int | None]]]:
     """Steps increasing with the last write of each kept, and the resumes found.
 
-    A resume is ``(step, previous step)`` where the steps go back, ``(step, None)``
-    where a later event file begins.
+    A resume is ``(file index, step, previous step)``; the previous step is None where
+    a later event file begins without going back.
     """
     steps = np.frombuffer(tag.steps, dtype=np.int64)
     values = np.frombuffer(tag.values, dtype=np.float32 if tag.values.typecode == "f" else np.float64)
-    resumes = {i: None for i in tag.file_starts if 0 < i < len(steps)}
+    resumes = {i: None for i in tag.file_starts[1:] if 0 < i < len(steps)}
     for i in np.flatnonzero(steps[1:] < steps[:-1])[:1000] + 1:
         resumes[int(i)] = int(steps[i - 1])
-    found = [(int(steps[i]), prev) for i, prev in sorted(resumes.items())]
+    found = [
+        (bisect_right(tag.file_starts, i) - 1, int(steps[i]), prev) for i, prev in sorted(resumes.items())
+    ]
     if found:
         later_min = np.minimum.accumulate(steps[::-1])[::-1]
         keep = np.append(steps[:-1] < later_min[1:], True)
         steps, values = steps[keep], values[keep]
     return steps, values.astype(np.float64), found
+
+
+def _union(arrays: list[np.ndarray]) -> np.ndarray:
+    """Sorted distinct values of int arrays (sort-based: faster than hashing for steps)."""
+    a = np.sort(np.concatenate(arrays)) if len(arrays) > 1 else np.sort(arrays[0])
+    return a[np.append(True, a[1:] != a[:-1])] if len(a) else a
 
 
 def _align(axis: np.ndarray, steps: np.ndarray, values: np.ndarray) -> Series:
@@ -384,13 +396,12 @@ def _build(entries: list[tuple[str, str, str | None, np.ndarray, np.ndarray]], r
     if epoch_of is not None:
         aggregated = []
         for tag, name, level, steps, values in axis_entries:
-            epochs, inverse = np.unique(epoch_of(steps), return_inverse=True)
+            of_point = epoch_of(steps)
+            epochs = _union([of_point])
+            inverse = np.searchsorted(epochs, of_point)
             aggregated.append((tag, name, level, epochs, np.bincount(inverse, weights=values) / np.bincount(inverse)))
         axis_entries = aggregated
-    if len(axis_entries) == 1:
-        axis = axis_entries[0][3]
-    else:
-        axis = np.unique(np.concatenate([e[3] for e in axis_entries])) if axis_entries else np.zeros(0, np.int64)
+    axis = axis_entries[0][3] if len(axis_entries) == 1 else _union([e[3] for e in axis_entries])
     series: dict[str, Series] = {}
     owners = {}
     for tag, name, level, steps, values in axis_entries:
@@ -414,7 +425,9 @@ def _build(entries: list[tuple[str, str, str | None, np.ndarray, np.ndarray]], r
 def _read_run(root: Path, files: list[Path]) -> Run:
     """One run from its event files (a single file, or the files under a run directory)."""
     notes: list[str] = []
-    entries, resumes = [], []
+    entries = []
+    # Per directory, event file and tag level: the earliest resume of its tags.
+    resumes: dict[tuple, tuple[int, int | None]] = {}
     by_dir: dict[Path, list[Path]] = {}
     for f in files:
         by_dir.setdefault(f.parent, []).append(f)
@@ -429,13 +442,18 @@ def _read_run(root: Path, files: list[Path]) -> Run:
                 tag = f"{tag}/{child[len(prefix):]}"  # SummaryWriter.add_scalars
             name, level = _resolve(tag, role)
             entries.append((tag, name, level, steps, values))
-            resumes.extend((step, prev, level) for step, prev in found)
+            for k, step, prev in found:
+                if (d, k, level) not in resumes or step < resumes[d, k, level][0]:
+                    resumes[d, k, level] = (step, prev)
     if not entries:
         raise UnreadableRecord(str(root), "no scalar summaries in the TensorBoard event files")
     levels = {e[2] for e in entries}
     axis_level = "epoch" if "epoch" in levels else "axis" if "axis" in levels else None
-    kept = sorted(((step, prev) for step, prev, level in resumes if axis_level is None or level == axis_level), key=lambda r: r[0])
-    return _build(entries, kept, str(root), notes)
+    kept: dict[tuple, tuple[int, int | None]] = {}
+    for (d, k, level), r in resumes.items():
+        if (axis_level is None or level == axis_level) and ((d, k) not in kept or r[0] < kept[d, k][0]):
+            kept[d, k] = r
+    return _build(entries, sorted(kept.values(), key=lambda r: r[0]), str(root), notes)
 
 
 def _event_files(d: Path) -> list[Path]:
