@@ -89,13 +89,13 @@ def _read_state(source) -> Run:
         raise UnreadableRecord(source.name, "JSON without a log_history list: not a Trainer trainer_state.json")
     log = StepLog()
     info: dict = {}
+    last = None
     for row in state["log_history"]:
-        if not isinstance(row, dict) or "epoch" not in row or "step" not in row:
-            continue
-        _add_row(log, info, row, row["step"], source.name)
+        if isinstance(row, dict) and "epoch" in row and "step" in row:
+            last = _add_row(log, info, row, row["step"], source.name) or last
     events = _best_checkpoint(state, log, info)
     num_epochs = state.get("num_train_epochs")
-    return _run(log, source, info, notes, events, planned=int(num_epochs) if num_epochs else None)
+    return _run(log, source, info, notes, events, last, planned=int(num_epochs) if num_epochs else None)
 
 
 def _complete_rows(text: str) -> list:
@@ -120,6 +120,7 @@ def _read_stdout(source) -> Run:
     info: dict = {}
     notes: list[str] = []
     bad: list[int] = []
+    last = None
     with source.open_text() as fh:
         lines = CompleteLines(fh)
         for line in lines:
@@ -131,15 +132,16 @@ def _read_stdout(source) -> Run:
                     continue
                 epoch = parse_number(row["epoch"])
                 if epoch is not None:
-                    _add_row(log, info, row, epoch, source.name)
-    if lines.cut is not None and "'epoch'" in lines.cut:
+                    last = _add_row(log, info, row, epoch, source.name) or last
+    if lines.cut is not None and "{'" in lines.cut:
         notes.append(lines.cut_note())
     if bad:
         notes.append(f"{len(bad)} log line(s) could not be parsed and were skipped (first: line {bad[0]})")
-    return _run(log, source, info, notes, [], renumber=True)
+    return _run(log, source, info, notes, [], last, renumber=True)
 
 
-def _add_row(log: StepLog, info: dict, row: dict, position: float, name: str) -> None:
+def _add_row(log: StepLog, info: dict, row: dict, position: float, name: str) -> float | None:
+    """Add one log row; its fractional epoch if it held training or evaluation metrics."""
     try:
         values = {k: parse_number(v) for k, v in row.items() if k not in ("epoch", "step")}
         epoch = parse_number(row["epoch"])
@@ -147,11 +149,12 @@ def _add_row(log: StepLog, info: dict, row: dict, position: float, name: str) ->
         raise UnreadableRecord(name, f"log row {row!r} holds a value that is not a number") from None
     if _SUMMARY_KEY in values:
         info.update({k: v for k, v in values.items() if v is not None})
-        return
+        return None
     metrics = {k: v for k, v in values.items() if v is not None and not _NOT_METRIC.search(k)}
-    if metrics:
-        log.add(position, epoch_of_fraction(epoch), metrics)
-        info["last_epoch_position"] = epoch
+    if not metrics:
+        return None
+    log.add(position, epoch_of_fraction(epoch), metrics)
+    return epoch
 
 
 def _best_checkpoint(state: dict, log: StepLog, info: dict) -> list[Event]:
@@ -169,11 +172,10 @@ def _best_checkpoint(state: dict, log: StepLog, info: dict) -> list[Event]:
     return [Event(epoch, "checkpoint", metric, f"best checkpoint {checkpoint}{where}{value}")]
 
 
-def _run(log: StepLog, source, info: dict, notes: list[str], events: list[Event], *, planned=None, renumber=False) -> Run:
+def _run(log, source, info, notes, events, last_epoch, *, planned=None, renumber=False) -> Run:
     rows = log.epoch_rows()
-    last_position = info.pop("last_epoch_position", None)
-    if rows and last_position is not None and last_position < max(rows) - 1e-9:
-        notes.append(f"training stopped at epoch {last_position:g}: epoch {max(rows)} is partial")
+    if rows and last_epoch is not None and last_epoch < max(rows) - 1e-9:
+        notes.append(f"training stopped at epoch {last_epoch:g}: epoch {max(rows)} is partial")
     return build_run(
         rows,
         source=source.name,
