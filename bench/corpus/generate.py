@@ -5,8 +5,9 @@
 
 Runs already trained (``meta.json`` present) are kept unless ``--force``. Labelling
 reads only the saved records, so the rules in labels.py can change without retraining.
-Writes ``runs/<run_id>/label.json``, ``effects.json`` (the per-configuration effect
-test) and ``subset.txt`` (the fixed scoring subset).
+Writes ``runs/<run_id>/label.json``, and next to ``runs/``: ``effects.json`` (the
+per-configuration effect test) and ``subset.txt`` (the fixed scoring subset). With the
+default ``runs/`` it also refreshes the corpus summary in bench/README.md.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import shutil
 import statistics
 import sys
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -30,7 +31,9 @@ import labels  # noqa: E402
 import recipes  # noqa: E402
 
 RUNS = HERE / "runs"
-SUBSET_PER_GROUP = 3
+README = HERE.parent / "README.md"
+MARK_START, MARK_END = "<!-- corpus:start -->", "<!-- corpus:end -->"
+SUBSET_PER_CAUSE, SUBSET_PER_OTHER = 2, 6
 
 
 def _init_worker() -> None:
@@ -137,7 +140,7 @@ def label_all(jobs: list[recipes.Job], root: Path) -> dict:
 
 
 def choose_subset(root: Path) -> list[str]:
-    """A fixed, stratified subset: up to 3 runs per seeded cause, healthy and other runs."""
+    """A fixed, stratified subset: 2 runs per cause, 6 healthy runs, 6 other runs."""
     groups = defaultdict(list)
     for path in sorted(root.glob("*/label.json")):
         label = _load(path)
@@ -146,9 +149,43 @@ def choose_subset(root: Path) -> list[str]:
     chosen = []
     for key in sorted(groups):
         ranked = sorted(groups[key], key=lambda r: hashlib.sha256(r.encode()).hexdigest())
-        n = 2 * SUBSET_PER_GROUP if key in ("healthy", "other") else SUBSET_PER_GROUP
+        n = SUBSET_PER_OTHER if key in ("healthy", "other") else SUBSET_PER_CAUSE
         chosen += ranked[:n]
     return sorted(chosen)
+
+
+def describe(effects: dict, root: Path) -> str:
+    """Markdown summary of the labelled corpus for bench/README.md."""
+    labels_ = [_load(p) for p in sorted(root.glob("*/label.json"))]
+    metas = [_load(p) for p in sorted(root.glob("*/meta.json"))]
+    causes = Counter(c for label in labels_ for c in label["causes"])
+    kinds = Counter(k for label in labels_ for k in label["kinds"])
+    size = sum(f.stat().st_size for f in root.rglob("*") if f.is_file())
+    lines = [
+        f"{len(labels_)} runs ({sum(l['healthy'] for l in labels_)} labelled healthy, "
+        f"{sum(l['config']['fault'] == 'control' for l in labels_)} controls), "
+        f"{sum(1 for _ in root.glob('*/stdout_verbose1.txt'))} with a verbose=1 record; "
+        f"{size / 2**20:.1f} MiB; training time summed over runs {sum(m['seconds'] for m in metas) / 60:.0f} min.",
+        "",
+        "| cause | runs |", "|---|---|",
+        *(f"| {c} | {n} |" for c, n in sorted(causes.items())),
+        "",
+        "| kind | runs |", "|---|---|",
+        *(f"| {k} | {n} |" for k, n in sorted(kinds.items())),
+        "",
+        "Configurations whose effect does not show against their controls (their runs carry no "
+        "cause and are labelled by what their curves show):",
+        "",
+        *(f"- `{k}`" for k, v in sorted(effects.items()) if not v["shown"]),
+    ]
+    return "\n".join(lines)
+
+
+def write_readme(text: str) -> None:
+    readme = README.read_text()
+    if MARK_START in readme:
+        head, rest = readme.split(MARK_START, 1)
+        README.write_text(f"{head}{MARK_START}\n{text}\n{MARK_END}{rest.split(MARK_END, 1)[1]}")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -166,12 +203,13 @@ def main(argv: list[str] | None = None) -> None:
         selected = [j for j in jobs if not args.only or args.only in j.run_id]
         train_all(selected, args.runs, args.workers, args.force)
     effects = label_all(jobs, args.runs)
-    with open(HERE / "effects.json", "w") as fh:
+    with open(args.runs.parent / "effects.json", "w") as fh:
         json.dump(effects, fh, indent=1, sort_keys=True)
-    (HERE / "subset.txt").write_text("\n".join(choose_subset(args.runs)) + "\n")
-    hidden = sorted(k for k, v in effects.items() if not v["shown"])
-    print(f"labelled {len(list(args.runs.glob('*/label.json')))} runs; "
-          f"{len(hidden)} configurations without a measurable effect: {', '.join(hidden)}")
+    (args.runs.parent / "subset.txt").write_text("\n".join(choose_subset(args.runs)) + "\n")
+    summary = describe(effects, args.runs)
+    print(summary)
+    if args.runs == RUNS:
+        write_readme(summary)
 
 
 if __name__ == "__main__":

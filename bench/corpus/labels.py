@@ -26,10 +26,6 @@ def arr(history: dict, key: str) -> np.ndarray | None:
     return np.array([np.nan if v is None else v for v in values], dtype=float)
 
 
-def accuracy_key(history: dict) -> str | None:
-    return "accuracy" if "accuracy" in history else None
-
-
 def best_epoch(history: dict) -> int | None:
     """Epoch (1-based) of the lowest finite val_loss; None while still improving at the end.
 
@@ -74,6 +70,8 @@ def _reversals(x: np.ndarray) -> list[int]:
 def _spikes(x: np.ndarray) -> list[int]:
     """Indexes of isolated jumps (x1.5 and a quarter of the curve's own fall) that recover."""
     out = []
+    if len(x) < 3:
+        return out
     drop = x[0] - x.min()
     for t in range(1, len(x) - 1):
         prev = x[t - 1]
@@ -90,9 +88,7 @@ def symptoms(history: dict, ref: dict) -> dict[str, int | None]:
     ``train_loss`` (regression).
     """
     loss, val = arr(history, "loss"), arr(history, "val_loss")
-    acc_key = accuracy_key(history)
-    acc = arr(history, acc_key) if acc_key else None
-    val_acc = arr(history, "val_" + acc_key) if acc_key else None
+    acc, val_acc = arr(history, "accuracy"), arr(history, "val_accuracy")
     n = len(loss)
     kinds: dict[str, int | None] = {}
 
@@ -116,8 +112,9 @@ def symptoms(history: dict, ref: dict) -> dict[str, int | None]:
 
     if vf is not None and len(vf) >= 4:
         m = int(np.argmin(vf))
+        last = min(len(lf), len(vf)) - 1
         if (len(vf) - 1 - m >= 3 and vf[-3:].mean() >= (1 + OVERFIT_RISE) * vf[m]
-                and lf[min(len(lf), len(vf)) - 1] < lf[m] and "divergence" not in kinds):
+                and m < last and lf[last] < lf[m] and "divergence" not in kinds):
             kinds["overfitting"] = m + 1
 
     curve = vf if vf is not None and len(vf) >= 4 else lf
@@ -133,7 +130,7 @@ def symptoms(history: dict, ref: dict) -> dict[str, int | None]:
     poor = None  # mask of epochs whose training quality is far below the controls'
     if acc is not None and "train_accuracy" in ref:
         poor = np.nan_to_num(acc, nan=0.0) <= ref["train_accuracy"] - UNDERFIT_ACC_GAP
-    elif "train_loss" in ref and acc_key is None:
+    elif "train_loss" in ref:
         poor = ~(np.nan_to_num(loss, nan=np.inf) < UNDERFIT_LOSS_RATIO * ref["train_loss"])
     if poor is not None and "nan_loss" not in kinds:
         if poor[-1]:
@@ -158,9 +155,8 @@ def symptoms(history: dict, ref: dict) -> dict[str, int | None]:
 
     if vf is not None and len(vf) == n >= 3 and np.isfinite(loss).all() and np.all(val < loss):
         kinds["val_better_than_train"] = None
-    if acc is not None and val_acc is not None and np.isfinite(val[-1] if val is not None else 0):
-        if val_acc[-1] >= 0.99 and acc[-1] <= 0.9:
-            kinds["suspicious_validation"] = None
+    if acc is not None and val_acc is not None and val_acc[-1] >= 0.99 and acc[-1] <= 0.9:
+        kinds["suspicious_validation"] = None
 
     if "nan_loss" not in kinds and "divergence" not in kinds and best_epoch(history) is None:
         s = val if val is not None else loss

@@ -102,7 +102,7 @@ def diagnose(
     lang = lang or config.lang or advice.default_lang()
     ctx = Context(run)
     findings = [f for rule in config.instantiate() for f in rule.check(ctx)]
-    findings = _drop_superseded(findings, config)
+    findings = _drop_superseded(findings)
     findings.sort(key=lambda f: (-SEVERITY_ORDER[f.severity], f.epoch if f.epoch is not None else -1, f.code))
     best = choose_best(ctx, monitor)
     facts = _run_facts(ctx, best)
@@ -110,12 +110,8 @@ def diagnose(
     return Report(run, findings, notes, best, _likely_causes(findings), lang, _trend(ctx))
 
 
-def _drop_superseded(findings: list[Finding], config: Config) -> list[Finding]:
-    from .rules import all_rules
-
-    catalogue = all_rules()
-    present = {f.code for f in findings}
-    dropped = {code for f in findings for code in catalogue[f.code].supersedes if f.code in present}
+def _drop_superseded(findings: list[Finding]) -> list[Finding]:
+    dropped = {code for f in findings for code in f.supersedes}
     return [f for f in findings if f.code not in dropped]
 
 
@@ -142,7 +138,7 @@ def _advise(finding: Finding, run_facts: dict, lang: str) -> Advice:
     return Advice(advice.evidence(finding, lang), fixes, causes)
 
 
-def _likely_causes(findings: list[Finding], min_score: float = 0.5, top: int = 3) -> list[str]:
+def _likely_causes(findings: list[Finding], min_score: float = 0.4, top: int = 3) -> list[str]:
     """Run-level causes: confidence summed over warning/error findings, best first."""
     score: dict[str, float] = {}
     for f in findings:

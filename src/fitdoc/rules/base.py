@@ -43,6 +43,7 @@ class Finding:
     facts: dict = field(default_factory=dict)
     causes: list[Cause] = field(default_factory=list)
     variant: str = ""  # selects the evidence text when a rule has several shapes
+    supersedes: tuple[str, ...] = ()  # codes of findings this one makes redundant
 
     @property
     def message_id(self) -> str:
@@ -62,7 +63,9 @@ class Rule:
     def check(self, ctx) -> Iterable[Finding]:
         raise NotImplementedError
 
-    def finding(self, epoch, *, end_epoch=None, causes=(), variant="", severity=None, **facts) -> Finding:
+    def finding(
+        self, epoch, *, end_epoch=None, causes=(), variant="", severity=None, supersedes=(), **facts
+    ) -> Finding:
         return Finding(
             code=self.code,
             name=self.name,
@@ -73,6 +76,7 @@ class Rule:
             facts=facts,
             causes=[Cause(c, p) for c, p in causes],
             variant=variant,
+            supersedes=tuple(self.supersedes) + tuple(supersedes),
         )
 
     @classmethod

@@ -10,7 +10,7 @@ import numpy as np
 from ..analysis import LOSSES, Context, chance_classes, longest_run, slope
 from .base import Rule
 
-WIRING_CAUSES = [("loss_activation_mismatch", 0.5), ("data_problem", 0.45), ("lr_too_high", 0.3), ("lr_too_low", 0.25)]
+from .causes import WIRING, dead_network, loss_change
 
 
 @dataclass
@@ -45,6 +45,7 @@ class StuckAccuracy(Rule):
     near_tolerance: float = 0.01
     max_near_value: float = 0.6
     converged: float = 0.995
+    max_loss_change: float = 0.2
 
     def check(self, ctx: Context):
         if ctx.accuracy_meaningless:
@@ -64,23 +65,31 @@ class StuckAccuracy(Rule):
                 if not length:
                     continue
             value = float(np.median(y[start : start + length]))
-            if value >= self.converged:
-                continue
+            first, last = int(c.epochs[start]), int(c.epochs[start + length - 1])
+            change = loss_change(ctx, first, last)
+            if value >= self.converged or (change is not None and change > self.max_loss_change):
+                continue  # a learning model on a small validation set moves in steps of 1/n
+            dead = dead_network(ctx, first, last)
+            causes = dead or WIRING
+            supersedes = ("FD102",) if dead else ()  # nothing is learned: not a matter of capacity
             k = chance_classes(value)
             yield self.finding(
-                c.epochs[start], end_epoch=c.epochs[start + length - 1], causes=WIRING_CAUSES, variant=variant,
+                first, end_epoch=last, causes=causes, variant=variant, supersedes=supersedes,
                 metric=name, value=value, evals=length, classes=k, reading="chance" if k else "majority",
             )
             return
 
     def _near(self, ctx: Context, c) -> tuple[int, int]:
+        """The longest stretch near the median value while the loss is flat too."""
         y = c.values
         loss = ctx.curve("loss")
         center = np.median(y)
         near = np.abs(y - center) <= self.near_tolerance
         start, length = longest_run(near)
+        trend = abs(slope(y[start : start + length])) * length
         flat_loss = loss is not None and abs(slope(loss.values[start : start + length])) * length <= 0.05 * abs(np.median(loss.values)) + 1e-9
-        if length >= max(self.min_exact_evals, self.min_near_fraction * len(y)) and center <= self.max_near_value and flat_loss:
+        long_enough = length >= max(self.min_exact_evals, self.min_near_fraction * len(y))
+        if long_enough and center <= self.max_near_value and flat_loss and trend <= self.near_tolerance:
             return start, length
         return 0, 0
 
@@ -107,6 +116,7 @@ class ValAccuracyZero(Rule):
     name = "val-accuracy-zero"
     kind = "val_acc_zero"
     severity = "error"
+    supersedes = ("FD101", "FD301")  # the validation set measures classes never trained on
     max_value: float = 0.02
     min_train: float = 0.1
 
@@ -147,6 +157,7 @@ class NegativeLoss(Rule):
     name = "negative-loss"
     kind = "negative_loss"
     severity = "error"
+    supersedes = ("FD306",)  # labels outside the loss's range also explain a junk accuracy
     tolerance: float = 1e-6
 
     def check(self, ctx: Context):
@@ -279,7 +290,6 @@ class AccuracyOnRegression(Rule):
     code = "FD306"
     name = "accuracy-on-regression"
     kind = "stuck_accuracy"
-    severity = "info"
 
     def check(self, ctx: Context):
         if ctx.accuracy_meaningless:

@@ -7,16 +7,19 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..analysis import Context, chance_classes, longest_run, slope
+from ..analysis import Context, chance_classes, slope
 from .base import Rule
+from .causes import dead_network, not_learning
 
 
 @dataclass
 class Overfitting(Rule):
     """What it detects
     The validation loss reaches its minimum and then worsens for several evaluations
-    while the training loss keeps improving (variant ``rising``), or stays flat for a
-    long stretch while the training loss keeps falling (variant ``stalled``, info).
+    while the training loss keeps improving (variant ``rising``), or comes within
+    ``stall_tolerance`` of its best and stays there for ``stall_fraction`` of the run
+    while the training loss keeps falling (variant ``stalled``, info: the seeds' "train
+    loss falling, test loss flat").
 
     Why it matters
     Every epoch after the onset makes the model worse on unseen data: keep the weights
@@ -39,7 +42,9 @@ class Overfitting(Rule):
     min_evals_after: int = 3
     min_rise: float = 0.10
     noise_factor: float = 3.0
+    min_train_drop: float = 0.05
     stall_fraction: float = 0.4
+    stall_tolerance: float = 0.03
     stall_train_drop: float = 0.3
 
     def check(self, ctx: Context):
@@ -54,20 +59,25 @@ class Overfitting(Rule):
         rise = end - low
         train_at_best = ctx.value_at("loss", int(val.epochs[best]))
         train_end = train.level_at_end()
-        if train_at_best is None or train_end > train_at_best * 1.02 + 1e-12:
-            return  # training got worse too: instability, not overfitting
+        causes = _overfit_causes(ctx)
         facts = dict(
             metric=val.name, best_epoch=int(val.epochs[best]), best_value=abs(low), end_value=abs(end),
             evals_after=after, train_from=train_at_best, train_to=train_end,
         )
-        causes = _overfit_causes(ctx)
-        if after >= self.min_evals_after and rise > max(self.min_rise * abs(low), self.noise_factor * val.noise):
-            yield self.finding(val.epochs[best], causes=causes, variant="rising", **facts)
-        elif (
-            after >= max(self.min_evals_after + 2, self.stall_fraction * len(val))
-            and train_end < (1 - self.stall_train_drop) * train_at_best
+        # the training loss must keep improving: if it did not, the rise is instability or noise
+        if (
+            after >= self.min_evals_after
+            and rise > max(self.min_rise * abs(low), self.noise_factor * val.noise)
+            and train_end <= train_at_best * (1 - self.min_train_drop)
         ):
-            yield self.finding(val.epochs[best], causes=causes, variant="stalled", severity="info", **facts)
+            yield self.finding(val.epochs[best], causes=causes, variant="rising", **facts)
+            return
+        near = int(np.argmax(val.values <= low + self.stall_tolerance * abs(low)))
+        train_at_near = ctx.value_at("loss", int(val.epochs[near]))
+        stalled = len(val) - 1 - near
+        if stalled >= max(self.min_evals_after + 2, self.stall_fraction * len(val)) and train_end < (1 - self.stall_train_drop) * train_at_near:
+            facts.update(best_epoch=int(val.epochs[near]), evals_after=stalled, train_from=train_at_near)
+            yield self.finding(val.epochs[near], causes=causes, variant="stalled", severity="info", **facts)
 
 
 def _overfit_causes(ctx: Context) -> list[tuple[str, float]]:
@@ -112,10 +122,7 @@ class Underfitting(Rule):
         acc = None if ctx.accuracy_meaningless else ctx.curve("accuracy")
         val_acc = ctx.curve("val_accuracy")
         start, end = float(train.values[0]), train.level_at_end()
-        still_falling = slope(train.tail(0.3, 4).values) < -train.noise / 2
-        causes = [("model_too_small", 0.5), ("lr_too_low", 0.35)]
-        if still_falling:
-            causes.append(("too_few_epochs", 0.6))
+        causes = not_learning(ctx, int(train.epochs[0]), int(train.epochs[-1]))
         if acc is not None:
             acc_end = acc.level_at_end()
             gap_ok = val_acc is None or val_acc.level_at_end() >= acc_end - self.max_gap
@@ -233,15 +240,15 @@ class Plateau(Rule):
         stalled = j == n - 1 and level > self.stalled_level * first and not ctx.is_window
         if not (escaped or stalled or (at_start and level > self.stalled_level * first)):
             return
-        val = ctx.curve("val_loss")
-        causes = [("lr_too_low", 0.4), ("lr_too_high", 0.35), ("model_too_small", 0.25)]
-        acc = ctx.curve("accuracy")
-        if acc is not None and chance_classes(float(np.median(acc.values[i : j + 1])), 0.03):
-            causes.append(("loss_activation_mismatch", 0.35))
+        causes = dead_network(ctx, int(train.epochs[i]), int(train.epochs[j]))
+        if causes is None:
+            causes = not_learning(ctx, int(train.epochs[i]), int(train.epochs[j]))
+            acc = ctx.curve("accuracy")
+            if acc is not None and chance_classes(float(np.median(acc.values[i : j + 1])), 0.03):
+                causes.append(("loss_activation_mismatch", 0.35))
         yield self.finding(
             train.epochs[i], end_epoch=train.epochs[j], causes=causes,
-            variant="escaped" if escaped else "stalled",
-            level=level, evals=length, after=after, val_flat=bool(val is not None),
+            variant="escaped" if escaped else "stalled", level=level, evals=length, after=after,
         )
 
 

@@ -239,7 +239,7 @@ class Oscillation(Rule):
 @dataclass
 class LossSpike(Rule):
     """What it detects
-    An isolated jump: a loss value more than ``min_jump`` above the median of the
+    An isolated jump: a training-loss value more than ``min_jump`` above the median of the
     ``baseline_evals`` evaluations before it (and more than ``noise_factor`` times the
     curve's noise), back within ``recover_evals`` evaluations to within ``min_jump``/2
     of that baseline.
@@ -253,7 +253,8 @@ class LossSpike(Rule):
 
     Known false alarms
     Oscillating curves are reported by FD204 instead; step-level spikes inside an
-    epoch are averaged away in per-epoch records.
+    epoch are averaged away in per-epoch records. Validation-loss jumps are left to
+    FD204: on a small validation set a single bad evaluation is noise.
     """
 
     code = "FD205"
@@ -265,10 +266,8 @@ class LossSpike(Rule):
     recover_evals: int = 5
 
     def check(self, ctx: Context):
-        for name in LOSSES:
-            c = ctx.curve(name)
-            if c is None or len(c) < self.baseline_evals + 2:
-                continue
+        c = ctx.curve("loss")
+        if c is not None and len(c) >= self.baseline_evals + 2:
             y = c.values
             i = self.baseline_evals
             while i < len(y):
@@ -281,7 +280,7 @@ class LossSpike(Rule):
                         end = i + int(back[0])
                         yield self.finding(
                             c.epochs[i], end_epoch=c.epochs[end], causes=[("lr_too_high", 0.5), ("data_problem", 0.35), ("batch_too_small", 0.3)],
-                            metric=name, base=base, peak=float(y[i]), factor=float(y[i] / base),
+                            metric="loss", base=base, peak=float(y[i]), factor=float(y[i] / base),
                         )
                         return
                 i += 1
