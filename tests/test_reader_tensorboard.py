@@ -65,6 +65,18 @@ def test_summary_writer_steps_are_the_x_axis(tmp_path):
     assert run.events == []
 
 
+def test_series_logged_at_different_steps_share_one_axis(tmp_path):
+    with SummaryWriter(str(tmp_path)) as w:
+        for step in (0, 2, 4):
+            w.add_scalar("train/loss", step, step)
+        for step in (1, 4, 7):
+            w.add_scalar("val/loss", 10 + step, step)
+    run = fitdoc.read(tmp_path)
+    assert list(run.epochs) == [0, 1, 2, 4, 7]
+    assert list(run.evaluated("loss")[0]) == [0, 2, 4]
+    assert list(run.evaluated("val_loss")[1]) == [11, 14, 17]
+
+
 def test_add_scalars_subdirectories_join_the_parent_run(tmp_path):
     with SummaryWriter(str(tmp_path)) as w:
         for epoch in range(3):

@@ -222,7 +222,6 @@ def _tensor_scalar(t) -> tuple[float, bool] | None:
     return None
 
 
-
 class _Tag:
     """Steps and values of one tag in write order, plus where each event file began."""
 
@@ -231,7 +230,7 @@ class _Tag:
     def __init__(self, file_index: int) -> None:
         self.steps = array("q")
         self.values = array("f")  # float32 until a float64 value arrives
-        self.file_starts = [0] * file_index + [0]  # file k begins at steps[file_starts[k]]
+        self.file_starts = [0] * (file_index + 1)  # file k begins at steps[file_starts[k]]
         self.add_step = self.steps.append
         self.add_value = self.values.append
 
@@ -340,10 +339,25 @@ def _stitch(tag: _Tag) -> tuple[np.ndarray, np.ndarray, list[tuple[int, int, int
     return steps, values.astype(np.float64), found
 
 
-def _union(arrays: list[np.ndarray]) -> np.ndarray:
-    """Sorted distinct values of int arrays (sort-based: faster than hashing for steps)."""
-    a = np.sort(np.concatenate(arrays)) if len(arrays) > 1 else np.sort(arrays[0])
+def _distinct(a: np.ndarray) -> np.ndarray:
+    """Sorted distinct values (sort-based: faster than hashing for steps)."""
+    a = np.sort(a)
     return a[np.append(True, a[1:] != a[:-1])] if len(a) else a
+
+
+def _union(arrays: list[np.ndarray]) -> np.ndarray:
+    """Union of strictly increasing arrays; the longest is reused when it holds the others."""
+    if not arrays:
+        return np.zeros(0, dtype=np.int64)
+    arrays = sorted(arrays, key=len)
+    longest = arrays[-1]
+    missing = []
+    for a in arrays[:-1]:
+        at = np.minimum(np.searchsorted(longest, a), len(longest) - 1)
+        missing.append(a[longest[at] != a])
+    if not sum(map(len, missing)):
+        return longest
+    return _distinct(np.concatenate([longest, *missing]))
 
 
 def _align(axis: np.ndarray, steps: np.ndarray, values: np.ndarray) -> Series:
@@ -397,11 +411,11 @@ def _build(entries: list[tuple[str, str, str | None, np.ndarray, np.ndarray]], r
         aggregated = []
         for tag, name, level, steps, values in axis_entries:
             of_point = epoch_of(steps)
-            epochs = _union([of_point])
+            epochs = _distinct(of_point)
             inverse = np.searchsorted(epochs, of_point)
             aggregated.append((tag, name, level, epochs, np.bincount(inverse, weights=values) / np.bincount(inverse)))
         axis_entries = aggregated
-    axis = axis_entries[0][3] if len(axis_entries) == 1 else _union([e[3] for e in axis_entries])
+    axis = _union([e[3] for e in axis_entries])
     series: dict[str, Series] = {}
     owners = {}
     for tag, name, level, steps, values in axis_entries:
@@ -456,8 +470,9 @@ def _read_run(root: Path, files: list[Path]) -> Run:
     return _build(entries, sorted(kept.values(), key=lambda r: r[0]), str(root), notes)
 
 
-def _event_files(d: Path) -> list[Path]:
-    return sorted(p for p in d.rglob("*tfevents*") if p.is_file() and not p.name.endswith(".profile-empty"))
+def _event_files(d: Path):
+    """Event files under ``d``, without the TF profiler's empty placeholders."""
+    return (p for p in d.rglob("*tfevents*") if p.is_file() and not p.name.endswith(".profile-empty"))
 
 
 def _run_dirs(root: Path, files: list[Path]) -> dict[Path, list[Path]]:
@@ -473,7 +488,7 @@ def _run_dirs(root: Path, files: list[Path]) -> dict[Path, list[Path]]:
 
 def sniff(source) -> float:
     if source.is_dir:
-        return 0.95 if any(True for _ in _event_files(source.path)) else 0.0
+        return 0.95 if next(_event_files(source.path), None) else 0.0
     payload = _first_record(source.head_bytes)
     if payload is None:
         return 0.0
@@ -484,7 +499,7 @@ def read(source) -> Run | list[Run]:
     path = source.path
     if not source.is_dir:
         return _read_run(path, [path])
-    files = _event_files(path)
+    files = sorted(_event_files(path))
     if not files:
         raise UnreadableRecord(str(path), "no TensorBoard event files (*tfevents*) in this directory")
     runs = [_read_run(d, fs) for d, fs in sorted(_run_dirs(path, files).items())]
