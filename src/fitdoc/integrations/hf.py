@@ -77,4 +77,4 @@ def _evaluates_each_epoch(args) -> bool:
     return str(getattr(args, "eval_strategy", "no")).split(".")[-1].lower() == "epoch"
 
 
-Doctor.__doc__ = Doctor.__doc__.format(args=ARGS)
+Doctor.__doc__ = Doctor.__doc__.replace("{args}", ARGS)

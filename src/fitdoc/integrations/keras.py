@@ -183,7 +183,7 @@ class Doctor(LiveDoctor, keras.callbacks.Callback):
         self.end()
 
 
-Doctor.__doc__ = Doctor.__doc__.format(args=ARGS)
+Doctor.__doc__ = Doctor.__doc__.replace("{args}", ARGS)
 
 
 def preflight(model, x, y, validation_split: float = 0.0, callbacks=(), lang: str | None = None, verbose: int = 1):

@@ -48,4 +48,4 @@ class Doctor(LiveDoctor, Callback):
         self.end()
 
 
-Doctor.__doc__ = Doctor.__doc__.format(args=ARGS)
+Doctor.__doc__ = Doctor.__doc__.replace("{args}", ARGS)

@@ -315,4 +315,4 @@ def _is_number(value) -> bool:
     return True
 
 
-LiveDoctor.__doc__ = LiveDoctor.__doc__.format(args=ARGS)
+LiveDoctor.__doc__ = LiveDoctor.__doc__.replace("{args}", ARGS)

@@ -163,4 +163,4 @@ class Doctor(LiveDoctor):
         return super().epoch_end(epoch, metrics)
 
 
-Doctor.__doc__ = Doctor.__doc__.format(args=ARGS)
+Doctor.__doc__ = Doctor.__doc__.replace("{args}", ARGS)
