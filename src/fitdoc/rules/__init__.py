@@ -10,7 +10,7 @@ import importlib
 
 from .base import Cause, Finding, Rule
 
-RULE_MODULES = ["fit", "stability", "data"]
+RULE_MODULES = ["fit", "stability", "data", "preflight", "probes"]
 
 
 def all_rules() -> dict[str, type[Rule]]:
