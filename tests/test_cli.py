@@ -1,0 +1,92 @@
+"""The command line as a user runs it: formats, languages, plots, exit codes, errors."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from conftest import DATA, ROOT
+
+EXAMPLE = ROOT / "examples" / "keras2_loss_rises_again.txt"
+
+
+def fitdoc(*args, env=None, encoding="utf-8"):
+    full_env = {**os.environ, "PYTHONIOENCODING": encoding, **(env or {})}
+    return subprocess.run([sys.executable, "-m", "fitdoc.cli", *map(str, args)], capture_output=True, env=full_env)
+
+
+def test_json_report_follows_the_contract(fixtures):
+    out = fitdoc("diagnose", fixtures / "keras3_fit_nan_verbose2.txt", "--format", "json")
+    assert out.returncode == 0, out.stderr
+    report = json.loads(out.stdout)
+    for key in ("source", "format", "epochs", "series", "events", "verdict", "findings", "likely_causes",
+                "best_epoch", "best_epoch_metric", "recommended_epochs"):
+        assert key in report
+    assert report["series"]["loss"] == [None] and report["verdict"] == "error"
+    finding = report["findings"][0]
+    assert finding["kind"] == "nan_loss" and finding["epoch"] == 1
+    assert set(finding) >= {"code", "kind", "epoch", "end_epoch", "severity", "evidence", "causes", "fixes"}
+    assert {e["type"] for e in report["events"]} >= {"terminate_on_nan"}
+
+
+def test_text_report_in_chinese_on_a_gbk_pipe_without_colour():
+    out = fitdoc("diagnose", EXAMPLE, "--lang", "zh", env={"NO_COLOR": "1"}, encoding="gbk")
+    assert out.returncode == 0, out.stderr
+    text = out.stdout.decode("gbk")
+    assert "下降后又上升" in text and "第 68 轮" in text
+    assert "\x1b[" not in text
+
+
+def test_markdown_and_fail_on(cases):
+    out = fitdoc("diagnose", cases / "overfit.csv", "--format", "markdown", "--fail-on", "warning")
+    assert out.returncode == 1
+    assert out.stdout.decode().startswith("### fitdoc diagnosis") and b"FD101" in out.stdout
+    assert fitdoc("diagnose", cases / "overfit.csv", "--fail-on", "error").returncode == 0
+
+
+def test_plot_writes_a_png(tmp_path, cases):
+    png = tmp_path / "curves.png"
+    out = fitdoc("diagnose", cases / "nan.csv", "--plot", png, "--lang", "zh")
+    assert out.returncode == 0, out.stderr
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
+
+
+def test_many_runs_at_once(cases):
+    out = fitdoc("diagnose", cases / "overfit.csv", cases / "spike.json", "--format", "json")
+    reports = json.loads(out.stdout)
+    assert [r["format"] for r in reports] == ["keras-csv", "keras-history"]
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (("diagnose", "/no/such/file.log"), "no such file"),
+        (("diagnose", DATA / "keras_runs"), ""),
+        (("explain", "FD999"), "no such rule"),
+    ],
+)
+def test_errors_are_one_line_with_exit_code_2(args, message):
+    out = fitdoc(*args)
+    assert out.returncode == 2
+    err = out.stderr.decode()
+    assert err.startswith("fitdoc: error:") and message in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_missing_monitor_lists_the_metrics(fixtures):
+    out = fitdoc("diagnose", fixtures / "keras3_csvlogger.csv", "--monitor", "val_auc")
+    assert out.returncode == 2 and b"available: accuracy, loss, lr, val_accuracy, val_loss" in out.stderr
+
+
+def test_explain_prints_the_rule_page_and_thresholds():
+    out = fitdoc("explain", "FD101")
+    text = out.stdout.decode()
+    assert out.returncode == 0 and "What it detects" in text and "min_rise = 0.1" in text
+
+
+def test_pyproject_configuration_is_read(tmp_path, cases):
+    (tmp_path / "pyproject.toml").write_text('[tool.fitdoc]\nignore = ["FD101"]\n')
+    out = subprocess.run([sys.executable, "-m", "fitdoc.cli", "diagnose", str(cases / "overfit.csv"), "--format", "json"],
+                         capture_output=True, cwd=tmp_path)
+    assert out.returncode == 0 and json.loads(out.stdout)["findings"] == []
