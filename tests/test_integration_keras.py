@@ -4,6 +4,7 @@ Each fault must be named by the Doctor within 3 epochs of its appearance; a
 healthy run must get no warning.
 """
 
+import json
 import os
 
 import numpy as np
@@ -136,8 +137,7 @@ def test_preflight_before_fit_and_report_files(digits, tmp_path):
     stopper = keras.callbacks.EarlyStopping(monitor="accuracy")
     report = preflight(model, x, y + 0.5, callbacks=[stopper], verbose=0)
     assert {f.code for f in report.findings} >= {"FD404", "FD405"}
-    doctor, _ = train(mlp(), *digits, epochs=2, report_path=tmp_path / "r.json")
-    import json
-
+    doctor, _ = train(mlp(), *digits, epochs=2, report_path=tmp_path / "r.json", plot_path=tmp_path / "r.png")
     data = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
     assert data["epochs"] == [1, 2] and data["verdict"] == doctor.report.verdict
+    assert (tmp_path / "r.png").read_bytes()[:4] == b"\x89PNG"

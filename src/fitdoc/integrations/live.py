@@ -14,7 +14,6 @@ doctor a :class:`Handle` on the model.
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -229,11 +228,13 @@ class LiveDoctor:
             return None
         self._diagnose()
         if self.report_path:
-            Path(self.report_path).write_text(json.dumps(self.report.to_dict(), ensure_ascii=False, indent=2), encoding="utf-8")
+            from ..output import jsonout
+
+            Path(self.report_path).write_text(jsonout.render([self.report]), encoding="utf-8")
         if self.plot_path:
             from ..output import plot
 
-            plot.save(self.report, self.plot_path)
+            plot.plot_run(self.report, self.plot_path)
         return self.report
 
     # -- internals --------------------------------------------------------------------
