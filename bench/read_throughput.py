@@ -13,8 +13,9 @@
 (c) text: a generated Keras 3 ``verbose=1`` log as a terminal receives it (``\\r``
     progress updates, ANSI colours, backspaces), ``fitdoc.read`` alone.
 
-Each read runs in its own subprocess; ``peak RSS`` is that process's ru_maxrss, and
-the part above the peak reached by the imports is shown as "while reading". Times are
+Each read runs in its own subprocess (Linux: memory from /proc/self/status); ``peak
+RSS`` is that process's peak resident memory, imports included, and "while reading"
+the rise of the peak above the resident memory before the read. Times are
 wall-clock and CPU (the process's user+system time; steadier on a shared machine). Every reader's result is
 checked against what was generated. Generated files are kept in ``--workdir``
 (default: a directory in the system temp dir) and reused when their size matches.
@@ -27,7 +28,6 @@ import json
 import math
 import os
 import random
-import resource
 import struct
 import subprocess
 import sys
@@ -182,6 +182,15 @@ READERS = {
 }
 
 
+def _memory_mb(field: str) -> float:
+    """``VmRSS`` or ``VmHWM`` (peak RSS) of this process from /proc (Linux)."""
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    raise KeyError(field)
+
+
 def _child(reader: str, path: str) -> None:
     func, modules = READERS[reader]
     for m in modules:
@@ -191,12 +200,15 @@ def _child(reader: str, path: str) -> None:
 
         fitdoc.readers.formats()  # imports every reader module
         import tensorboard.compat.proto.event_pb2  # noqa: F401  (imported lazily by the reader)
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    imports_peak, before = _memory_mb("VmHWM"), _memory_mb("VmRSS")
+    with open("/proc/self/clear_refs", "w") as fh:
+        fh.write("5")  # restart the peak RSS count from the current RSS
     t0, c0 = time.perf_counter(), time.process_time()
     result = func(path)
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps({"wall": wall, "cpu": cpu, "rss_before_mb": before / 1024, "peak_rss_mb": peak / 1024, **result}))
+    read_peak = _memory_mb("VmHWM")
+    print(json.dumps({"wall": wall, "cpu": cpu, "rss_before_mb": before, "read_peak_mb": read_peak,
+                      "peak_rss_mb": max(imports_peak, read_peak), **result}))
 
 
 def measure(reader: str, path: Path) -> dict:
@@ -232,7 +244,7 @@ def _row(name: str, m: dict, amount: float, unit: str) -> str:
     return (
         f"  {name:<18} {m['wall']:7.2f} s wall {m['cpu']:7.2f} s cpu  {amount / m['wall']:12,.1f} {unit} (wall)"
         f" {amount / m['cpu']:12,.1f} {unit} (cpu)   peak RSS {m['peak_rss_mb']:6.0f} MB"
-        f" (+{m['peak_rss_mb'] - m['rss_before_mb']:.0f} MB while reading)"
+        f" (+{m['read_peak_mb'] - m['rss_before_mb']:.0f} MB while reading)"
     )
 
 
