@@ -23,8 +23,7 @@ How scalars become a :class:`~fitdoc.run.Run`:
   resolution (``batch_loss``, per-iteration ``SummaryWriter`` scalars).
 * Resumes: when a tag's steps go back, or a later event file in the same directory
   (ordered by its first wall time) continues the run, the later write wins (earlier
-  points at or after the resume step are dropped, as TensorBoard does) and a
-  ``resume`` event is reported.
+  points at or after the resume step are dropped) and a ``resume`` event is reported.
 * A truncated last record is skipped with a note; a corrupt record elsewhere raises
   :class:`~fitdoc.errors.UnreadableRecord` naming the file and the byte offset.
 * A directory is searched recursively for ``*tfevents*`` files. A directory named
@@ -327,7 +326,7 @@ def _stitch(tag: _Tag) -> tuple[np.ndarray, np.ndarray, list[tuple[int, int, int
     steps = np.frombuffer(tag.steps, dtype=np.int64)
     values = np.frombuffer(tag.values, dtype=np.float32 if tag.values.typecode == "f" else np.float64)
     resumes = {i: None for i in tag.file_starts[1:] if 0 < i < len(steps)}
-    for i in np.flatnonzero(steps[1:] < steps[:-1])[:1000] + 1:
+    for i in np.flatnonzero(steps[1:] < steps[:-1]) + 1:
         resumes[int(i)] = int(steps[i - 1])
     found = [
         (bisect_right(tag.file_starts, i) - 1, int(steps[i]), prev) for i, prev in sorted(resumes.items())
@@ -385,7 +384,7 @@ def _build(entries: list[tuple[str, str, str | None, np.ndarray, np.ndarray]], r
     """Make a Run from ``(tag, name, level, steps, values)`` entries and the resumes of its axis."""
     levels = {e[2] for e in entries}
     info: dict = {}
-    epoch_of = None
+    epoch_of = None  # step -> epoch where an ``epoch`` tag gives it
     if "epoch" in levels:
         axis_entries = [e for e in entries if e[2] == "epoch"]
     elif "axis" in levels:
@@ -421,13 +420,14 @@ def _build(entries: list[tuple[str, str, str | None, np.ndarray, np.ndarray]], r
     for tag, name, level, steps, values in axis_entries:
         _put(series, name, tag, _align(axis, steps, values), owners, level == "epoch")
 
-    unit = "step" if info else "epoch"
+    unit = info.get("x_axis", "epoch")
     events: dict[int, Event] = {}
     for step, prev in resumes:
-        at, before = (int(x) for x in epoch_of(np.array([step, step if prev is None else prev]))) if epoch_of else (step, prev)
+        at = step if epoch_of is None else int(epoch_of(np.array([step]))[0])
         if prev is None:
             msg = f"a later event file continues the run at {unit} {at}"
         else:
+            before = prev if epoch_of is None else int(epoch_of(np.array([prev]))[0])
             msg = f"record goes back from {unit} {before} to {at}"
         events.setdefault(at, Event(at, "resume", None, msg + "; later writes kept"))
     return Run(
