@@ -18,13 +18,15 @@ Epochs: MLflow metrics carry a step, not an epoch. When the run logs an ``epoch`
 metric (Hugging Face and Lightning integrations do), each step takes the epoch logged
 at the nearest following step and the steps are kept as step series; otherwise each
 step is an epoch, numbered as logged. A metric whose step goes back was resumed: the
-later values win and a ``resume`` event is kept.
+later values win and a ``resume`` event is kept. MLflow's database stores save an
+infinite value as +/-1.7976931348623157e308 (the largest float); it is read as +/-inf.
 """
 
 from __future__ import annotations
 
 import math
 import socket
+import sys
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -129,6 +131,8 @@ def _build(metrics: dict[str, History], source: str, info: dict, notes: list[str
         key=lambda p: (p[0], p[1]),
     )
     for _, _, name, step, value in points:
+        if abs(value) == sys.float_info.max:
+            value = math.copysign(math.inf, value)
         if epochs:
             log.add(step, epoch_of(step), {name: value})
         else:
@@ -142,14 +146,14 @@ def read_uri(uri: str) -> list[Run]:
     """The runs an ``mlflow://`` URI names, read from the tracking server."""
     tracking_uri, host, port, experiment, run_ref = _parse_uri(uri)
     try:
-        socket.create_connection((host, port), timeout=5).close()
-    except OSError as exc:
-        raise FitdocError(uri, f"cannot reach the MLflow tracking server at {host}:{port} ({exc.strerror or exc})") from None
-    try:
         from mlflow.exceptions import MlflowException
         from mlflow.tracking import MlflowClient
     except ImportError:
         raise FitdocError(uri, "reading a tracking server needs MLflow: pip install fitdoc[mlflow]") from None
+    try:  # fail fast: MLflow's client retries a refused connection for minutes
+        socket.create_connection((host, port), timeout=5).close()
+    except OSError as exc:
+        raise FitdocError(uri, f"cannot reach the MLflow tracking server at {host}:{port} ({exc.strerror or exc})") from None
     client = MlflowClient(tracking_uri)
     try:
         found = _find_runs(client, uri, experiment, run_ref)
