@@ -166,8 +166,8 @@ def test_tracking_server_by_run_id_run_name_and_experiment(tmp_path):
 
 
 def wait_for(url: str, server: subprocess.Popen, timeout: float = 180) -> None:
-    """Wait for the server to answer (it starts in 10-20 s on an idle machine, far
-    longer on a busy one)."""
+    """Wait for the server to answer; its start (imports, database migrations) took
+    70-100 s on a loaded 2-core machine."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if server.poll() is not None:
