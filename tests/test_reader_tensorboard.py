@@ -65,6 +65,21 @@ def test_summary_writer_steps_are_the_x_axis(tmp_path):
     assert run.events == []
 
 
+def test_same_scalars_as_event_accumulator(tmp_path):
+    from tensorboard.backend.event_processing import event_accumulator as ea
+
+    write_steps(tmp_path)
+    acc = ea.EventAccumulator(str(tmp_path), size_guidance={ea.SCALARS: 0, ea.TENSORS: 0})
+    acc.Reload()
+    run = fitdoc.read(tmp_path)
+    for tag, name in (("Loss/train", "loss"), ("loss/val", "val_loss")):
+        steps, values = run.evaluated(name)
+        assert list(steps) == [s.step for s in acc.Scalars(tag)]
+        np.testing.assert_array_equal(values, [s.value for s in acc.Scalars(tag)])
+    lr = acc.Tensors("learning_rate")  # TF2-style tensor summaries
+    np.testing.assert_array_equal(run.get("lr").values, [t.tensor_proto.double_val[0] for t in lr])
+
+
 def test_series_logged_at_different_steps_share_one_axis(tmp_path):
     with SummaryWriter(str(tmp_path)) as w:
         for step in (0, 2, 4):
