@@ -15,7 +15,7 @@ import numpy as np
 
 from ..names import higher_is_better
 from ..output import html
-from .table import Table, fmt
+from .table import Table, findings_cell, fmt
 
 
 def value_at(data: dict, metric: str, epoch: int | None) -> float | None:
@@ -55,10 +55,10 @@ def ranking_metric(datas: Sequence[dict]) -> str:
 class Comparison:
     """Diagnosed runs ranked by the ranking metric at each run's best epoch."""
 
-    def __init__(self, reports: Sequence, labels: Sequence[str] | None = None, lang: str = "en"):
+    def __init__(self, reports: Sequence, labels: Sequence[str] | None = None, lang: str | None = None):
         datas = [html.report_dict(r) for r in reports]
         labels = list(labels) if labels else html.run_labels(datas)
-        self.lang = lang
+        self.lang = lang or next((d["lang"] for d in datas if d.get("lang")), "en")
         self.metric = ranking_metric(datas)
         self.second = "val_accuracy" if self.metric != "val_accuracy" and any(
             "val_accuracy" in d["series"] for d in datas) else None
@@ -84,7 +84,7 @@ class Comparison:
                 "recommended_epochs": d.get("recommended_epochs"),
                 "metric": self.metric, "value": best_value(d, self.metric),
                 "final_gap": final_gap(d), "verdict": d.get("verdict"),
-                "findings": [f"{f['code']} {f['kind']}" for f in d.get("findings", [])],
+                "findings": [{"code": f["code"], "kind": f["kind"]} for f in d.get("findings", [])],
             }
             if self.second:
                 row[f"best_{self.second}"] = best_value(d, self.second)
@@ -103,7 +103,7 @@ class Comparison:
             if self.second:
                 cells.append(fmt(r[f"best_{self.second}"]))
             cells += [fmt(r["final_gap"]), t.get(f"verdict_{r['verdict']}", r["verdict"] or ""),
-                      ", ".join(r["findings"]) or t["none"]]
+                      findings_cell(r["findings"], self.lang)]
             rows.append(cells)
         numeric = {0, 3, 4, 5, 6} | ({7} if self.second else set())
         return Table(t["compare_title"], columns, rows, [t["final_gap_note"].format(metric=self.metric)], numeric)
@@ -121,43 +121,45 @@ class Comparison:
     def _repr_html_(self) -> str:
         return self.to_html()._repr_html_()
 
-    def plot(self, path: str | Path) -> Path:
-        """Save the curves of all runs overlaid, one panel per metric, as an image."""
+    def plot(self, path: str | Path) -> str:
+        """Save the curves of all runs overlaid, one panel per metric, as an image; returns the language used."""
         return overlay_plot(self.datas, self.labels, path, self.lang)
 
 
-def compare(sources: Sequence, *, lang: str = "en", config=None) -> Comparison:
-    """Read, diagnose and rank ``sources`` (paths or :class:`~fitdoc.Run` objects)."""
+def compare(sources: Sequence, *, lang: str | None = None, config=None, **options) -> Comparison:
+    """Read, diagnose and rank ``sources`` (paths or :class:`~fitdoc.Run` objects);
+    ``options`` go to :func:`fitdoc.diagnose` (``monitor=``...)."""
     import fitdoc
 
     reports = []
     for source in sources:
         runs = [source] if isinstance(source, fitdoc.Run) else fitdoc.read_runs(source)
-        reports += [fitdoc.diagnose(run, config=config, lang=lang) for run in runs]
+        reports += [fitdoc.diagnose(run, config, lang, **options) for run in runs]
     return Comparison(reports, lang=lang)
 
 
-def _use_cjk_font() -> None:
-    """Put an installed CJK font first in matplotlib's fallback list, if there is one."""
-    import matplotlib
-    from matplotlib import font_manager
-
-    wanted = ("Noto Sans CJK SC", "Source Han Sans SC", "Microsoft YaHei", "SimHei", "PingFang SC", "WenQuanYi Zen Hei")
-    installed = {f.name for f in font_manager.fontManager.ttflist}
-    found = [name for name in wanted if name in installed]
-    matplotlib.rcParams["font.sans-serif"] = found + [f for f in matplotlib.rcParams["font.sans-serif"] if f not in found]
-
-
-def overlay_plot(datas: Sequence[dict], labels: Sequence[str], path: str | Path, lang: str = "en") -> Path:
-    """Overlay the runs' curves: colour per run, dashed train, solid validation, best epoch starred."""
+def overlay_plot(datas: Sequence[dict], labels: Sequence[str], path: str | Path, lang: str = "en") -> str:
+    """Overlay the runs' curves (colour per run, dashed train, solid validation, best epoch
+    starred) into an image; returns the language used (English when no CJK font is installed)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
+    from ..output.plot import cjk_font
+
+    font = cjk_font() if lang == "zh" else None
+    if lang == "zh" and font is None:
+        lang = "en"
+    with plt.rc_context({"font.sans-serif": [font, "DejaVu Sans"], "axes.unicode_minus": False} if font else {}):
+        _overlay(plt, datas, labels, html.texts(lang)).savefig(path, dpi=120)
+    plt.close("all")
+    return lang
+
+
+def _overlay(plt, datas: Sequence[dict], labels: Sequence[str], t: dict):
     from matplotlib.lines import Line2D
 
-    _use_cjk_font()
-    t = html.texts(lang)
     groups = html.metric_groups(dict.fromkeys(n for d in datas for n in d["series"]))
     ncols = min(2, len(groups))
     nrows = -(-len(groups) // ncols)
@@ -185,11 +187,8 @@ def overlay_plot(datas: Sequence[dict], labels: Sequence[str], path: str | Path,
     handles = [Line2D([], [], color=colors[i % len(colors)], lw=2) for i in range(len(datas))]
     handles += [Line2D([], [], color="gray", ls="--"), Line2D([], [], color="gray"),
                 Line2D([], [], ls="", marker="*", ms=10, color="gray", mec="black")]
-    names = [*labels, "train", "validation", t["best_epoch"]]
+    names = [*labels, t["train"], t["validation"], t["best_epoch"]]
     fig.legend(handles, names, loc="lower center", ncol=min(len(names), 6), frameon=False)
     fig.suptitle(t["compare_title"])
     fig.tight_layout(rect=(0, 0.07 + 0.02 * (len(names) // 6), 1, 0.97))
-    path = Path(path)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return fig

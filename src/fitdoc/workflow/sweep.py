@@ -41,7 +41,7 @@ import numpy as np
 
 from ..errors import FitdocError
 from ..output import html
-from .table import Table, fmt
+from .table import Table, findings_cell, fmt
 
 DEFAULTS = {
     "units": 64, "layers": 2, "activation": "relu", "dropout": 0.0, "output_activation": "softmax",
@@ -247,9 +247,8 @@ def retrain_length(report: dict, trained: int, steps_split: int, steps_full: int
 
 def run_one(spec: SweepSpec, variant: dict, seed: int, data: Data, folder: Path, *,
             match: str = "epochs", lang: str = "en", reporter: Reporter | None = None) -> dict:
-    """Train, diagnose, retrain and test one variant with one seed; write its files to ``folder``."""
-    import fitdoc
-
+    """Train, diagnose, retrain and test one variant with one seed; write its history and
+    results to ``folder``."""
     keras = _keras()
     reporter = reporter or Reporter()
     params = spec.params(variant)
@@ -266,7 +265,7 @@ def run_one(spec: SweepSpec, variant: dict, seed: int, data: Data, folder: Path,
     folder.mkdir(parents=True, exist_ok=True)
     history_path = folder / "history.json"
     history_path.write_text(json.dumps({k: [float(v) for v in vs] for k, vs in history.history.items()}), encoding="utf-8")
-    report = fitdoc.diagnose(fitdoc.read(history_path), lang=lang).to_dict()
+    report = diagnose_history(folder, lang)
 
     steps_split = math.ceil(len(data.x_train) / bs)
     steps_full = math.ceil((len(data.x_train) + len(data.x_val)) / bs)
@@ -288,14 +287,20 @@ def run_one(spec: SweepSpec, variant: dict, seed: int, data: Data, folder: Path,
         "steps_per_epoch": {"split": steps_split, "full": steps_full},
         "samples": {"train": len(data.x_train), "val": len(data.x_val), "test": len(data.x_test)},
         "test": {k: float(v) for k, v in test.items()},
-        "verdict": report["verdict"], "findings": [f"{f['code']} {f['kind']}" for f in report["findings"]],
+        "verdict": report["verdict"], "findings": [{"code": f["code"], "kind": f["kind"]} for f in report["findings"]],
         "seconds": round(time.perf_counter() - started, 2),
     }
-    (folder / "report.json").write_text(json.dumps(report, ensure_ascii=False), encoding="utf-8")
     (folder / "result.json").write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
     reporter.message(f"done {label}: best epoch {fmt(report['best_epoch'])}, retrained {epochs} epochs, "
                      + " ".join(f"test {k}={v:.4g}" for k, v in result["test"].items()))
     return result
+
+
+def diagnose_history(folder: Path, lang: str) -> dict:
+    """The report dict of the split run saved in ``folder``."""
+    import fitdoc
+
+    return fitdoc.diagnose(fitdoc.read(folder / "history.json"), lang=lang).to_dict()
 
 
 def _at(report: dict, metric: str) -> float | None:
@@ -334,13 +339,13 @@ def sweep(spec: SweepSpec | str | Path, work_dir: str | Path, *, seeds: int | No
                     data = data or split_data(spec.load_data(), spec.validation)
                     done = run_one(spec, variant, seed, data, folder, match=match, lang=lang, reporter=reporter)
                 results.append(done)
-                reports.append(json.loads((folder / "report.json").read_text(encoding="utf-8")))
+                reports.append(diagnose_history(folder, lang))
     return SweepResult(spec.name, results, reports, lang)
 
 
 def _finished(folder: Path, key: str) -> dict | None:
     path = folder / "result.json"
-    if not (path.is_file() and (folder / "report.json").is_file()):
+    if not (path.is_file() and (folder / "history.json").is_file()):
         return None
     result = json.loads(path.read_text(encoding="utf-8"))
     return result if result.get("key") == key else None
@@ -393,13 +398,13 @@ class SweepResult:
         for variant in self.ranked():
             rs = self.of(variant)
             changed = ", ".join(f"{k}={v}" for k, v in rs[0]["changed"].items()) or t["none"]
-            findings = ", ".join(dict.fromkeys(f for r in rs for f in r["findings"])) or t["none"]
+            findings = findings_cell([f for r in rs for f in r["findings"]], self.lang)
             rows.append([variant, changed, str(len(rs)), mean_std([r["best_epoch"] for r in rs]),
                          *(mean_std([r["at_best"].get(m) for r in rs]) for m in val_metrics),
                          mean_std([r["retrain_epochs"] for r in rs]),
                          *(mean_std([r["test"].get(m) for r in rs]) for m in test_metrics), findings])
         numeric = set(range(2, 4 + len(val_metrics) + 1 + len(test_metrics)))
-        return Table(t["sweep_title"], columns, rows, self.notes(), numeric)
+        return Table(t["results"], columns, rows, self.notes(), numeric)
 
     def notes(self) -> list[str]:
         if not self.results:
@@ -412,11 +417,13 @@ class SweepResult:
         best = self.ranked()[0]
         value = mean_std([r["test"][self.test_metric] for r in self.of(best)])
         caveat = t["caveat_updates"] if first["match"] == "updates" else t["caveat_epochs"]
+        still = [t["still_improving_note"]] if any(r["best_epoch"] is None for r in self.results) else []
         return [
             t["sweep_setup"].format(n_train=n["train"], n_val=n["val"], n_full=n["train"] + n["val"],
                                     n_test=n["test"], seeds=seeds),
             caveat.format(ratio=ratio, extra=ratio - 1, steps_full=steps["full"], steps_split=steps["split"]),
             t["best_variant"].format(variant=best, metric=self.test_metric, value=value),
+            *still,
         ]
 
     def to_dict(self) -> dict:

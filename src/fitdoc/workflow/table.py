@@ -6,6 +6,13 @@ from dataclasses import dataclass, field
 from html import escape
 
 
+def findings_cell(findings: list[dict], lang: str) -> str:
+    """``FD101 过拟合, FD104 ...``: distinct codes with their kind in ``lang``; an em dash for none."""
+    from ..advice import kind_title
+
+    return ", ".join(dict.fromkeys(f"{f['code']} {kind_title(f['kind'], lang)}" for f in findings)) or "—"
+
+
 def fmt(value, digits: int = 4) -> str:
     """A number for a table cell: 4 significant digits, an em dash for missing."""
     if value is None:
