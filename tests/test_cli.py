@@ -63,7 +63,6 @@ def test_many_runs_at_once(cases):
     "args, message",
     [
         (("diagnose", "/no/such/file.log"), "no such file"),
-        (("diagnose", DATA / "keras_runs"), ""),
         (("explain", "FD999"), "no such rule"),
     ],
 )
@@ -72,6 +71,22 @@ def test_errors_are_one_line_with_exit_code_2(args, message):
     assert out.returncode == 2
     err = out.stderr.decode()
     assert err.startswith("fitdoc: error:") and message in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_a_folder_of_records_gives_one_report_per_run(tmp_path):
+    for name in ("healthy", "sorted_split"):
+        (tmp_path / f"{name}.txt").write_bytes((DATA / "keras_runs" / f"{name}.txt").read_bytes())
+    (tmp_path / "notes.txt").write_text("not a log")
+    out = fitdoc("diagnose", tmp_path, "--format", "json")
+    assert out.returncode == 0
+    assert [r["verdict"] for r in json.loads(out.stdout)] == ["healthy", "error"]
+    assert b"skipped" in out.stderr and b"notes.txt" in out.stderr
+
+
+def test_a_folder_without_records_is_an_error(tmp_path):
+    (tmp_path / "notes.txt").write_text("not a log")
+    out = fitdoc("diagnose", tmp_path)
+    assert out.returncode == 2 and b"no readable training record" in out.stderr
 
 
 def test_missing_monitor_lists_the_metrics(fixtures):

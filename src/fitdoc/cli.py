@@ -88,8 +88,11 @@ def diagnose_cmd(paths, fmt, plot_path, reader, monitor, fail_on, select, ignore
     cfg.select = list(select) or cfg.select
     cfg.ignore = list(ignore) + cfg.ignore
     runs = []
+    def skipped(exc: FitdocError) -> None:
+        click.echo(f"fitdoc: skipped {exc}", err=True)
+
     for path in _paths(paths):
-        runs.extend(read_runs(path, reader))
+        runs.extend(read_runs(path, reader, on_skip=skipped))
     if plot_path and len(runs) != 1:
         raise FitdocError(plot_path, f"--plot draws one run; {len(runs)} were read")
     reports = []

@@ -97,8 +97,10 @@ def detect(source: Source):
     return best
 
 
-def read_runs(path: str | Path, format: str | None = None) -> list[Run]:
-    """Read every run in ``path`` (a file or a run directory, or an ``mlflow://`` URI)."""
+def read_runs(path: str | Path, format: str | None = None, on_skip=None) -> list[Run]:
+    """Read every run in ``path``: a file, a run directory, an ``mlflow://`` URI, or a
+    folder of records (each readable file or run directory inside it; ``on_skip`` is
+    called with the error of each one that is not a training record)."""
     if "://" in str(path):
         from .mlflow_store import read_uri
 
@@ -107,6 +109,8 @@ def read_runs(path: str | Path, format: str | None = None) -> list[Run]:
     if not p.exists():
         raise FitdocError(str(p), "no such file or directory")
     source = Source(p)
+    if p.is_dir() and not format and not any(m.sniff(source) for m in _modules()):
+        return _read_folder(p, on_skip)
     if format:
         by_name = {m.FORMAT: m for m in _modules()}
         if format not in by_name:
@@ -124,6 +128,21 @@ def read_runs(path: str | Path, format: str | None = None) -> list[Run]:
     for run in runs:
         if len(run) == 0:
             raise UnreadableRecord(str(p), f"no epochs found in this {module.FORMAT} record")
+    return runs
+
+
+def _read_folder(folder: Path, on_skip) -> list[Run]:
+    runs: list[Run] = []
+    for child in sorted(folder.iterdir()):
+        if child.name.startswith("."):
+            continue
+        try:
+            runs.extend(read_runs(child, on_skip=on_skip))
+        except FitdocError as exc:
+            if on_skip:
+                on_skip(exc)
+    if not runs:
+        raise UnreadableRecord(str(folder), "no readable training record in this directory")
     return runs
 
 
