@@ -116,3 +116,19 @@ def test_empty_file_is_one_error(tmp_path):
         fitdoc.read(empty)
     with pytest.raises(UnreadableRecord, match="no epochs"):
         fitdoc.read(empty, format="hf-trainer")
+
+
+@pytest.mark.training
+def test_trainer_output_written_now_reads_like_the_committed_files(tmp_path):
+    pytest.importorskip("transformers")
+    pytest.importorskip("accelerate")
+    from data import make_hf
+
+    make_hf.main(tmp_path)
+    for name in ("trainer_state.json", "stdout.txt"):
+        run, committed = fitdoc.read(tmp_path / name), fitdoc.read(HF / name)
+        assert list(run.epochs) == list(committed.epochs) == [1, 2, 3]
+        assert set(run.series) == set(committed.series)
+        assert list(run.step_series["val_loss"].steps) == list(committed.step_series["val_loss"].steps)
+        assert run.get("lr").values == pytest.approx([0.07, 0.03, 0.01])
+        assert any("epoch 3 is partial" in n for n in run.notes)

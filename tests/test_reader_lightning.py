@@ -90,3 +90,16 @@ def test_bad_cell_empty_and_header_only_files_are_one_line_errors(tmp_path, fixt
     bad.write_text("")
     with pytest.raises(UnreadableRecord, match="not a Lightning CSVLogger"):
         fitdoc.read(bad, format="lightning-csv")
+
+
+@pytest.mark.training
+def test_csv_logger_output_written_now_reads_like_the_committed_files(tmp_path):
+    pytest.importorskip("lightning")
+    from data import make_lightning
+
+    make_lightning.main(tmp_path)
+    steplr, resumed = fitdoc.read(tmp_path / "steplr"), fitdoc.read(tmp_path / "resumed")
+    assert list(steplr.get("lr").values) == [0.1, 0.1, 0.05, 0.05, 0.025]
+    assert set(steplr.series) == {"loss", "lr", "val_loss", "val_accuracy"}
+    assert list(resumed.epochs) == [0, 1, 2, 3, 4]
+    assert [e.epoch for e in resumed.events_of("resume")] == [2]

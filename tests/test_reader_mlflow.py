@@ -58,10 +58,9 @@ def test_file_store_experiment_and_run_directories():
 @needs_mlflow
 def test_file_store_written_by_mlflow_now(tmp_path, monkeypatch):
     monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")
-    spec = importlib.util.spec_from_file_location("make_mlflow", DATA / "make_mlflow.py")
-    make = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(make)
-    make.write(tmp_path / "mlruns")
+    from data import make_mlflow
+
+    make_mlflow.write(tmp_path / "mlruns")
     check_demo_runs(fitdoc.read_runs(tmp_path / "mlruns"))
 
 

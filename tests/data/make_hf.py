@@ -49,7 +49,7 @@ def accuracy(pred):
     return {"accuracy": float((pred.predictions.argmax(-1) == pred.label_ids).mean())}
 
 
-def main() -> None:
+def main(out: Path = OUT) -> None:
     torch.manual_seed(0)
     with tempfile.TemporaryDirectory() as work:
         args = TrainingArguments(
@@ -73,9 +73,9 @@ def main() -> None:
         with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stdout):
             trainer.train()
         trainer.save_state()
-        OUT.mkdir(exist_ok=True)
-        shutil.copy(Path(work) / "trainer_state.json", OUT / "trainer_state.json")
-        (OUT / "stdout.txt").write_text(stdout.getvalue())
+        out.mkdir(exist_ok=True)
+        shutil.copy(Path(work) / "trainer_state.json", out / "trainer_state.json")
+        (out / "stdout.txt").write_text(stdout.getvalue())
 
 
 if __name__ == "__main__":

@@ -50,10 +50,10 @@ def data(seed: int) -> DataLoader:
     return DataLoader(TensorDataset(x, (x[:, 0] > 0).long()), batch_size=8)
 
 
-def trainer(name: str, epochs: int, version: int, **kwargs) -> L.Trainer:
+def trainer(out: Path, name: str, epochs: int, version: int, **kwargs) -> L.Trainer:
     return L.Trainer(
         max_epochs=epochs,
-        logger=CSVLogger(OUT, name=name, version=version),
+        logger=CSVLogger(out, name=name, version=version),
         log_every_n_steps=2,
         enable_progress_bar=False,
         enable_model_summary=False,
@@ -61,15 +61,15 @@ def trainer(name: str, epochs: int, version: int, **kwargs) -> L.Trainer:
     )
 
 
-def main() -> None:
+def main(out: Path = OUT) -> None:
     L.seed_everything(0)
-    t = trainer("steplr", 5, 0, callbacks=[LearningRateMonitor()], enable_checkpointing=False)
+    t = trainer(out, "steplr", 5, 0, callbacks=[LearningRateMonitor()], enable_checkpointing=False)
     t.fit(Model(on_epoch=True), data(0), data(1))
 
     with tempfile.TemporaryDirectory() as ckpt_dir:
         every_epoch = ModelCheckpoint(dirpath=ckpt_dir, save_top_k=-1, filename="{epoch}")
-        trainer("resumed", 3, 0, callbacks=[every_epoch]).fit(Model(on_epoch=False), data(0), data(1))
-        resumed = trainer("resumed", 5, 1, enable_checkpointing=False)
+        trainer(out, "resumed", 3, 0, callbacks=[every_epoch]).fit(Model(on_epoch=False), data(0), data(1))
+        resumed = trainer(out, "resumed", 5, 1, enable_checkpointing=False)
         resumed.fit(Model(on_epoch=False), data(2), data(1), ckpt_path=f"{ckpt_dir}/epoch=1.ckpt")
 
 
