@@ -91,8 +91,9 @@ def _read_state(source) -> Run:
     info: dict = {}
     last = None
     for row in state["log_history"]:
-        if isinstance(row, dict) and "epoch" in row and "step" in row:
-            last = _add_row(log, info, row, row["step"], source.name) or last
+        if isinstance(row, dict) and isinstance(row.get("step"), (int, float)):
+            epoch = _add_row(log, info, row, row["step"])
+            last = last if epoch is None else epoch
     events = _best_checkpoint(state, log, info)
     num_epochs = state.get("num_train_epochs")
     return _run(log, source, info, notes, events, last, planned=int(num_epochs) if num_epochs else None)
@@ -130,9 +131,8 @@ def _read_stdout(source) -> Run:
                 except (ValueError, SyntaxError):
                     bad.append(lines.number)
                     continue
-                epoch = parse_number(row["epoch"])
-                if epoch is not None:
-                    last = _add_row(log, info, row, epoch, source.name) or last
+                epoch = _add_row(log, info, row, None)
+                last = last if epoch is None else epoch
     if lines.cut is not None and "{'" in lines.cut:
         notes.append(lines.cut_note())
     if bad:
@@ -140,21 +140,29 @@ def _read_stdout(source) -> Run:
     return _run(log, source, info, notes, [], last, renumber=True)
 
 
-def _add_row(log: StepLog, info: dict, row: dict, position: float, name: str) -> float | None:
-    """Add one log row; its fractional epoch if it held training or evaluation metrics."""
-    try:
-        values = {k: parse_number(v) for k, v in row.items() if k not in ("epoch", "step")}
-        epoch = parse_number(row["epoch"])
-    except (TypeError, ValueError):
-        raise UnreadableRecord(name, f"log row {row!r} holds a value that is not a number") from None
-    if _SUMMARY_KEY in values:
-        info.update({k: v for k, v in values.items() if v is not None})
+def _add_row(log: StepLog, info: dict, row: dict, position: float | None) -> float | None:
+    """Add one log row at ``position`` (its epoch when None); its fractional epoch if it
+    held training or evaluation metrics. Values that are not numbers are ignored."""
+    values = {k: _number(v) for k, v in row.items() if k != "step"}
+    epoch = values.pop("epoch", None)
+    values = {k: v for k, v in values.items() if v is not None}
+    if epoch is None:
         return None
-    metrics = {k: v for k, v in values.items() if v is not None and not _NOT_METRIC.search(k)}
+    if _SUMMARY_KEY in values:
+        info.update(values)
+        return None
+    metrics = {k: v for k, v in values.items() if not _NOT_METRIC.search(k)}
     if not metrics:
         return None
-    log.add(position, epoch_of_fraction(epoch), metrics)
+    log.add(epoch if position is None else position, epoch_of_fraction(epoch), metrics)
     return epoch
+
+
+def _number(value) -> float | None:
+    try:
+        return parse_number(value)
+    except (TypeError, ValueError):
+        return None
 
 
 def _best_checkpoint(state: dict, log: StepLog, info: dict) -> list[Event]:

@@ -1,5 +1,7 @@
-"""Metrics logged at training steps (Trainer logs, Lightning and MLflow metrics): kept
-at full resolution and aggregated to epochs, with resumed runs stitched by step."""
+"""Shared by the readers of step-logged records (Trainer logs, Lightning and MLflow
+metrics): metrics kept at full resolution and aggregated to epochs, resumed runs
+stitched by step, steps mapped to epochs, and complete-line iteration for files that
+may be cut or still being written."""
 
 from __future__ import annotations
 
