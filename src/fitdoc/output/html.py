@@ -9,6 +9,7 @@ script stay isolated from the notebook's.
 from __future__ import annotations
 
 import json
+import math
 from functools import lru_cache
 from html import escape
 from pathlib import Path
@@ -95,7 +96,7 @@ def render(reports: Sequence, *, labels: Sequence[str] | None = None, lang: str 
         body += [f"<h2>{escape(t['overlay'])}</h2>", f'<p class="hint">{escape(t["zoom_hint"])}</p>',
                  '<div data-charts="overlay"></div>']
     body += [_run_section(i, d, label, t) for i, (d, label) in enumerate(zip(datas, labels))]
-    data_json = json.dumps(payload, ensure_ascii=False, allow_nan=False).replace("</", "<\\/")
+    data_json = json.dumps(_json_safe(payload), ensure_ascii=False, allow_nan=False).replace("</", "<\\/")
     page = (
         f'<!DOCTYPE html>\n<html lang="{escape(lang)}"><head><meta charset="utf-8">'
         f'<meta name="viewport" content="width=device-width, initial-scale=1">'
@@ -110,6 +111,17 @@ def render(reports: Sequence, *, labels: Sequence[str] | None = None, lang: str 
 @lru_cache(maxsize=None)
 def _asset(name: str) -> str:
     return (ASSETS / name).read_text(encoding="utf-8").replace("</script", "<\\/script")
+
+
+def _json_safe(obj):
+    """``obj`` with NaN and Inf replaced by None, as the report contract writes them."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: _json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_json_safe(v) for v in obj]
+    return obj
 
 
 def _union(names_lists: Iterable[Iterable[str]]) -> list[str]:
