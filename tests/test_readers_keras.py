@@ -205,3 +205,28 @@ def test_missing_metric_lists_the_available_ones(fixtures):
     run = fitdoc.read(fixtures / "keras3_csvlogger.csv")
     with pytest.raises(FitdocError, match="available: accuracy, loss, lr, val_accuracy, val_loss"):
         run.get("val_auc")
+
+
+def test_updates_glued_on_one_line_and_callback_messages_mid_line(tmp_path):
+    text = (
+        "Train on 3325 samples, validate on 176 samples\nEpoch 1/2\n"
+        "3000/3325 [==========================>...] - ETA: 4s - loss: 0.2627 - acc: 0.0000e+00 Epoch 00000: val_loss improved from inf to 0.19250, saving model to w.hdf5\n"
+        "3325/3325 [==============================] - 49s - loss: 0.2408 - acc: 3.0075e-04 - val_loss: 0.1925 - val_acc: 0.0000e+00\n"
+        "Epoch 2/2\n"
+        "1/3 [=========>....................] - ETA: 0s - loss: 0.0275 - acc:3/3 [==============================] - 0s 3ms/step - loss: 0.0562 -\n"
+        "acc: 1.0000 - val_loss: 3.0713 - val_acc: 0.0000e+00\n"
+    )
+    run = fitdoc.read(write(tmp_path, text))
+    assert list(run.epochs) == [1, 2]
+    np.testing.assert_allclose(run.get("loss").values, [0.2408, 0.0562])
+    np.testing.assert_allclose(run.get("val_loss").values, [0.1925, 3.0713])
+    assert run.get("accuracy").values[1] == 1.0
+    assert [e.type for e in run.events] == ["checkpoint"]
+
+
+def test_resume_from_an_earlier_epoch_drops_the_abandoned_attempt(tmp_path):
+    first = "".join(f"Epoch {e}/9\n3/3 - 1s - loss: {1 - e / 10:.2f} - val_loss: {1.1 - e / 10:.2f}\n" for e in range(1, 7))
+    second = "".join(f"Epoch {e}/9\n3/3 - 1s - loss: {0.9 - e / 20:.3f} - val_loss: {1.0 - e / 20:.3f}\n" for e in range(3, 5))
+    run = fitdoc.read(write(tmp_path, first + second))
+    assert list(run.epochs) == [1, 2, 3, 4]
+    assert run.get("loss").values[3] == pytest.approx(0.7)

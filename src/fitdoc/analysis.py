@@ -163,14 +163,14 @@ class Context:
 
     @cached_property
     def accuracy_meaningless(self) -> bool:
-        """Accuracy near 0 on train and validation while the loss falls: a regression
+        """Accuracy at most 0.05 on train and validation while the loss falls: a regression
         model compiled with ``metrics=['accuracy']``; read the loss instead."""
         acc = [self.curve(n) for n in ("accuracy", "val_accuracy")]
         acc = [c for c in acc if c is not None]
         loss = self.curve("loss")
         if not acc or loss is None or len(loss) < 3:
             return False
-        tiny = all(np.nanmax(c.values) <= 0.02 for c in acc)
+        tiny = all(np.nanmax(c.values) <= 0.05 for c in acc)
         start = loss.values[: max(1, len(loss) // 10)].mean()
         return tiny and loss.level_at_end() < 0.7 * start
 

@@ -32,6 +32,9 @@ RESTORE = re.compile(r"Restoring model weights from the end of the best epoch(?:
 NAN_STOP = re.compile(r"Batch \d+: Invalid loss, terminating training")
 IMPROVED = re.compile(r"(\S+) improved from \S+ to (" + NUMBER_PATTERN + ")")
 _NOT_METRICS = {"eta", "epoch", "batch", "step", "steps", "time"}
+# Where one screen line holds several updates (a lost \r, a callback message printed
+# mid-line): before an "Epoch N:"/"Epoch N/M" or an "N/M [" / "N/M ━" progress prefix.
+GLUED = re.compile(r"(?:\s+|(?<=[^\d\s/]))(?=Epoch\s+\d+\s*[:/]|\d+/\d+\s*(?:\[|━))")
 
 
 def sniff(source) -> float:
@@ -121,7 +124,11 @@ class _Parser:
     def block(self) -> _Block:
         return self.blocks[-1]
 
-    def feed(self, segment: str) -> None:
+    def feed(self, line: str) -> None:
+        for segment in GLUED.split(line):
+            self._feed(segment)
+
+    def _feed(self, segment: str) -> None:
         if not segment.strip() or segment.lstrip().startswith("```"):
             return
         header = HEADER.search(segment)
@@ -130,7 +137,7 @@ class _Parser:
             self.planned = int(header.group(2))
             rest = segment[header.end():]
             if rest.strip():
-                self.feed(rest)
+                self._feed(rest)
             return
         callback = CALLBACK.match(segment)
         if callback:

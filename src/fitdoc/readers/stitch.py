@@ -1,5 +1,6 @@
-"""Stitching of resumed runs: epochs that restart or go back are kept with their
-last write, and each restart is reported as a ``resume`` event."""
+"""Stitching of resumed runs: when the record goes back to an epoch it had already
+written, the run was resumed from there, so the rows from that epoch on are replaced
+by what follows (the last write wins) and a ``resume`` event marks the restart."""
 
 from __future__ import annotations
 
@@ -27,6 +28,8 @@ class EpochRows:
             self.events.append(
                 Event(epoch, "resume", None, f"record goes back from epoch {self._last} to {epoch}; later rows kept")
             )
+            for stale in [e for e in self.rows if e >= epoch]:
+                del self.rows[stale]  # the attempt that wrote them was abandoned
         self.rows[epoch] = dict(row)
         self._last = epoch
 

@@ -271,7 +271,7 @@ class TrainFlatValFalling(Rule):
 @dataclass
 class AccuracyOnRegression(Rule):
     """What it detects
-    Accuracy stays at or below 0.02 on training and validation while the loss falls
+    Accuracy stays at or below 0.05 on training and validation while the loss falls
     by more than 30 %: an ``accuracy`` metric on a regression model.
 
     Why it matters

@@ -189,7 +189,8 @@ class Plateau(Rule):
     ``min_fraction`` of the evaluations and ``min_evals`` evaluations, and either
     learning had not started yet (the flat stretch is at the first loss value), or it
     escapes later (the loss then drops by ``escape_drop``), or it ends the run at a loss
-    that is still most of the first one.
+    that is still most of the first one, or the loss is frozen to the printed digits
+    (a dead network: no gradient reaches the weights).
 
     Why it matters
     The optimiser is stuck (too small or too large a learning rate, dead units, a
@@ -238,9 +239,9 @@ class Plateau(Rule):
         escaped = j + 1 < n and after < (1 - self.escape_drop) * level
         at_start = i == 0 and not ctx.is_window
         stalled = j == n - 1 and level > self.stalled_level * first and not ctx.is_window
-        if not (escaped or stalled or (at_start and level > self.stalled_level * first)):
-            return
         causes = dead_network(ctx, int(train.epochs[i]), int(train.epochs[j]))
+        if not (escaped or stalled or causes or (at_start and level > self.stalled_level * first)):
+            return
         if causes is None:
             causes = not_learning(ctx, int(train.epochs[i]), int(train.epochs[j]))
             acc = ctx.curve("accuracy")

@@ -180,9 +180,10 @@ class LossRisesAfterFall(Rule):
 @dataclass
 class Oscillation(Rule):
     """What it detects
-    A loss curve that zig-zags instead of settling: successive changes alternate in
-    sign in at least ``min_alternation`` of the steps and the wiggle around the trend
-    is at least ``min_amplitude`` of the curve's level.
+    A curve that zig-zags instead of settling: successive changes alternate in sign in
+    at least ``min_alternation`` of the steps and the wiggle around the trend is at
+    least ``min_amplitude`` of the level of a loss, or ``min_accuracy_amplitude``
+    accuracy points of the validation accuracy.
 
     Why it matters
     The seeds' unstable validation curves: a learning rate too high, batches too small,
@@ -203,35 +204,38 @@ class Oscillation(Rule):
     min_evals: int = 8
     min_alternation: float = 0.5
     min_amplitude: float = 0.08
+    min_accuracy_amplitude: float = 0.05
 
-    def _amplitude(self, curve) -> tuple[float, float]:
+    def _amplitude(self, curve, relative: bool) -> tuple[float, float]:
         y = curve.values
         d = np.diff(y)
         signs = np.sign(d[d != 0])
         alternation = float(np.mean(signs[1:] != signs[:-1])) if len(signs) > 2 else 0.0
-        wiggle = float(np.median(np.abs(y - curve.smooth)))
-        level = float(np.median(np.abs(y))) or 1.0
+        wiggle = float(np.median(np.abs(np.diff(y, n=2)))) / 4  # a zig-zag of +-a has |d2| = 4a
+        level = (float(np.median(np.abs(y))) or 1.0) if relative else 1.0
         return alternation, wiggle / level
 
     def check(self, ctx: Context):
         amplitude = {}
-        for name in LOSSES:
+        limits = {"loss": self.min_amplitude, "val_loss": self.min_amplitude}
+        if not ctx.accuracy_meaningless:
+            limits["val_accuracy"] = self.min_accuracy_amplitude  # in accuracy points
+        for name, limit in limits.items():
             c = ctx.curve(name)
             if c is not None and len(c) >= self.min_evals:
-                amplitude[name] = (c, *self._amplitude(c))
-        shaky = [n for n, (c, alt, amp) in amplitude.items() if alt >= self.min_alternation and amp >= self.min_amplitude]
+                amplitude[name] = (c, *self._amplitude(c, relative=name in LOSSES))
+        shaky = [n for n, (c, alt, amp) in amplitude.items() if alt >= self.min_alternation and amp >= limits[n]]
         if not shaky:
             return
-        name = "val_loss" if "val_loss" in shaky else shaky[0]
+        name = next(n for n in ("val_loss", "val_accuracy", "loss") if n in shaky)
         c, alt, amp = amplitude[name]
         train_shaky = "loss" in shaky
         if train_shaky:
             causes = [("lr_too_high", 0.65), ("batch_too_small", 0.5), ("data_problem", 0.2)]
         else:
             causes = [("batch_too_small", 0.4), ("data_problem", 0.4), ("needs_regularization", 0.35), ("lr_too_high", 0.35)]
-        big = np.abs(c.values - c.smooth) >= np.median(np.abs(c.values - c.smooth))
         yield self.finding(
-            c.epochs[int(np.argmax(big))], causes=causes, metric=name,
+            c.epochs[0], causes=causes, metric=name,
             amplitude=amp, alternation=alt, train_shaky=train_shaky, evals=len(c),
         )
 
