@@ -92,8 +92,9 @@ def _overfit_causes(ctx: Context) -> list[tuple[str, float]]:
 class Underfitting(Rule):
     """What it detects
     The training loss stays high: training accuracy ends below ``max_train_accuracy``
-    with no generalisation gap, or (no accuracy) the training loss fell by less than
-    ``max_loss_drop`` of its first value over at least ``min_evals`` epochs.
+    with no generalisation gap while the loss fell by less than
+    ``max_loss_drop_low_accuracy`` of its first value, or (no accuracy) the training
+    loss fell by less than ``max_loss_drop`` over at least ``min_evals`` epochs.
 
     Why it matters
     The model does not even fit the training data (high bias): regularisation or
@@ -103,8 +104,9 @@ class Underfitting(Rule):
     loss 2.30 -> 1.86 and accuracy 0.15 -> 0.35 over 40 epochs, val close to train.
 
     Known false alarms
-    Hard tasks where a low accuracy is the state of the art; a window from the middle
-    of a run (the loss-drop test is skipped there).
+    Hard tasks where a low accuracy is the state of the art (a loss that fell by half
+    or more is taken as learning); a window from the middle of a run (the loss-only
+    test is skipped there).
     """
 
     code = "FD102"
@@ -113,6 +115,7 @@ class Underfitting(Rule):
     min_evals: int = 10
     max_train_accuracy: float = 0.7
     max_loss_drop: float = 0.3
+    max_loss_drop_low_accuracy: float = 0.5
     max_gap: float = 0.1
 
     def check(self, ctx: Context):
@@ -126,7 +129,8 @@ class Underfitting(Rule):
         if acc is not None:
             acc_end = acc.level_at_end()
             gap_ok = val_acc is None or val_acc.level_at_end() >= acc_end - self.max_gap
-            if acc_end < self.max_train_accuracy and gap_ok:
+            barely_fell = end > (1 - self.max_loss_drop_low_accuracy) * start
+            if acc_end < self.max_train_accuracy and gap_ok and barely_fell:
                 yield self.finding(
                     train.epochs[0], causes=causes, variant="accuracy",
                     acc_end=acc_end, loss_from=start, loss_to=end, evals=len(train),
