@@ -230,3 +230,18 @@ def test_resume_from_an_earlier_epoch_drops_the_abandoned_attempt(tmp_path):
     run = fitdoc.read(write(tmp_path, first + second))
     assert list(run.epochs) == [1, 2, 3, 4]
     assert run.get("loss").values[3] == pytest.approx(0.7)
+
+
+def test_log_pasted_into_python_comments_with_a_partial_line(tmp_path):
+    text = (
+        "# Epoch 4/30\n"
+        "# 1000/2232 ━━━━━━━━━━━━━━━━━━━━ 2:13 167ms/step - accuracy: 0.6100 - loss: 0.7700\n"
+        "# Epoch 4: val_loss improved from 0.75364 to 0.73702, saving model to best.keras\n"
+        "# 2232/2232 ━━━━━━━━━━━━━━━━━━━━ 415s 186ms/step - accuracy: 0.6188 - loss: 0.7655 - val_accuracy: 0.6200 - val_loss: 0.7370\n"
+        "# Epoch 5/30\n"
+        "# 2232/2232 ━━━━━━━━━━━━━━━━━━━━ 416s 187ms/step - accuracy: 0.6205 - loss: 0.7540 - val_accuracy: 0.6302 - val_loss: 0.7407\n"
+    )
+    run = fitdoc.read(write(tmp_path, text))
+    assert list(run.epochs) == [4, 5]
+    np.testing.assert_allclose(run.get("loss").values, [0.7655, 0.7540])
+    assert [(e.epoch, e.type) for e in run.events] == [(4, "checkpoint")]

@@ -6,7 +6,9 @@ windows from the middle of a run and ``tee``/cluster logs with other output mixe
 Epochs are numbered as the ``Epoch N/M`` headers print them. The summary line of an
 epoch is the last complete progress line (``12/12``) of its block; progress updates
 of an unfinished step count, and ``evaluate`` output printed after a validated epoch
-line, are not epoch summaries. The file is streamed, one screen update at a time.
+line, are not epoch summaries. Comment or quote
+marks in front of pasted lines (``# ``, ``> ``, ``>>> ``) are ignored. The file is
+streamed, one screen update at a time.
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ IMPROVED = re.compile(r"(\S+) improved from \S+ to (" + NUMBER_PATTERN + ")")
 _NOT_METRICS = {"eta", "epoch", "batch", "step", "steps", "time"}
 # Where one screen line holds several updates (a lost \r, a callback message printed
 # mid-line): before an "Epoch N:"/"Epoch N/M" or an "N/M [" / "N/M ━" progress prefix.
+# Logs pasted into code comments, quotes or REPL sessions: "# 12/12 ...", "> Epoch 3/9".
+QUOTED = re.compile(r"^\s*(?:#+|//|>+|\.\.\.|>>>)\s?")
 GLUED = re.compile(r"(?:\s+|(?<=[^\d\s/]))(?=Epoch\s+\d+\s*[:/]|\d+/\d+\s*(?:\[|━))")
 
 
@@ -125,7 +129,7 @@ class _Parser:
         return self.blocks[-1]
 
     def feed(self, line: str) -> None:
-        for segment in GLUED.split(line):
+        for segment in GLUED.split(QUOTED.sub("", line, count=1)):
             self._feed(segment)
 
     def _feed(self, segment: str) -> None:
