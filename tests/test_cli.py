@@ -100,6 +100,17 @@ def test_explain_prints_the_rule_page_and_thresholds():
     assert out.returncode == 0 and "What it detects" in text and "min_rise = 0.1" in text
 
 
+def test_every_rule_has_a_chinese_page():
+    from fitdoc.advice import catalog
+    from fitdoc.rules import all_rules
+
+    pages = catalog()["pages"]
+    core = [code for code in all_rules() if code < "FD400"]
+    assert all("检测内容" in pages[code]["zh"] for code in core)
+    out = fitdoc("explain", "FD203", "--lang", "zh")
+    assert "下降后又上升" in out.stdout.decode() and "min_rise" in out.stdout.decode()
+
+
 def test_pyproject_configuration_is_read(tmp_path, cases):
     (tmp_path / "pyproject.toml").write_text('[tool.fitdoc]\nignore = ["FD101"]\n')
     out = subprocess.run([sys.executable, "-m", "fitdoc.cli", "diagnose", str(cases / "overfit.csv"), "--format", "json"],

@@ -157,25 +157,13 @@ def explain_cmd(code, lang):
         raise FitdocError(code, f"no such rule; known: {', '.join(rules)}")
     lang = lang or advice.default_lang()
     click.echo(f"{cls.code} {cls.name}  ({advice.kind_title(cls.kind, lang)}; {cls.kind}, default severity {cls.severity})\n")
-    if lang != "en":
-        for line in _translated_summary(cls.code, lang):
-            click.echo(line)
-        click.echo()
-    click.echo(cls.doc())
+    page = advice.catalog().get("pages", {}).get(cls.code, {}).get(lang)
+    click.echo(page or cls.doc())
     thresholds = cls.thresholds()
     if thresholds:
         click.echo("\nThresholds ([tool.fitdoc.rules.%s]):" % cls.code)
         for name, default in thresholds.items():
             click.echo(f"  {name} = {default!r}")
-
-
-def _translated_summary(code: str, lang: str) -> list[str]:
-    """The rule's evidence sentences and fixes from the catalogue, in ``lang``."""
-    cat = advice.catalog()
-    lines = [v[lang] for k, v in cat["evidence"].items() if k.split(".")[0] == code and lang in v]
-    for fix in cat.get("rule_fixes", {}).get(code, []):
-        lines.append("→ " + fix.get(lang, fix["en"]))
-    return lines
 
 
 @main.command("rules")

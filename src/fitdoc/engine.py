@@ -151,7 +151,7 @@ def _likely_causes(findings: list[Finding], min_score: float = 0.4, top: int = 3
 
 
 def _trend(ctx: Context) -> dict:
-    """The seeds' five readings of train vs validation loss over the last half."""
+    """The five classic readings of train vs validation loss over the last half."""
     out = {}
     for name in ("loss", "val_loss"):
         c = ctx.curve(name)

@@ -26,7 +26,7 @@ class StuckAccuracy(Rule):
     Why it matters
     The network outputs the same answer whatever the input: a loss that does not fit
     the last activation, labels in the wrong encoding, dead units after a too-large
-    step, or unbalanced data. The seeds' val_acc stuck at 0.4672 for 67 epochs.
+    step, or unbalanced data. A well-known case: val_acc stuck at 0.4672 for 67 epochs.
 
     Example
     val_acc 0.4672 at every epoch from 1 to 10; acc 0.4708 from epoch 2 to 10.
@@ -101,7 +101,7 @@ class ValAccuracyZero(Rule):
     while training accuracy is at least ``min_train`` higher.
 
     Why it matters
-    The seeds' "val_acc is almost 0": most often the data was not shuffled before the
+    The classic "val_acc is almost 0": most often the data was not shuffled before the
     split, so ``validation_split`` (which takes the last samples) holds classes the
     model never saw in training.
 
@@ -143,7 +143,7 @@ class NegativeLoss(Rule):
     Why it matters
     Cross-entropy and squared errors cannot be negative: labels outside [0, 1] for a
     binary cross-entropy, inputs or targets not normalised, or a log-likelihood loss
-    fed probabilities instead of log-probabilities (the seeds' "negative loss").
+    fed probabilities instead of log-probabilities (the classic "negative loss").
 
     Example
     loss 0.31, -0.52, -3.9, -12.7 ...
@@ -233,7 +233,7 @@ class SuspiciousValidation(Rule):
 class TrainFlatValFalling(Rule):
     """What it detects
     The training loss is flat (changes by less than ``flat`` of its level) while the
-    validation loss falls by more than ``val_drop``: the seeds' third case.
+    validation loss falls by more than ``val_drop``: the classic third reading.
 
     Why it matters
     "train loss flat, test loss falling: the data set has a problem" — the validation

@@ -1,5 +1,5 @@
 """FD1xx: how the model fits — overfitting, underfitting, still learning, plateaus,
-validation better than training. These are the seeds' train-vs-validation readings."""
+validation better than training. These are the classic train-vs-validation readings."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ class Overfitting(Rule):
     The validation loss reaches its minimum and then worsens for several evaluations
     while the training loss keeps improving (variant ``rising``), or comes within
     ``stall_tolerance`` of its best and stays there for ``stall_fraction`` of the run
-    while the training loss keeps falling (variant ``stalled``, info: the seeds' "train
+    while the training loss keeps falling (variant ``stalled``, info: the classic "train
     loss falling, test loss flat").
 
     Why it matters
@@ -198,7 +198,7 @@ class Plateau(Rule):
 
     Why it matters
     The optimiser is stuck (too small or too large a learning rate, dead units, a
-    saddle): epochs are spent without progress. The seeds' "bottleneck" case: train
+    saddle): epochs are spent without progress. The classic "bottleneck" reading: train
     and validation loss both flat.
 
     Example

@@ -67,7 +67,7 @@ class Divergence(Rule):
     values (below ``-negative_scale`` times its first magnitude).
 
     Why it matters
-    Optimisation has failed; the seeds' fifth case (train and validation loss both
+    Optimisation has failed; the classic fifth reading (train and validation loss both
     rising): usually the learning rate, sometimes the data or the set-up.
 
     Example
@@ -129,7 +129,7 @@ class LossRisesAfterFall(Rule):
     recovery: that would be a spike).
 
     Why it matters
-    The seeds' "loss goes up again at epoch 68": the optimiser was thrown out of a good
+    The classic "loss goes up again at epoch 68": the optimiser was thrown out of a good
     region, typically by a learning rate too high for this stage of training or noisy
     small batches. Not overfitting: the training loss itself got worse.
 
@@ -186,7 +186,7 @@ class Oscillation(Rule):
     accuracy points of the validation accuracy.
 
     Why it matters
-    The seeds' unstable validation curves: a learning rate too high, batches too small,
+    The classic unstable validation curves: a learning rate too high, batches too small,
     an unbalanced or tiny validation set, no regularisation or little data. The best
     epoch picked from such a curve is partly luck.
 
