@@ -131,3 +131,21 @@ def test_config_selects_ignores_and_tunes(cases):
     assert "FD101" not in codes(cases / "overfit.csv", config=Config(rules={"FD101": {"min_rise": 10.0, "stall_fraction": 2.0}}))
     with pytest.raises(fitdoc.FitdocError, match="unknown threshold"):
         fitdoc.diagnose(cases / "overfit.csv", config=Config(rules={"FD101": {"bogus": 1}}))
+
+
+def test_step_level_spike_is_found_at_full_resolution():
+    import numpy as np
+
+    from fitdoc.run import Run, Series, StepSeries
+
+    rng = np.random.default_rng(0)
+    steps = np.arange(1, 401)
+    loss = 2.0 * np.exp(-steps / 150) + 0.3 + rng.normal(0, 0.02, len(steps))
+    loss[250:253] *= 5  # three bad batches in epoch 7
+    epochs = np.arange(1, 11)
+    per_epoch = [float(loss[(e - 1) * 40 : e * 40].mean()) for e in epochs]
+    run = Run(epochs, {"loss": Series.from_list(per_epoch)}, step_series={"loss": StepSeries(steps, loss, (steps - 1) // 40 + 1)})
+    found = {f.code: f for f in fitdoc.diagnose(run).findings}
+    assert found["FD205"].epoch == 7 and found["FD205"].facts["step"] in (251, 252, 253)
+    calm = Run(epochs, {"loss": Series.from_list(per_epoch)}, step_series={"loss": StepSeries(steps, 2.0 * np.exp(-steps / 150) + 0.3 + rng.normal(0, 0.02, len(steps)))})
+    assert "FD205" not in {f.code for f in fitdoc.diagnose(calm).findings}

@@ -63,10 +63,12 @@ class Series:
 
 @dataclass
 class StepSeries:
-    """A metric logged at training steps, kept at full resolution."""
+    """A metric logged at training steps, kept at full resolution; ``epochs`` gives
+    the record's epoch of each step when the record says it."""
 
     steps: np.ndarray
     values: np.ndarray
+    epochs: np.ndarray | None = None
 
 
 @dataclass

@@ -78,7 +78,7 @@ class StepLog:
         records that order their log lines without printing a step number.
         """
         by_name = {
-            name: dict((p.position, p.value) for p in points if p.per_step) for name, points in self.points.items()
+            name: {p.position: (p.value, p.epoch) for p in points if p.per_step} for name, points in self.points.items()
         }
         by_name = {name: values for name, values in by_name.items() if values}
         rank = {}
@@ -90,7 +90,8 @@ class StepLog:
             steps = sorted(values)
             out[name] = StepSeries(
                 np.array([rank.get(s, s) for s in steps]),
-                np.array([values[s] for s in steps], dtype=float),
+                np.array([values[s][0] for s in steps], dtype=float),
+                np.array([values[s][1] for s in steps], dtype=int),
             )
         return out
 

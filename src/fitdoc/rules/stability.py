@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from scipy.ndimage import median_filter
+
 from ..analysis import LOSSES, Context, slope
 from .base import Rule
 
@@ -256,9 +258,13 @@ class LossSpike(Rule):
     loss x4 at epoch 20, x2.2 at 21, x1.35 at 22, then back on trend.
 
     Known false alarms
-    Oscillating curves are reported by FD204 instead; step-level spikes inside an
-    epoch are averaged away in per-epoch records. Validation-loss jumps are left to
-    FD204: on a small validation set a single bad evaluation is noise.
+    Oscillating curves are reported by FD204 instead. Validation-loss jumps are left
+    to FD204: on a small validation set a single bad evaluation is noise.
+
+    Per-step records (TensorBoard, Trainer, Lightning, MLflow) are also checked at full
+    resolution, where a spike inside an epoch is not averaged away: a step more than
+    ``min_jump`` above the running median of ``step_window`` steps and more than
+    ``step_noise_factor`` times the step noise, lasting at most ``recover_steps``.
     """
 
     code = "FD205"
@@ -268,8 +274,35 @@ class LossSpike(Rule):
     min_jump: float = 0.5
     noise_factor: float = 5.0
     recover_evals: int = 5
+    step_window: int = 21
+    step_noise_factor: float = 8.0
+    recover_steps: int = 10
 
     def check(self, ctx: Context):
+        found = list(self._epochs(ctx))
+        yield from found or self._steps(ctx)
+
+    def _steps(self, ctx: Context):
+        series = ctx.run.step_series.get("loss")
+        if series is None or len(series.values) < 2 * self.step_window:
+            return
+        y = series.values.astype(float)
+        finite = np.isfinite(y)
+        y = np.where(finite, y, np.nan)
+        base = median_filter(np.nan_to_num(y, nan=float(np.nanmedian(y))), size=self.step_window, mode="nearest")
+        residual = y - base
+        noise = 1.4826 * float(np.nanmedian(np.abs(residual - np.nanmedian(residual))))
+        high = (residual > self.min_jump * np.abs(base)) & (residual > self.step_noise_factor * noise) & finite
+        start, length = _first_short_run(high, self.recover_steps)
+        if length:
+            i = start + int(np.argmax(y[start : start + length]))
+            epoch = None if series.epochs is None else int(series.epochs[i])
+            yield self.finding(
+                epoch, variant="step", causes=[("lr_too_high", 0.5), ("data_problem", 0.35), ("batch_too_small", 0.3)],
+                metric="loss", step=int(series.steps[i]), base=float(base[i]), peak=float(y[i]), factor=float(y[i] / base[i]),
+            )
+
+    def _epochs(self, ctx: Context):
         c = ctx.curve("loss")
         if c is not None and len(c) >= self.baseline_evals + 2:
             y = c.values
@@ -288,3 +321,12 @@ class LossSpike(Rule):
                         )
                         return
                 i += 1
+
+
+def _first_short_run(mask: np.ndarray, longest: int) -> tuple[int, int]:
+    """(start, length) of the first run of True no longer than ``longest``."""
+    edges = np.flatnonzero(np.diff(np.concatenate(([0], mask.astype(int), [0]))))
+    for start, stop in zip(edges[::2], edges[1::2]):
+        if stop - start <= longest:
+            return int(start), int(stop - start)
+    return 0, 0
