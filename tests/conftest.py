@@ -7,17 +7,18 @@ SHARED = ROOT.parent / "shared"
 DATA = Path(__file__).parent / "data"
 
 
+def _shared(name: str) -> Path:
+    path = SHARED / name
+    if not path.is_dir():
+        pytest.skip(f"shared/{name} is not beside the repository")
+    return path
+
+
 @pytest.fixture
 def fixtures() -> Path:
-    path = SHARED / "fixtures"
-    if not path.is_dir():
-        pytest.skip("shared/fixtures is not beside the repository")
-    return path
+    return _shared("fixtures")
 
 
 @pytest.fixture
 def cases() -> Path:
-    path = SHARED / "cases"
-    if not path.is_dir():
-        pytest.skip("shared/cases is not beside the repository")
-    return path
+    return _shared("cases")
