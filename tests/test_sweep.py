@@ -12,7 +12,7 @@ from fitdoc.workflow.sweep import load_spec, mean_std, mlp, retrain_length
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")  # from keras's torch backend
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "sweep_seed004.py"
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "sweep_reuters_like.py"
 
 DATA = """
 import numpy as np

@@ -15,6 +15,7 @@ import click
 from . import advice, config as config_mod
 from .engine import SEVERITY_ORDER, diagnose
 from .errors import FitdocError
+from .options import CONFIG, FORMAT, LANG, MONITOR
 from .readers import read_runs
 from .rules import all_rules
 
@@ -53,7 +54,6 @@ def main() -> None:
     """Diagnose neural-network training runs from their logs."""
 
 
-LANG = click.option("--lang", type=click.Choice(advice.LANGS), default=None, help="Output language (default: from the locale).")
 
 
 def _paths(patterns: tuple[str, ...]) -> list[str]:
@@ -71,15 +71,15 @@ def _paths(patterns: tuple[str, ...]) -> list[str]:
 
 @main.command("diagnose")
 @click.argument("paths", nargs=-1, required=True)
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True)
+@FORMAT
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False), help="Write a PNG of the curves (one run).")
 @click.option("--reader", type=str, default=None, help="Force a reader instead of detecting the format.")
-@click.option("--monitor", type=str, default=None, help="Metric that picks the best epoch (default val_loss).")
+@MONITOR
 @click.option("--fail-on", type=click.Choice(["warning", "error", "never"]), default="never", show_default=True,
               help="Exit 1 when a finding of this severity or worse is found.")
 @click.option("--select", multiple=True, help="Run only rules whose code starts with this (repeatable).")
 @click.option("--ignore", multiple=True, help="Skip rules whose code starts with this (repeatable).")
-@click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False), help="pyproject.toml to read [tool.fitdoc] from.")
+@CONFIG
 @click.option("-v", "--verbose", is_flag=True, help="Show code snippets.")
 @LANG
 def diagnose_cmd(paths, fmt, plot_path, reader, monitor, fail_on, select, ignore, config_path, verbose, lang):
@@ -174,6 +174,15 @@ def rules_cmd(lang):
     for code, cls in all_rules().items():
         click.echo(f"{code}  {cls.name:<28} {cls.severity:<8} {advice.kind_title(cls.kind, lang)}")
 
+
+def _register_workflow() -> None:
+    from .workflow.commands import compare_cmd, report_cmd, sweep_cmd
+
+    for command in (compare_cmd, report_cmd, sweep_cmd):
+        main.add_command(command)
+
+
+_register_workflow()
 
 if __name__ == "__main__":
     main()

@@ -50,6 +50,12 @@ class Report:
         """(finding, advice) pairs, most severe first."""
         return list(zip(self.findings, self.advice))
 
+    def _repr_html_(self) -> str:
+        """A notebook shows the report as the HTML page (isolated in an iframe)."""
+        from .output.html import render
+
+        return render([self])._repr_html_()
+
     def to_dict(self) -> dict:
         """The report in the shape of the report contract."""
         return {
@@ -138,8 +144,9 @@ def _advise(finding: Finding, run_facts: dict, lang: str) -> Advice:
     return Advice(advice.evidence(finding, lang), fixes, causes)
 
 
-def _likely_causes(findings: list[Finding], min_score: float = 0.4, top: int = 3) -> list[str]:
-    """Run-level causes: confidence summed over warning/error findings, best first."""
+def _likely_causes(findings: list[Finding], min_score: float = 0.4, near_top: float = 0.7, top: int = 2) -> list[str]:
+    """Run-level causes: confidence summed over warning/error findings; those close to
+    the strongest (within ``near_top`` of its score), best first."""
     score: dict[str, float] = {}
     for f in findings:
         if f.severity == "info":
@@ -147,7 +154,10 @@ def _likely_causes(findings: list[Finding], min_score: float = 0.4, top: int = 3
         for c in f.causes:
             score[c.cause] = score.get(c.cause, 0.0) + c.confidence
     ranked = sorted(score.items(), key=lambda kv: -kv[1])
-    return [c for c, s in ranked if s >= min_score][:top]
+    if not ranked:
+        return []
+    cut = max(min_score, near_top * ranked[0][1])
+    return [c for c, s in ranked if s >= cut][:top]
 
 
 def _trend(ctx: Context) -> dict:

@@ -8,6 +8,7 @@ early stopping, restored weights, resumes...).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -23,7 +24,8 @@ class Event:
     message: str = ""
 
     def to_dict(self) -> dict:
-        out = {"epoch": self.epoch, "type": self.type, "value": self.value}
+        finite = self.value is not None and math.isfinite(self.value)
+        out = {"epoch": self.epoch, "type": self.type, "value": self.value if finite else None}
         if self.message:
             out["message"] = self.message
         return out

@@ -19,7 +19,8 @@ class StuckAccuracy(Rule):
     Training or validation accuracy frozen: the same printed value (within
     ``exact_tolerance``) for ``min_exact_evals`` evaluations in a row, or nearly the
     same (within ``near_tolerance``) for ``min_near_fraction`` of the run at a value
-    below ``max_near_value`` while the loss is flat too. The frozen value is compared
+    below ``max_near_value``, while the training loss is flat too (an exact freeze
+    needs a loss that changes by less than ``max_loss_change``). The frozen value is compared
     with the chance rate 1/k; otherwise it is most likely the share of the majority
     class (the model predicts one class for every sample).
 
@@ -45,7 +46,7 @@ class StuckAccuracy(Rule):
     near_tolerance: float = 0.01
     max_near_value: float = 0.6
     converged: float = 0.995
-    max_loss_change: float = 0.2
+    max_loss_change: float = 0.01
 
     def check(self, ctx: Context):
         if ctx.accuracy_meaningless:
@@ -67,8 +68,8 @@ class StuckAccuracy(Rule):
             value = float(np.median(y[start : start + length]))
             first, last = int(c.epochs[start]), int(c.epochs[start + length - 1])
             change = loss_change(ctx, first, last)
-            if value >= self.converged or (change is not None and change > self.max_loss_change):
-                continue  # a learning model on a small validation set moves in steps of 1/n
+            if variant == "exact" and (value >= self.converged or (change is not None and change > self.max_loss_change)):
+                continue  # a model still learning on a small set moves in steps of 1/n
             dead = dead_network(ctx, first, last)
             causes = dead or WIRING
             supersedes = ("FD102",) if dead else ()  # nothing is learned: not a matter of capacity

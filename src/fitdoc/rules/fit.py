@@ -104,8 +104,8 @@ class Underfitting(Rule):
     loss 2.30 -> 1.86 and accuracy 0.15 -> 0.35 over 40 epochs, val close to train.
 
     Known false alarms
-    Hard tasks where a low accuracy is the state of the art (a loss that fell by half
-    or more is taken as learning); a window from the middle of a run (the loss-only
+    Hard tasks where a low accuracy is the state of the art (a loss that fell by
+    ``max_loss_drop_low_accuracy`` or more is taken as learning); a window from the middle of a run (the loss-only
     test is skipped there).
     """
 
@@ -113,9 +113,9 @@ class Underfitting(Rule):
     name = "underfitting"
     kind = "underfitting"
     min_evals: int = 10
-    max_train_accuracy: float = 0.7
+    max_train_accuracy: float = 0.6
     max_loss_drop: float = 0.3
-    max_loss_drop_low_accuracy: float = 0.5
+    max_loss_drop_low_accuracy: float = 0.4
     max_gap: float = 0.1
 
     def check(self, ctx: Context):

@@ -1,5 +1,5 @@
-"""Variants of a two-layer Dense classifier on Reuters-shaped data: the study of
-homework seed 004 (Deep Learning with Python, section 3.5), automated.
+"""Variants of a two-layer Dense classifier on Reuters-shaped data: the classic
+Reuters topic-classification study (Deep Learning with Python, section 3.5), automated.
 
 The data is generated here, offline: 46 imbalanced topics, multi-hot bag-of-words
 documents over a 2,000-word vocabulary, 8,982 training and 2,246 test newswires (the
@@ -7,13 +7,13 @@ Reuters sizes), 1,000 of the training ones held out for validation, a few labels
 flipped so the model can overfit them. Five variants take about 40 s of CPU time per
 seed (2-layer Dense, 20 epochs plus the retrain). Run it with::
 
-    fitdoc sweep examples/sweep_seed004.py -o seed004.html
-    fitdoc sweep examples/sweep_seed004.py --seeds 3    # mean ± std over 3 seeds
+    fitdoc sweep examples/sweep_reuters_like.py -o reuters_like.html
+    fitdoc sweep examples/sweep_reuters_like.py --seeds 3    # mean ± std over 3 seeds
 """
 
 import numpy as np
 
-NAME = "seed004: Reuters-shaped topics, Dense 2 layers"
+NAME = "Reuters-shaped topics, Dense 2 layers"
 VALIDATION = 1000
 SEEDS = 1
 BASE = {
