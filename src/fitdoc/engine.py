@@ -144,15 +144,17 @@ def _advise(finding: Finding, run_facts: dict, lang: str) -> Advice:
     return Advice(advice.evidence(finding, lang), fixes, causes)
 
 
-def _likely_causes(findings: list[Finding], min_score: float = 0.4, near_top: float = 0.7, top: int = 2) -> list[str]:
-    """Run-level causes: confidence summed over warning/error findings; those close to
-    the strongest (within ``near_top`` of its score), best first."""
+def _likely_causes(
+    findings: list[Finding], min_score: float = 0.4, near_top: float = 0.7, top: int = 2, info_weight: float = 0.5
+) -> list[str]:
+    """Run-level causes: confidence summed over the findings (info findings count at
+    ``info_weight``); those close to the strongest (within ``near_top`` of its score),
+    best first."""
     score: dict[str, float] = {}
     for f in findings:
-        if f.severity == "info":
-            continue
+        weight = info_weight if f.severity == "info" else 1.0
         for c in f.causes:
-            score[c.cause] = score.get(c.cause, 0.0) + c.confidence
+            score[c.cause] = score.get(c.cause, 0.0) + weight * c.confidence
     ranked = sorted(score.items(), key=lambda kv: -kv[1])
     if not ranked:
         return []

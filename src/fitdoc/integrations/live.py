@@ -15,6 +15,7 @@ doctor a :class:`Handle` on the model.
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +28,7 @@ from ..rules.probes import ProbeSample
 from ..run import Event, build_run
 
 PROBES = ("default", "full", None)
+CHECK_EVERY = 3  # epochs: the longest a finding waits to be named under max_overhead
 
 
 class Handle:
@@ -90,6 +92,10 @@ ARGS = """\
             ``None`` (curves only).
         probe_every: batches between two NaN checks of the batch loss.
         gradient_every: epochs between two gradient probes with ``probes="default"``.
+        max_overhead: share of the training time the checks may take (``0.01``):
+            an epoch is checked when the checks so far stayed within it, and at
+            least every ``CHECK_EVERY``-th epoch, or at once when a metric is NaN/Inf;
+            ``None`` checks every epoch.
         verbose: 0 silent, 1 print each finding once and each action.
         config: a :class:`fitdoc.config.Config` (default: ``[tool.fitdoc]`` of the
             nearest pyproject.toml).
@@ -128,6 +134,7 @@ class LiveDoctor:
         probes: str | None = "default",
         probe_every: int = 50,
         gradient_every: int = 10,
+        max_overhead: float | None = 0.01,
         verbose: int = 1,
         config: Config | None = None,
     ):
@@ -153,6 +160,7 @@ class LiveDoctor:
         self.probes = probes
         self.probe_every = 1 if probes == "full" else probe_every
         self.gradient_every = 1 if probes == "full" else gradient_every
+        self.max_overhead = max_overhead
         self.verbose = verbose
         self.config = config or load()
         self.lang = lang or self.config.lang or advice.default_lang()
@@ -173,6 +181,9 @@ class LiveDoctor:
         self._wait = 0
         self._epoch = 0
         self._nan_batch_seen = False
+        self._checked_epoch = 0
+        self._started = time.perf_counter()
+        self._spent = 0.0  # seconds taken by the checks
 
     @property
     def findings(self) -> list[Finding]:
@@ -202,17 +213,33 @@ class LiveDoctor:
         return self.stop_reason is not None
 
     def epoch_end(self, epoch: int, metrics: dict[str, float]) -> EpochResult:
-        """Record the epoch (first epoch 1), diagnose, act."""
+        """Record the epoch (first epoch 1), diagnose when due, act."""
+        start = time.perf_counter()
         self._epoch = epoch
-        self.rows[epoch] = {k: float(v) for k, v in metrics.items() if _is_number(v)}
-        if self.probes is not None:
-            sample = self.handle.probe(epoch, gradients=self.gradients_due(epoch))
-            if sample is not None:
-                self.samples.append(sample)
+        row = self.rows[epoch] = {k: float(v) for k, v in metrics.items() if _is_number(v)}
         self._track_best(epoch)
-        new = self._diagnose()
-        self._act(epoch, new)
+        new = []
+        if self._check_due(epoch, row, start):
+            self._checked_epoch = epoch
+            if self.probes is not None:
+                sample = self.handle.probe(epoch, gradients=self.gradients_due(epoch))
+                if sample is not None:
+                    self.samples.append(sample)
+            new = self._diagnose()
+            self._reduce_lr(epoch, new)
+        if self.patience is not None and self._wait >= self.patience and self.stop_reason is None:
+            self._stop("stop_patience", metric=self.monitor, patience=self.patience, epoch=self.best_epoch)
+        self._spent += time.perf_counter() - start
         return EpochResult(new, self.stop_reason is not None, self.stop_reason)
+
+    def _check_due(self, epoch: int, row: dict[str, float], now: float) -> bool:
+        training = now - self._started - self._spent
+        return (
+            self.max_overhead is None
+            or self._spent <= self.max_overhead * training
+            or epoch - self._checked_epoch >= CHECK_EVERY
+            or not all(map(math.isfinite, row.values()))
+        )
 
     def gradients_due(self, epoch: int) -> bool:
         """Whether the gradient probe runs at ``epoch`` (epochs 1, 1 + gradient_every, ...)."""
@@ -269,14 +296,12 @@ class LiveDoctor:
         if notice.fixes:
             self._say("fix", fix=notice.fixes[0])
 
-    def _act(self, epoch: int, new: list[Finding]) -> None:
+    def _reduce_lr(self, epoch: int, new: list[Finding]) -> None:
         if any(_matches(f, self.reduce_lr_on) for f in new):
             lr = self.handle.scale_lr(self.factor, self.min_lr)
             if lr is not None:
                 self.events.append(Event(epoch, "lr_change", lr))
                 self._say("lr_reduced", lr=lr, epoch=epoch)
-        if self.patience is not None and self.best_epoch is not None and self._wait >= self.patience:
-            self._stop("stop_patience", metric=self.monitor, patience=self.patience, epoch=self.best_epoch)
 
     def _stop(self, message: str, **facts) -> None:
         self.stop_reason = self._say(message, **facts)

@@ -171,13 +171,13 @@ class StillLearning(Rule):
 
     def check(self, ctx: Context):
         curve = ctx.curve("val_loss") or ctx.curve("loss")
-        if curve is None or len(curve) < self.min_tail + 2 or ctx.run.events_of("early_stopping"):
+        if curve is None or len(curve) < self.min_tail + 1 or ctx.run.events_of("early_stopping"):
             return
         tail = curve.tail(self.tail_fraction, self.min_tail)
         drop = float(tail.smooth[0] - tail.smooth[-1]) if len(tail) >= 3 else 0.0
         fall = -slope(tail.values) * (len(tail) - 1)
         level = abs(float(tail.values[0])) or 1.0
-        near_best = tail.level_at_end(2) <= float(np.min(curve.values)) + curve.noise * 2
+        near_best = int(np.argmin(curve.values)) >= len(curve) - 2 or curve.values[-1] <= np.min(curve.values) + 2 * curve.noise
         if drop > self.min_drop * level and fall > self.noise_factor * curve.noise and near_best:
             yield self.finding(
                 tail.epochs[0], causes=[("too_few_epochs", 0.8)],

@@ -126,9 +126,10 @@ class Divergence(Rule):
 @dataclass
 class LossRisesAfterFall(Rule):
     """What it detects
-    The training loss falls, then climbs back by at least ``min_rise`` of the ground
-    it had gained and stays up for at least ``persist_evals`` evaluations (no quick
-    recovery: that would be a spike).
+    The training loss falls (by ``min_fall`` of its first value, over at least
+    ``min_fall_evals`` evaluations), then climbs back by at least ``min_rise`` of the
+    ground it had gained and ``min_relative_rise`` of its lowest value, and stays up
+    for at least ``persist_evals`` evaluations (no quick recovery: that would be a spike).
 
     Why it matters
     The classic "loss goes up again at epoch 68": the optimiser was thrown out of a good
@@ -146,8 +147,10 @@ class LossRisesAfterFall(Rule):
     name = "loss-rises-after-fall"
     kind = "loss_rises_after_fall"
     min_evals: int = 6
-    min_fall: float = 0.05
+    min_fall: float = 0.1
+    min_fall_evals: int = 2
     min_rise: float = 0.25
+    min_relative_rise: float = 0.1
     persist_evals: int = 3
     noise_factor: float = 3.0
 
@@ -161,9 +164,9 @@ class LossRisesAfterFall(Rule):
         for low_i in np.argsort(y):
             low = float(y[low_i])
             fall = start - low
-            if low_i >= len(y) - self.persist_evals or fall <= self.min_fall * abs(start):
+            if low_i >= len(y) - self.persist_evals or low_i < self.min_fall_evals or fall <= self.min_fall * abs(start):
                 continue
-            threshold = low + max(self.min_rise * fall, self.noise_factor * train.noise)
+            threshold = low + max(self.min_rise * fall, self.min_relative_rise * abs(low), self.noise_factor * train.noise)
             above = y[low_i + 1 :] > low + 0.5 * (threshold - low)
             peak = float(np.max(y[low_i + 1 :]))
             if peak > threshold and above[-self.persist_evals :].all() and above.sum() >= self.persist_evals:
@@ -247,7 +250,8 @@ class LossSpike(Rule):
     """What it detects
     An isolated jump: a training-loss value more than ``min_jump`` above the median of the
     ``baseline_evals`` evaluations before it (and more than ``noise_factor`` times the
-    curve's noise), back within ``recover_evals`` evaluations to within ``min_jump``/2
+    curve's noise and ``min_jump_of_fall`` of the ground the loss had gained), back
+    within ``recover_evals`` evaluations to within ``min_jump``/2
     of that baseline.
 
     Why it matters
@@ -274,6 +278,7 @@ class LossSpike(Rule):
     min_jump: float = 0.5
     noise_factor: float = 5.0
     recover_evals: int = 5
+    min_jump_of_fall: float = 0.1
     step_window: int = 21
     step_noise_factor: float = 8.0
     recover_steps: int = 10
@@ -306,11 +311,13 @@ class LossSpike(Rule):
         c = ctx.curve("loss")
         if c is not None and len(c) >= self.baseline_evals + 2:
             y = c.values
+            fall = float(y[0] - np.min(y))
             i = self.baseline_evals
             while i < len(y):
                 base = float(np.median(y[i - self.baseline_evals : i]))
                 jump = y[i] - base
-                if base > 0 and jump > self.min_jump * base and jump > self.noise_factor * c.noise:
+                big = jump > self.min_jump * base and jump > self.min_jump_of_fall * fall
+                if base > 0 and big and jump > self.noise_factor * c.noise:
                     later = y[i + 1 : i + 1 + self.recover_evals]
                     back = np.nonzero(later <= base * (1 + self.min_jump / 2))[0]
                     if len(back):
