@@ -6,7 +6,8 @@ A record that says which weights it restored (EarlyStopping ``restore_best_weigh
 is taken at its word. NaN is never an improvement: evaluations after the first
 non-finite loss are ignored. When the monitor is still improving at the end of the
 record (its last evaluations are within noise of its best), there is no best epoch
-yet: the answer is null and the advice is to train longer.
+yet: the answer is null and the advice is to train longer. When it never moved beyond
+its noise (a flat or dead curve), no epoch stands out and the answer is null too.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ class BestEpoch:
     recommended_epochs: int | None = None
     patience: int | None = None  # EarlyStopping patience (in evaluations) that keeps it
     stop_epoch: int | None = None  # where that EarlyStopping would have stopped
-    reason: str = ""  # "restored", "minimum", "still_improving", "no_validation"
+    reason: str = ""  # "restored", "minimum", "still_improving", "flat", "no_validation"
     metrics_at_best: dict | None = None
 
 
@@ -47,7 +48,8 @@ def choose_best(ctx: Context, monitor_name: str | None = None, noise_factor: flo
             trend[-1] - trend_low > max(noise_factor * monitor.noise, min_turn * abs(trend_low))
         )
         if not turned:
-            return BestEpoch(None, name, reason="still_improving")
+            fell = trend[0] - trend[-1] > max(noise_factor * monitor.noise, min_turn * abs(trend[0]))
+            return BestEpoch(None, name, reason="still_improving" if fell else "flat")
         reason = "minimum"
     epoch = int(monitor.epochs[best_i])
     patience = _patience(monitor.values, best_i)

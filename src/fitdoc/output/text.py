@@ -33,7 +33,7 @@ def best_epoch_lines(report) -> list[str]:
     """The best-epoch sentence and the EarlyStopping setting that keeps it."""
     b, lang = report.best, report.lang
     if b.epoch is None:
-        key = "best_epoch_none_noval" if b.reason == "no_validation" else "best_epoch_none_still"
+        key = {"no_validation": "best_epoch_none_noval", "flat": "best_epoch_none_flat"}.get(b.reason, "best_epoch_none_still")
         return [advice.say("ui", key, lang, metric=b.metric or "val_loss")]
     lines = [advice.say("ui", "best_epoch_line", lang, epoch=b.epoch, metric=b.metric, value=b.value, recommended=b.recommended_epochs)]
     if b.patience:
