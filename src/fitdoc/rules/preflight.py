@@ -90,7 +90,7 @@ class PreflightRule:
 @dataclass
 class UnnormalisedInputs(PreflightRule, Rule):
     """What it detects
-    a sample batch of the inputs whose mean, standard deviation or
+    A sample batch of the inputs whose mean, standard deviation or
     largest absolute value is far from the unit scale networks are initialised for.
 
     Why it matters
@@ -262,7 +262,7 @@ class LossActivationMismatch(PreflightRule, Rule):
 @dataclass
 class AccuracyOnRegression(PreflightRule, Rule):
     """What it detects
-    an accuracy metric compiled with a regression loss (mse, mae,
+    An accuracy metric compiled with a regression loss (mse, mae,
     huber...) while the targets are not integers.
 
     Why it matters
@@ -339,7 +339,7 @@ class MonitorsTrainingMetric(PreflightRule, Rule):
 @dataclass
 class HeavyDropout(PreflightRule, Rule):
     """What it detects
-    a dropout rate of ``max_rate`` or more.
+    A dropout rate of ``max_rate`` or more.
 
     Why it matters
     At rate 0.8 each step trains a fifth of the layer; training loss
