@@ -76,6 +76,8 @@ class Report:
                     "evidence": a.evidence,
                     "causes": [c.to_dict() for c in f.causes],
                     "fixes": a.fixes,
+                    "experiment": a.causes[0]["experiment"] if a.causes else None,
+                    "snippets": {k: a.causes[0][k] for k in ("keras", "pytorch")} if a.causes else None,
                 }
                 for f, a in self.items()
             ],

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .. import advice
-from .text import best_epoch_lines, sparkline, when
+from .text import best_epoch_lines, metrics_at_best, sparkline, trend_line, when
 
 
 def render_one(report) -> str:
@@ -19,15 +19,21 @@ def render_one(report) -> str:
         if len(finite):
             out.append(f"| {name} | {sparkline(v, 30)} | {finite[0]:.4g} | {finite[-1]:.4g} |")
     out.append("")
+    reading = trend_line(report)
+    if reading:
+        out.extend([f"*{advice.say('ui', 'trend', lang)}*: {reading}", ""])
     if not report.findings:
         out.append(advice.say("ui", "no_findings", lang))
     for finding, adv in report.items():
-        out.append(f"- **{finding.code} {advice.kind_title(finding.kind, lang)}** ({finding.severity}, {when(finding, lang)}): {adv.evidence}")
+        out.append(f"- **{finding.code} {advice.kind_title(finding.kind, lang)}** ({advice.say('ui', 'severity_' + finding.severity, lang)}, {when(finding, lang)}): {adv.evidence}")
         if adv.causes:
             out.append(f"  - {advice.say('ui', 'causes', lang)}: " + ", ".join(c["title"] for c in adv.causes))
         out.extend(f"  - {fix}" for fix in adv.fixes)
     out.append("")
     out.append(f"**{advice.say('ui', 'best_epoch', lang)}**: " + " ".join(best_epoch_lines(report)))
+    at_best = metrics_at_best(report)
+    if at_best:
+        out.extend(["", f"{advice.say('ui', 'metrics_at_best', lang)}: {at_best}"])
     return "\n".join(out) + "\n"
 
 

@@ -9,7 +9,7 @@ from rich.table import Table
 from rich.text import Text
 
 from .. import advice
-from .text import best_epoch_lines, sparkline, when
+from .text import best_epoch_lines, metrics_at_best, sparkline, trend_line, when
 
 STYLE = {"healthy": "green", "info": "cyan", "warning": "yellow", "error": "bold red"}
 
@@ -28,6 +28,9 @@ def render(report, console: Console, verbose: bool = False) -> None:
         if len(finite):
             curves.add_row(name, sparkline(v), f"{finite[0]:.4g} -> {finite[-1]:.4g}")
     console.print(curves)
+    reading = trend_line(report)
+    if reading:
+        console.print(Text(f"{advice.say('ui', 'trend', lang)}: {reading}", style="dim"))
 
     if not report.findings:
         console.print(advice.say("ui", "no_findings", lang), style="green")
@@ -42,9 +45,12 @@ def render(report, console: Console, verbose: bool = False) -> None:
             body.append(Text(f"{advice.say('ui', 'experiment', lang)}: {adv.causes[0]['experiment']}", style="italic"))
         if verbose and adv.causes and adv.causes[0].get("keras"):
             body.append(Text(adv.causes[0]["keras"], style="dim"))
-        heading = f"{finding.code} {advice.kind_title(finding.kind, lang)} · {finding.severity} · {when(finding, lang)}"
+        heading = f"{finding.code} {advice.kind_title(finding.kind, lang)} · {advice.say('ui', 'severity_' + finding.severity, lang)} · {when(finding, lang)}"
         console.print(Panel(Group(*body), title=heading, title_align="left", border_style=STYLE[finding.severity]))
 
     console.print(Text(advice.say("ui", "best_epoch", lang) + ": ", style="bold"), Text("\n".join(best_epoch_lines(report))))
+    at_best = metrics_at_best(report)
+    if at_best:
+        console.print(Text(f"{advice.say('ui', 'metrics_at_best', lang)}: {at_best}", style="dim"))
     if report.run.notes:
         console.print(Text(advice.say("ui", "notes", lang) + ": " + "; ".join(report.run.notes), style="dim"))

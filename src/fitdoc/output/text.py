@@ -40,3 +40,18 @@ def best_epoch_lines(report) -> list[str]:
         key = "early_stopping" if b.stop_epoch is not None else "early_stopping_nostop"
         lines.append(advice.say("ui", key, lang, metric=b.metric, patience=b.patience, stop_epoch=b.stop_epoch, epoch=b.epoch))
     return lines
+
+
+def trend_line(report) -> str | None:
+    """The classic train-vs-validation reading of the run's second half."""
+    trend = report.trend
+    if "reading" not in trend:
+        return None
+    return advice.say("readings_trend", trend["reading"], report.lang, loss=trend["loss"], val_loss=trend["val_loss"])
+
+
+def metrics_at_best(report) -> str | None:
+    values = report.best.metrics_at_best
+    if not values:
+        return None
+    return ", ".join(f"{name} {value:.4g}" for name, value in values.items())
