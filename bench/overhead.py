@@ -1,12 +1,17 @@
 """What the Keras Doctor costs: the same small model trained without it, with its
 default settings and with full probes, in one process, on one torch thread.
 
-Each repeat trains the three variants in turn (so load on the machine hits them
-alike) from the same initial weights; an epoch's time runs from one
+Each repeat trains the three variants in turn, in a rotated order (so load on the
+machine and warm-up effects hit them alike), from the same initial weights; an epoch's time runs from one
 ``on_epoch_begin`` to the next, so the Doctor's work at the end of an epoch counts.
 Times are CPU seconds of this process (``time.process_time``), which other jobs on
 a shared machine do not inflate; wall-clock medians are printed beside them. The
-first epoch of every run (warm-up) is left out. A run's figure is its mean epoch
+first epoch of every run (warm-up) is left out.
+
+End to end, the callback list itself changes how fast Keras trains (an inert
+callback with a batch hook changes the epoch time by several per cent on this
+machine), so the table also gives the Doctor's own share: CPU time spent inside its
+hooks divided by the CPU time of the whole ``fit``. A run's figure is its mean epoch
 time (the Doctor checks some epochs and skips others, so a median epoch would hide
 its cost); the table shows the median over the repeats.
 
@@ -17,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import time
 
 os.environ.setdefault("KERAS_BACKEND", "torch")
@@ -49,6 +55,25 @@ class EpochClock(keras.callbacks.Callback):
         return np.diff(np.array(self.starts), axis=0)[1:]
 
 
+class TimedDoctor(Doctor):
+    """The Doctor, adding up the CPU seconds spent in its hooks."""
+
+    spent = 0.0
+
+
+def _timed(hook):
+    def run(self, *args, **kwargs):
+        start = time.process_time()
+        getattr(Doctor, hook)(self, *args, **kwargs)
+        self.spent += time.process_time() - start
+
+    return run
+
+
+for _hook in ("on_train_begin", "on_train_batch_end", "on_epoch_end", "on_train_end"):
+    setattr(TimedDoctor, _hook, _timed(_hook))
+
+
 def build(weights=None):
     model = keras.Sequential([
         keras.Input((64,)),
@@ -76,23 +101,29 @@ def main() -> None:
     weights = build().get_weights()
     variants = {
         "without": lambda: [],
-        "default": lambda: [Doctor(sample=(x, y), verbose=0)],
-        "full": lambda: [Doctor(sample=(x, y), probes="full", verbose=0)],
+        "default": lambda: [TimedDoctor(sample=(x, y), verbose=0)],
+        "full": lambda: [TimedDoctor(sample=(x, y), probes="full", verbose=0)],
     }
     times: dict[str, list[np.ndarray]] = {name: [] for name in variants}
-    for _ in range(args.repeats):
-        for name, doctors in variants.items():
-            clock = EpochClock()
+    shares: dict[str, list[float]] = {name: [] for name in variants}
+    names = list(variants)
+    for repeat in range(args.repeats):
+        for name in names[repeat % 3:] + names[:repeat % 3]:
+            clock, doctors = EpochClock(), variants[name]()
+            start = time.process_time()
             build(weights).fit(x, y, epochs=args.epochs, batch_size=args.batch_size, validation_split=0.2,
-                               shuffle=True, verbose=0, callbacks=[clock, *doctors()])
+                               shuffle=True, verbose=0, callbacks=[clock, *doctors])
+            total = time.process_time() - start
             times[name].append(clock.epochs)
+            shares[name].append(sum(d.spent for d in doctors) / total)
     medians = {name: np.median([run.mean(axis=0) for run in runs], axis=0) for name, runs in times.items()}
     base = medians["without"]
     steps = int(np.ceil(len(x) * 0.8 / args.batch_size))
     print(f"{args.repeats} repeats x {args.epochs} epochs, {steps} steps of {args.batch_size} per epoch, 1 torch thread")
-    print(f"{'variant':10} {'CPU s/epoch':>12} {'ratio':>7} {'wall s/epoch':>13} {'ratio':>7}")
+    print(f"{'variant':10} {'CPU s/epoch':>12} {'ratio':>7} {'wall s/epoch':>13} {'ratio':>7} {'Doctor share':>13}")
     for name, (cpu, wall) in medians.items():
-        print(f"{name:10} {cpu:12.4f} {cpu / base[0]:7.3f} {wall:13.4f} {wall / base[1]:7.3f}")
+        share = statistics.median(shares[name])
+        print(f"{name:10} {cpu:12.4f} {cpu / base[0]:7.3f} {wall:13.4f} {wall / base[1]:7.3f} {share:13.2%}")
 
 
 if __name__ == "__main__":
