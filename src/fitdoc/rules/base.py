@@ -64,12 +64,12 @@ class Rule:
         raise NotImplementedError
 
     def finding(
-        self, epoch, *, end_epoch=None, causes=(), variant="", severity=None, supersedes=(), **facts
+        self, epoch, *, end_epoch=None, causes=(), variant="", severity=None, supersedes=(), kind=None, **facts
     ) -> Finding:
         return Finding(
             code=self.code,
             name=self.name,
-            kind=self.kind,
+            kind=kind or self.kind,
             severity=severity or self.severity,
             epoch=None if epoch is None else int(epoch),
             end_epoch=None if end_epoch is None else int(end_epoch),

@@ -235,12 +235,10 @@ class LossActivationMismatch(PreflightRule, Rule):
             return
         variant = self._variant(family, act, setup.output_units, setup.from_logits)
         if variant:
-            finding = self.finding(
-                None, variant=variant, loss=setup.loss, activation=act, units=setup.output_units,
-                causes=[("loss_activation_mismatch", 0.9)],
+            yield self.finding(
+                None, variant=variant, kind=self.variant_kinds[variant], loss=setup.loss, activation=act,
+                units=setup.output_units, causes=[("loss_activation_mismatch", 0.9)],
             )
-            finding.kind = self.variant_kinds[variant]
-            yield finding
 
     @staticmethod
     def _variant(family: str, act: str, units: int | None, from_logits: bool) -> str:
@@ -418,10 +416,8 @@ class LearningRateOutOfRange(PreflightRule, Rule):
             yield self.finding(None, variant="high", optimizer=setup.optimizer, lr=setup.lr, limit=high,
                                causes=[("lr_too_high", 0.9)])
         elif setup.lr < low:
-            finding = self.finding(None, variant="low", optimizer=setup.optimizer, lr=setup.lr, limit=low,
-                                   causes=[("lr_too_low", 0.9)])
-            finding.kind = "plateau"
-            yield finding
+            yield self.finding(None, variant="low", kind="plateau", optimizer=setup.optimizer, lr=setup.lr, limit=low,
+                               causes=[("lr_too_low", 0.9)])
 
 
 PREFLIGHT_RULES = (
