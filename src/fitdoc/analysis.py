@@ -198,9 +198,12 @@ class Context:
 
     @cached_property
     def lr(self) -> float | None:
-        """Learning rate at the end of the run, if the record has it."""
+        """Learning rate at the end of the run, if the record (or the live set-up of a
+        training callback) has it."""
         c = self.curve("lr")
         if c is not None:
             return float(c.values[-1])
         changes = self.run.events_of("lr_change")
-        return float(changes[-1].value) if changes else None
+        if changes:
+            return float(changes[-1].value)
+        return getattr(self.run.info.get("setup"), "lr", None)

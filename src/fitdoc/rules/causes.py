@@ -14,6 +14,8 @@ DEAD_HIGH_LOSS = [("lr_too_high", 0.75), ("data_problem", 0.35), ("loss_activati
 DEAD_LOW_LOSS = [("loss_activation_mismatch", 0.75), ("data_problem", 0.4), ("lr_too_high", 0.25)]
 DEAD_CHANGE = 1e-3
 EXPLODED_LOSS = 3.0
+# Learning rates outside what any common optimiser trains well with.
+HUGE_LR, TINY_LR = 0.5, 1e-5
 
 
 def loss_change(ctx: Context, first: int, last: int) -> float | None:
@@ -45,8 +47,13 @@ def dead_network(ctx: Context, first: int, last: int) -> list[tuple[str, float]]
 
 
 def not_learning(ctx: Context, first: int, last: int) -> list[tuple[str, float]]:
-    """Causes of a loss that does not go down: a slow steady fall says the steps are
-    too small; a flat, jittery loss says they are too large (or too noisy)."""
+    """Causes of a loss that does not go down: a learning rate far outside the usual
+    range when the record gives it; else a slow steady fall says the steps are too
+    small, a flat, jittery loss that they are too large (or too noisy)."""
+    if ctx.lr is not None and ctx.lr >= HUGE_LR:
+        return [("lr_too_high", 0.7), ("batch_too_small", 0.3)]
+    if ctx.lr is not None and ctx.lr <= TINY_LR:
+        return [("lr_too_low", 0.7), ("too_few_epochs", 0.3)]
     loss = ctx.curve("loss")
     window = loss.values[(loss.epochs >= first) & (loss.epochs <= last)]
     fall = -slope(window) * (len(window) - 1)
