@@ -245,3 +245,17 @@ def test_log_pasted_into_python_comments_with_a_partial_line(tmp_path):
     assert list(run.epochs) == [4, 5]
     np.testing.assert_allclose(run.get("loss").values, [0.7655, 0.7540])
     assert [(e.epoch, e.type) for e in run.events] == [(4, "checkpoint")]
+
+
+@pytest.mark.parametrize("block_lines", [2, 3, 50_000])
+def test_csv_blocks_read_the_same_whatever_their_size(tmp_path, monkeypatch, block_lines):
+    from fitdoc.readers import keras_csv
+
+    monkeypatch.setattr(keras_csv, "BLOCK_LINES", block_lines)
+    rows = [f"{e},{1 - e / 10:.3f},{1.1 - e / 10:.3f}" for e in range(6)]
+    text = "epoch,loss,val_loss\r\n" + "\r\n".join(rows[:4] + ["4,0.6,NA", "epoch,loss,val_loss", "3,0.65,0.75"] + rows[4:]) + "\r\n"
+    run = fitdoc.read(write(tmp_path, text, "log.csv"))
+    assert list(run.epochs) == [0, 1, 2, 3, 4, 5]
+    np.testing.assert_allclose(run.get("loss").values, [1.0, 0.9, 0.8, 0.65, 0.6, 0.5])
+    assert list(run.get("val_loss").present) == [True] * 6
+    assert [e.epoch for e in run.events_of("resume")] == [3]

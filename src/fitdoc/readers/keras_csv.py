@@ -1,18 +1,29 @@
 """Keras ``CSVLogger`` files: header ``epoch,<sorted metric names>``, 0-based epochs,
 ``NA`` cells (validation every N epochs), a header repeated mid-file when
-``append=True`` resumed a run. Epochs keep the file's 0-based numbering."""
+``append=True`` resumed a run. Epochs keep the file's 0-based numbering.
+
+Rows are streamed into one typed array per column, so a long per-step CSV is read in
+memory proportional to its numbers, not its text."""
 
 from __future__ import annotations
 
 import csv
+import re
+from array import array
+from bisect import bisect_left
+from itertools import islice
+
+import numpy as np
 
 from ..errors import UnreadableRecord
-from ..run import Run, build_run
-from .numbers import parse_number
-from .stitch import EpochRows
+from ..names import canonicalize_keys
+from ..run import Event, Run, Series
 
 FORMAT = "keras-csv"
 _DELIMITERS = (",", "\t", ";")
+_MISSING = {"", "na", "n/a", "none", "null"}
+BLOCK_LINES = 50_000
+_PLAIN = re.compile(r"[0-9eE+\-.\n]*")  # a block of plain numbers (delimiters removed)
 
 
 def _header(source) -> tuple[list[str], str] | None:
@@ -35,38 +46,127 @@ def sniff(source) -> float:
     return 0.3 if "step" in fields else 0.9
 
 
+class _Columns:
+    """Epochs and one (values, present) pair of arrays per metric, in file order."""
+
+    def __init__(self) -> None:
+        self.epochs = array("q")
+        self.values: dict[str, array] = {}
+        self.present: dict[str, bytearray] = {}
+        self.events: list[Event] = []
+
+    def use_header(self, names: list[str]) -> list[tuple[array, bytearray]]:
+        """The column arrays for a header's metric names (new ones padded as missing)."""
+        for name in names:
+            if name not in self.values:
+                self.values[name] = array("d", bytes(8 * len(self.epochs)))
+                self.present[name] = bytearray(len(self.epochs))
+        return [(self.values[n], self.present[n]) for n in names]
+
+    def start_row(self, epoch: int) -> None:
+        if self.epochs and epoch <= self.epochs[-1]:
+            self.events.append(Event(epoch, "resume", None, f"record goes back from epoch {self.epochs[-1]} to {epoch}; later rows kept"))
+            cut = bisect_left(self.epochs, epoch)  # the abandoned attempt's rows go
+            del self.epochs[cut:]
+            for name in self.values:
+                del self.values[name][cut:]
+                del self.present[name][cut:]
+        self.epochs.append(epoch)
+        for name in self.values:
+            self.values[name].append(np.nan)
+            self.present[name].append(0)
+
+    def extend(self, names: list[str], block: np.ndarray) -> bool:
+        """Append a block of complete numeric rows (epoch first, increasing after the
+        rows already read); False, appending nothing, when it is not such a block."""
+        epochs = block[:, 0]
+        if not np.array_equal(epochs, np.floor(epochs)) or np.any(np.diff(epochs) <= 0):
+            return False
+        if self.epochs and epochs[0] <= self.epochs[-1]:
+            return False
+        self.epochs.extend(epochs.astype(np.int64).tolist())
+        for name, column in zip(names, block[:, 1:].T):
+            self.values[name].extend(column.tolist())
+            self.present[name].extend(b"\x01" * len(column))
+        for name in self.values.keys() - set(names):
+            self.values[name].extend([np.nan] * len(epochs))
+            self.present[name].extend(bytes(len(epochs)))
+        return True
+
+    def run(self, source: str, notes: list[str]) -> Run:
+        names = canonicalize_keys({n: n for n in self.values})  # canonical -> original
+        series = {
+            canonical: Series(np.frombuffer(self.values[original], dtype=float).copy(),
+                              np.frombuffer(self.present[original], dtype=np.uint8).astype(bool))
+            for canonical, original in names.items()
+        }
+        return Run(np.frombuffer(self.epochs, dtype=np.int64).copy(), series, self.events, source=source,
+                   format=FORMAT, notes=notes, info={"epoch_base": 0})
+
+
+def _numeric_block(lines: list[str], delim: str, width: int) -> np.ndarray | None:
+    """The block as a (rows, width) float array when every line is ``width`` plain
+    numbers; None when any cell needs the careful path (NA, quotes, a header...)."""
+    text = "".join(lines).replace("\r\n", "\n")
+    if not text.endswith("\n") or not _PLAIN.fullmatch(text.replace(delim, "")):
+        return None
+    if text.count(delim) != (width - 1) * len(lines):
+        return None
+    flat = np.array(text.replace("\n", delim).split(delim)[:-1], dtype=float)
+    return flat.reshape(len(lines), width) if flat.size == width * len(lines) else None
+
+
 def read(source) -> Run:
     found = _header(source)
     if not found:
         raise UnreadableRecord(source.name, "no CSVLogger header (a first row starting with 'epoch')")
     header, delim = found
-    rows = EpochRows()
+    table = _Columns()
+    targets = table.use_header(header[1:])
     notes: list[str] = []
     with source.open_text() as fh:
-        reader = csv.reader(fh, delimiter=delim)
-        lines = iter(reader)
-        next(lines)
-        pending: tuple[int, list[str]] | None = None  # a short row is an error unless it is the last
-        for fields in lines:
-            if pending:
-                raise UnreadableRecord(source.name, f"line {pending[0]}: {len(pending[1])} cells, header has {len(header)}")
-            if not fields or not "".join(fields).strip():
+        next(fh)
+        short: tuple[int, int] | None = None  # (line, cells) of a short row: an error unless it is the last
+        line_no = 1
+        while True:
+            lines = list(islice(fh, BLOCK_LINES))
+            if not lines:
+                break
+            block = None if short else _numeric_block(lines, delim, len(header))
+            if block is not None and table.extend(header[1:], block):
+                line_no += len(lines)
                 continue
-            fields = [f.strip() for f in fields]
-            if fields[0].lower().lstrip("\ufeff") == "epoch":
-                header = fields  # append=True writes the header again after a resume
-                continue
-            if len(fields) != len(header):
-                pending = (reader.line_num, fields)
-                continue
-            try:
-                epoch = int(float(fields[0]))
-                row = {name: parse_number(cell) for name, cell in zip(header[1:], fields[1:])}
-            except ValueError:
-                raise UnreadableRecord(source.name, f"line {reader.line_num}: not a number in {fields!r}") from None
-            rows.add(epoch, {k: v for k, v in row.items() if v is not None})
-        if pending:
-            notes.append(f"last line ({pending[0]}) is incomplete and was skipped: the file looks truncated")
-    if not rows.rows:
+            for fields in csv.reader(lines, delimiter=delim):
+                line_no += 1
+                short, header, targets = _careful_row(table, fields, short, header, targets, line_no, source.name)
+        if short:
+            notes.append(f"last line ({short[0]}) is incomplete and was skipped: the file looks truncated")
+    if not table.epochs:
         raise UnreadableRecord(source.name, "CSVLogger header but no epoch rows")
-    return build_run(rows.rows, source=source.name, format=FORMAT, events=rows.events, notes=notes, info={"epoch_base": 0})
+    return table.run(source.name, notes)
+
+
+def _careful_row(table: _Columns, fields: list[str], short, header, targets, line_no: int, name: str):
+    """One row that the fast path could not take: headers, NA cells, short rows."""
+    if short:
+        raise UnreadableRecord(name, f"line {short[0]}: {short[1]} cells, header has {len(header)}")
+    if not fields or not "".join(fields).strip():
+        return None, header, targets
+    if fields[0].strip().lstrip("\ufeff").lower() == "epoch":
+        header = [f.strip() for f in fields]  # append=True writes the header again after a resume
+        return None, header, table.use_header(header[1:])
+    if len(fields) != len(header):
+        return (line_no, len(fields)), header, targets
+    try:
+        table.start_row(int(float(fields[0])))
+    except ValueError:
+        raise UnreadableRecord(name, f"line {line_no}: epoch {fields[0]!r} is not a number") from None
+    for (values, present), cell in zip(targets, fields[1:]):
+        try:
+            values[-1] = float(cell)
+        except ValueError:
+            if cell.strip().lower() not in _MISSING:
+                raise UnreadableRecord(name, f"line {line_no}: {cell!r} is not a number") from None
+            continue
+        present[-1] = 1
+    return None, header, targets
