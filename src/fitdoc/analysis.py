@@ -96,7 +96,7 @@ def longest_run(mask: np.ndarray) -> tuple[int, int]:
     return best
 
 
-def chance_classes(value: float, tolerance: float = 0.01) -> int | None:
+def chance_classes(value: float, tolerance: float = 0.005) -> int | None:
     """k when ``value`` is the chance accuracy 1/k of k classes (2..20)."""
     for k in range(2, 21):
         if abs(value - 1.0 / k) <= tolerance:

@@ -19,8 +19,9 @@ class StuckAccuracy(Rule):
     Training or validation accuracy frozen: the same printed value (within
     ``exact_tolerance``) for ``min_exact_evals`` evaluations in a row, or nearly the
     same (within ``near_tolerance``) for ``min_near_fraction`` of the run at a value
-    below ``max_near_value``, while the training loss is flat too (an exact freeze
-    needs a loss that changes by less than ``max_loss_change``). The frozen value is compared
+    below ``max_near_value``, while the training loss is flat too. An exact freeze
+    above ``max_near_value`` counts only with a loss that changes by less than
+    ``max_loss_change`` (a good model on a small set moves in steps of 1/n). The frozen value is compared
     with the chance rate 1/k; otherwise it is most likely the share of the majority
     class (the model predicts one class for every sample).
 
@@ -68,8 +69,9 @@ class StuckAccuracy(Rule):
             value = float(np.median(y[start : start + length]))
             first, last = int(c.epochs[start]), int(c.epochs[start + length - 1])
             change = loss_change(ctx, first, last)
-            if variant == "exact" and (value >= self.converged or (change is not None and change > self.max_loss_change)):
-                continue  # a model still learning on a small set moves in steps of 1/n
+            learning = change is not None and change > self.max_loss_change and value > self.max_near_value
+            if variant == "exact" and (value >= self.converged or learning):
+                continue  # a good model still learning on a small set moves in steps of 1/n
             dead = dead_network(ctx, first, last)
             causes = dead or WIRING
             supersedes = ("FD102",) if dead else ()  # nothing is learned: not a matter of capacity
