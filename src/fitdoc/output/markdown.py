@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from .. import advice
-from .text import best_epoch_lines, metrics_at_best, sparkline, trend_line, when
+from .text import best_epoch_lines, metrics_at_best, span, sparkline, trend_line, when
 
 
 def render_one(report) -> str:
     lang, run = report.lang, report.run
     out = [f"### {advice.say('ui', 'title', lang)}: `{run.source}` — **{advice.say('ui', 'verdict_' + report.verdict, lang)}**", ""]
-    out.append(f"{run.format}, {len(run)} epochs ({int(run.epochs[0])}-{int(run.epochs[-1])})")
+    out.append(f"{run.format}, {span(run)}")
     out.append("")
     out.append("| metric | curve | first | last |")
     out.append("|---|---|---|---|")

@@ -9,7 +9,7 @@ from rich.table import Table
 from rich.text import Text
 
 from .. import advice
-from .text import best_epoch_lines, metrics_at_best, sparkline, trend_line, when
+from .text import best_epoch_lines, metrics_at_best, span, sparkline, trend_line, when
 
 STYLE = {"healthy": "green", "info": "cyan", "warning": "yellow", "error": "bold red"}
 
@@ -17,7 +17,7 @@ STYLE = {"healthy": "green", "info": "cyan", "warning": "yellow", "error": "bold
 def render(report, console: Console, verbose: bool = False) -> None:
     lang = report.lang
     run = report.run
-    title = f"{run.source}  [{run.format}, {len(run)} epochs {int(run.epochs[0])}-{int(run.epochs[-1])}]"
+    title = f"{run.source}  [{run.format}, {span(run)}]"
     verdict = advice.say("ui", f"verdict_{report.verdict}", lang)
     console.print(Text(title, style="bold"), Text(f"  {verdict}", style=STYLE[report.verdict]))
 

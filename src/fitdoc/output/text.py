@@ -21,6 +21,12 @@ def sparkline(values: np.ndarray, width: int = 40) -> str:
     return "".join(SPARK[int((x - lo) / span * (len(SPARK) - 1))] for x in v)
 
 
+def span(run) -> str:
+    """``30 epochs 0-29`` (or steps, for a record whose x-axis is the logged step)."""
+    unit = "steps" if run.info.get("x_axis") == "step" else "epochs"
+    return f"{len(run)} {unit} {int(run.epochs[0])}-{int(run.epochs[-1])}"
+
+
 def when(finding, lang: str) -> str:
     if finding.epoch is None:
         return ""
