@@ -37,6 +37,7 @@ FIRES = [
     ("FD301", "seed", 1),
     ("FD301", "runs/softmax_one_unit.txt", 1),
     ("FD302", "runs/sorted_split.txt", 1),
+    ("FD302", "runs/accuracy_on_regression.txt", 1),
     ("FD303", "runs/labels_out_of_range.txt", 1),
     ("FD306", "runs/accuracy_on_regression.txt", 1),
 ]
@@ -105,6 +106,7 @@ def test_verdicts_and_likely_causes_on_the_seeded_faults():
     assert fitdoc.diagnose(RUNS / "lr_too_high_sgd.txt").likely_causes[0] == "lr_too_high"
     assert fitdoc.diagnose(RUNS / "softmax_one_unit.txt").likely_causes[0] == "loss_activation_mismatch"
     assert fitdoc.diagnose(RUNS / "lr_too_low.txt").likely_causes[0] == "lr_too_low"
+    assert fitdoc.diagnose(RUNS / "accuracy_on_regression.txt").likely_causes == ["metric_mismatch"]
 
 
 def test_labelled_cases_best_epoch_and_kinds(cases):

@@ -112,7 +112,8 @@ class ValAccuracyZero(Rule):
     accuracy 0.35 -> 0.92 while val_accuracy stays 0.0000.
 
     Known false alarms
-    An accuracy metric on a regression model (FD306) is near zero on both sets.
+    An accuracy metric on a regression model is near zero on both sets: then the
+    finding names the metric as the cause (with FD306), not the split.
     """
 
     code = "FD302"
@@ -124,12 +125,17 @@ class ValAccuracyZero(Rule):
     min_train: float = 0.1
 
     def check(self, ctx: Context):
-        if ctx.accuracy_meaningless:
-            return
         val, train = ctx.curve("val_accuracy"), ctx.curve("accuracy")
         if val is None or len(val) < 2:
             return
         zero = val.values <= self.max_value
+        if ctx.accuracy_meaningless:
+            if zero.mean() >= 0.5:  # the symptom is real; its cause is the metric (FD306)
+                yield self.finding(
+                    val.epochs[int(np.argmax(zero))], variant="regression", severity="warning",
+                    causes=[("metric_mismatch", 0.9)], supersedes=(), zero=int(zero.sum()), evals=len(val),
+                )
+            return
         train_end = None if train is None else train.level_at_end()
         if zero.mean() >= 0.5 and (train_end is None or train_end >= self.max_value + self.min_train):
             yield self.finding(
