@@ -259,3 +259,17 @@ def test_csv_blocks_read_the_same_whatever_their_size(tmp_path, monkeypatch, blo
     np.testing.assert_allclose(run.get("loss").values, [1.0, 0.9, 0.8, 0.65, 0.6, 0.5])
     assert list(run.get("val_loss").present) == [True] * 6
     assert [e.epoch for e in run.events_of("resume")] == [3]
+
+
+def test_epoch_headers_sharing_the_line_and_scheduler_messages(tmp_path):
+    text = (
+        "# Epoch 1- 2103s - loss: 1.1708 - acc: 0.5052 - val_loss: 1.1652 - val_acc: 0.4750\n"
+        "# Epoch 2/20 - 1221s - loss: 0.5783 - acc: 0.8336 - val_loss: 0.2180 - val_acc: 0.9437\n"
+        "Epoch 3/20\n\nEpoch 00003: LearningRateScheduler setting learning rate to 0.0018315018.\n"
+        "60000/60000 [==============================] - 112s 2ms/step - loss: 0.0336 - acc: 0.9893 - val_loss: 0.0255 - val_acc: 0.9921\n"
+        "Epoch 4/20: acc: 0.9869 - val_acc: 0.9905\n"
+    )
+    run = fitdoc.read(write(tmp_path, text))
+    assert list(run.epochs) == [1, 2, 3, 4]
+    np.testing.assert_allclose(run.get("val_accuracy").values, [0.4750, 0.9437, 0.9921, 0.9905])
+    assert [(e.epoch, e.value) for e in run.events_of("lr_change")] == [(3, pytest.approx(0.0018315018))]

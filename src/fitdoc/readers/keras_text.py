@@ -23,13 +23,14 @@ from .textio import screen_segments
 
 FORMAT = "keras-text"
 
-HEADER = re.compile(r"\bEpoch\s+(\d+)\s*/\s*(\d+)")
+# "Epoch 3/20", or "Epoch 3 - 12s - loss: ..." / "Epoch 3- ..." with the metrics on the line
+HEADER = re.compile(r"\bEpoch\s+(\d+)\s*(?:/\s*(\d+)|(?=-\s|\s+-\s))")
 CALLBACK = re.compile(r"^\W*Epoch\s+0*(\d+)\s*:\s*(.+)$")
 PROGRESS = re.compile(r"^\s*(\d+)/(\d+)\b")
 PAIR = re.compile(r"(?<![\w/.])([A-Za-z_][\w./@-]*)\s*:\s*(" + NUMBER_PATTERN + r")(?![\w.])")
 DASH_PAIR = re.compile(r"(?:^|\s)-\s+[A-Za-z_][\w./@-]*\s*:\s*" + NUMBER_PATTERN)
 SAMPLES = re.compile(r"Train on (\d+) samples(?:, validate on (\d+) samples)?")
-LR_CHANGE = re.compile(r"reducing learning rate to\s*(" + NUMBER_PATTERN + ")", re.I)
+LR_CHANGE = re.compile(r"(?:reducing|setting) learning rate to\s*(" + NUMBER_PATTERN + ")", re.I)
 RESTORE = re.compile(r"Restoring model weights from the end of the best epoch(?::\s*(\d+))?", re.I)
 NAN_STOP = re.compile(r"Batch \d+: Invalid loss, terminating training")
 IMPROVED = re.compile(r"(\S+) improved from \S+ to (" + NUMBER_PATTERN + ")")
@@ -138,7 +139,8 @@ class _Parser:
         header = HEADER.search(segment)
         if header:
             self.blocks.append(_Block(int(header.group(1))))
-            self.planned = int(header.group(2))
+            if header.group(2):
+                self.planned = int(header.group(2))
             rest = segment[header.end():]
             if rest.strip():
                 self._feed(rest)
@@ -171,7 +173,10 @@ class _Parser:
     def _callback(self, epoch: int, text: str) -> None:
         lr = LR_CHANGE.search(text)
         if lr:
-            self.events.append(Event(epoch, "lr_change", float(lr.group(1)), text.strip()))
+            value = float(lr.group(1))
+            previous = [e.value for e in self.events if e.type == "lr_change"]
+            if not previous or previous[-1] != value:  # a scheduler repeats an unchanged rate
+                self.events.append(Event(epoch, "lr_change", value, text.strip()))
         elif "early stopping" in text.lower():
             self.events.append(Event(epoch, "early_stopping", None, text.strip()))
         else:

@@ -208,7 +208,7 @@ class Oscillation(Rule):
     kind = "oscillation"
     min_evals: int = 8
     min_alternation: float = 0.5
-    min_amplitude: float = 0.08
+    min_amplitude: float = 0.05
     min_accuracy_amplitude: float = 0.05
 
     def _amplitude(self, curve, relative: bool) -> tuple[float, float]:
