@@ -16,11 +16,23 @@ CJK_FONTS = (
 SEVERITY_COLOR = {"info": "#4c9be8", "warning": "#e8a33c", "error": "#d62728"}
 
 
+CJK_FILES = ("wqy", "notosanscjk", "notoserifcjk", "sourcehansans", "droidsansfallback", "simhei", "msyh", "pingfang", "uming")
+
+
 def cjk_font() -> str | None:
+    """A CJK font family matplotlib can use; fonts installed after matplotlib built its
+    font cache are found on disk and registered."""
     from matplotlib import font_manager
 
     installed = {f.name for f in font_manager.fontManager.ttflist}
-    return next((name for name in CJK_FONTS if name in installed), None)
+    found = next((name for name in CJK_FONTS if name in installed), None)
+    if found:
+        return found
+    for path in font_manager.findSystemFonts():
+        if any(key in path.lower().replace("-", "").replace("_", "") for key in CJK_FILES):
+            font_manager.fontManager.addfont(path)
+            return font_manager.FontProperties(fname=path).get_name()
+    return None
 
 
 def _panels(run) -> list[tuple[str, list[str]]]:
@@ -39,6 +51,7 @@ def plot_run(report, path, lang: str | None = None) -> str:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     lang = lang or report.lang
     font = cjk_font() if lang == "zh" else None
@@ -53,6 +66,7 @@ def plot_run(report, path, lang: str | None = None) -> str:
             for name in names:
                 epochs, values = run.evaluated(name)
                 finite = np.isfinite(values)
+                epochs, values, finite = _break_gaps(epochs, values, finite, run.epochs)
                 role = advice.say("ui", "validation" if name.startswith("val_") else "train", lang)
                 ax.plot(epochs[finite], values[finite], marker="o", ms=3, lw=1.5, label=f"{name} ({role})",
                         ls="--" if name.startswith("val_") else "-")
@@ -63,11 +77,24 @@ def plot_run(report, path, lang: str | None = None) -> str:
             ax.grid(alpha=0.3)
             ax.legend(fontsize=8, loc="best")
         axes[-1, 0].set_xlabel(advice.say("ui", "epoch_axis", lang))
+        axes[-1, 0].xaxis.set_major_locator(MaxNLocator(integer=True))
         fig.suptitle(f"{advice.say('ui', 'title', lang)} — {advice.say('ui', 'verdict_' + report.verdict, lang)}", fontsize=11)
         fig.tight_layout()
         fig.savefig(path, dpi=110)
         plt.close(fig)
     return lang
+
+
+def _break_gaps(epochs, values, finite, all_epochs):
+    """Insert a NaN where the record skips epochs, so no line is drawn across the gap."""
+    step = int(np.median(np.diff(all_epochs))) if len(all_epochs) > 1 else 1
+    gaps = np.flatnonzero(np.diff(epochs) > 2 * max(step, 1) * max(1, len(all_epochs) // max(len(epochs), 1)))
+    if not len(gaps):
+        return epochs, values, finite
+    epochs = np.insert(epochs.astype(float), gaps + 1, epochs[gaps] + 0.5)
+    values = np.insert(values.astype(float), gaps + 1, np.nan)
+    finite = np.insert(finite, gaps + 1, True)
+    return epochs, values, finite
 
 
 def _marks(ax, report, lang: str) -> None:

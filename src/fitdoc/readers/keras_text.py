@@ -206,6 +206,8 @@ class _Parser:
         if not rows:
             raise UnreadableRecord(self.name, "Keras epoch headers but no epoch summary lines with metrics")
         self.info["epoch_base"] = 0 if min(rows.rows) == 0 else 1
+        epochs = sorted(rows.rows)
+        notes.extend(f"epochs {a + 1}-{b - 1} are not in the record" for a, b in zip(epochs, epochs[1:]) if b - a > 1)
         return build_run(
             rows.rows, source=self.name, format=FORMAT, events=rows.events + self.events,
             planned_epochs=self.planned, notes=notes, info=self.info,
