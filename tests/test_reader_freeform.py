@@ -112,3 +112,22 @@ def test_empty_prose_and_binary_files_are_one_line_errors(tmp_path):
     binary.write_bytes(b"\x00\x01epoch 1 loss 0.5\x00" * 100)
     with pytest.raises(UnreadableRecord, match="binary"):
         fitdoc.read(binary, format="text-log")
+
+
+def test_pytorch_example_prints_percentages_and_tqdm_follow_up_lines(tmp_path):
+    mnist = (
+        "Train Epoch: 1 [0/60000 (0%)]\tLoss: 2.300000\nTrain Epoch: 1 [640/60000 (1%)]\tLoss: 1.200000\n"
+        "Train Epoch: 1 [59520/60000 (99%)]\tLoss: 0.300000\n\nTest set: Average loss: 0.1023, Accuracy: 9680/10000 (97%)\n\n"
+        "Train Epoch: 2 [0/60000 (0%)]\tLoss: 0.250000\n\nTest set: Average loss: 0.0723, Accuracy: 9780/10000 (98%)\n"
+    )
+    percent = "".join(f"Epoch {e}/10 | Train Loss: 0.{6 - e} | Val Loss: 0.{7 - e} | Val Acc: 8{e}.5%\n" for e in range(1, 4))
+    tqdm = "".join(f"Epoch {e}: 100%|####| 938/938 [00:10<00:00, loss=0.{4 - e}01]\nval_loss=0.{4 - e}5 val_acc=0.9{e}\n" for e in range(1, 4))
+    runs = {}
+    for name, text in (("mnist", mnist), ("percent", percent), ("tqdm", tqdm)):
+        (tmp_path / name).write_text(text)
+        runs[name] = fitdoc.read(tmp_path / name)
+    m = runs["mnist"]
+    assert m.get("loss").values[0] == pytest.approx((2.3 + 1.2 + 0.3) / 3)
+    assert list(m.get("val_loss").values) == [0.1023, 0.0723] and list(m.get("val_accuracy").values) == [0.968, 0.978]
+    assert list(runs["percent"].get("val_accuracy").values) == pytest.approx([0.815, 0.825, 0.835])
+    assert list(runs["tqdm"].get("val_loss").values) == pytest.approx([0.35, 0.25, 0.15])

@@ -14,7 +14,7 @@ and tables with a header row (``epoch  train_loss  val_loss  val_acc``). A line
 word (``train Loss: 0.41 Acc: 0.85`` / ``val Loss: 0.52 Acc: 0.80``). A phase word
 (train, training, val, valid, validation, eval, test) applies to the metric after it
 and to the following metrics of the line that have none. Lines that also print a
-step, batch or iteration count are per-step lines: their mean over the epoch is used
+step, batch or iteration count (or a bracketed ``[640/60000]`` position) are per-step lines: their mean over the epoch is used
 for a metric the epoch's own lines do not print.
 
 Names are mapped to canonical series (``Training Loss`` -> ``loss``, ``Validation
@@ -46,17 +46,18 @@ _PHASES = {
 }  # fmt: skip
 _PHASE_WORD = "|".join(sorted(_PHASES, key=len, reverse=True))
 PAIR = re.compile(
-    rf"(?<![\w./-])(?:({_PHASE_WORD})\s+)?([A-Za-z][\w./-]*)\s*[:=]?\s*({NUMBER_PATTERN})(?:\s*/\s*(\d+))?(?![\w.])",
+    rf"(?<![\w./-])(?:({_PHASE_WORD})\s+)?([A-Za-z][\w./-]*)\s*[:=]?\s*({NUMBER_PATTERN})(?:\s*/\s*(\d+))?(%)?(?![\w.])",
     re.I,
 )
 EPOCH_WORD = re.compile(r"(?<![\w.])epoch(?![a-z])", re.I)
-PHASE_LINE = re.compile(rf"^\s*({_PHASE_WORD})\b", re.I)
+PHASE_LINE = re.compile(rf"^\s*({_PHASE_WORD})(?:\b|_)", re.I)
 _PHASE_PREFIX = re.compile(rf"({_PHASE_WORD})[_/.]", re.I)
 _TABLE_RULE = re.compile(r"^[\s|:+=-]*$")
 _BRACKETS = re.compile(r"[\[\](){}]")
 _TOKENS = re.compile(r"[\s|,;]+")
 _NAME = re.compile(r"^[A-Za-z][\w./-]*$")
 _EPOCH_NAMES = {"epoch", "ep"}
+_COUNTER = re.compile(r"\[\s*\d+\s*/\s*\d+")  # "[640/60000 (1%)]": a position inside the epoch
 _STEP_NAMES = {"step", "steps", "batch", "iter", "iteration", "it", "global_step"}
 _NOT_METRICS = {"eta", "v_num", "from", "to", "of", "is", "was", "at", "in", "on", "by", "after", "took", "for", "with", "and", "than"}
 
@@ -136,10 +137,11 @@ class _Parser:
             if planned:
                 self.planned = max(planned, self.planned or 0)
         elif self.epoch is not None and PHASE_LINE.match(line):
-            pairs = _pairs(line)
+            word = PHASE_LINE.match(line).group(1).lower()
+            pairs = _pairs(line, _PHASES[word])
         else:
             return None
-        per_step = any(name in _STEP_NAMES for name, _, _ in pairs)
+        per_step = any(name in _STEP_NAMES for name, _, _ in pairs) or bool(_COUNTER.search(line))
         metrics = {name: value for name, value, _ in pairs if name not in _STEP_NAMES | _EPOCH_NAMES}
         return (self.epoch, metrics, per_step) if metrics else None
 
@@ -159,12 +161,13 @@ class _Parser:
         return self.epoch, {canonical(k): v for k, v in row.items() if v is not None}, False
 
 
-def _pairs(text: str) -> list[tuple[str, float, int | None]]:
-    """``(canonical name, value, denominator of N/M)`` of the ``name value`` pairs."""
+def _pairs(text: str, phase: str | None = None) -> list[tuple[str, float, int | None]]:
+    """``(canonical name, value, denominator of N/M)`` of the ``name value`` pairs;
+    ``phase`` is the set a line's leading word names (``Test set: Average loss: ...``).
+    A metric printed as ``9680/10000`` or ``97.1%`` is read as a fraction."""
     out = []
-    phase = None
     for match in PAIR.finditer(_BRACKETS.sub(" ", text)):
-        word, name, value, planned = match.groups()
+        word, name, value, planned, percent = match.groups()
         if name.lower() in _NOT_METRICS:
             continue
         if word:
@@ -174,7 +177,12 @@ def _pairs(text: str) -> list[tuple[str, float, int | None]]:
             out.append((low, float(value), int(planned) if planned else None))
             continue
         full = f"{phase}_{name}" if phase and not _PHASE_PREFIX.match(name) else name
-        out.append((canonical(full), parse_number(value), None))
+        number = parse_number(value)
+        if planned:
+            number /= int(planned)
+        elif percent:
+            number /= 100
+        out.append((canonical(full), number, None))
     return out
 
 
