@@ -87,9 +87,9 @@ def test_label_is_valid(path):
     assert (path.parent / "log.csv").exists() and (path.parent / "history.json").exists()
 
 
-# Measured on the fixed subset when the threshold was set: macro-F1 0.44 (warning and
-# error findings), 0.50 with info findings. A change that drops it below this fails CI.
-SUBSET_MIN_MACRO_F1 = 0.40
+# Measured on the fixed subset when the threshold was set: macro-F1 0.50 (warning and
+# error findings), 0.56 with info findings. A change that drops it below this fails CI.
+SUBSET_MIN_MACRO_F1 = 0.45
 
 
 def test_fitdoc_on_the_corpus_subset_keeps_its_macro_f1():
