@@ -116,3 +116,10 @@ def test_pyproject_configuration_is_read(tmp_path, cases):
     out = subprocess.run([sys.executable, "-m", "fitdoc.cli", "diagnose", str(cases / "overfit.csv"), "--format", "json"],
                          capture_output=True, cwd=tmp_path)
     assert out.returncode == 0 and json.loads(out.stdout)["findings"] == []
+
+
+@pytest.mark.parametrize("lang, name", [("en", "rules.md"), ("zh", "rules.zh.md")])
+def test_rule_docs_are_generated_from_the_rules(lang, name):
+    from fitdoc.output.rulepages import markdown
+
+    assert (ROOT / "docs" / name).read_text(encoding="utf-8") == markdown(lang), "regenerate: fitdoc rules --markdown"

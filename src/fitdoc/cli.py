@@ -155,22 +155,22 @@ def explain_cmd(code, lang):
     cls = rules.get(code.upper())
     if cls is None:
         raise FitdocError(code, f"no such rule; known: {', '.join(rules)}")
-    lang = lang or advice.default_lang()
-    click.echo(f"{cls.code} {cls.name}  ({advice.kind_title(cls.kind, lang)}; {cls.kind}, default severity {cls.severity})\n")
-    page = advice.catalog().get("pages", {}).get(cls.code, {}).get(lang)
-    click.echo(page or cls.doc())
-    thresholds = cls.thresholds()
-    if thresholds:
-        click.echo("\nThresholds ([tool.fitdoc.rules.%s]):" % cls.code)
-        for name, default in thresholds.items():
-            click.echo(f"  {name} = {default!r}")
+    from .output.rulepages import page
+
+    click.echo(page(cls, lang or advice.default_lang()))
 
 
 @main.command("rules")
+@click.option("--markdown", "as_markdown", is_flag=True, help="Print every rule's page as Markdown (docs/rules*.md).")
 @LANG
-def rules_cmd(lang):
+def rules_cmd(as_markdown, lang):
     """List the rules with their codes and names."""
     lang = lang or advice.default_lang()
+    if as_markdown:
+        from .output.rulepages import markdown
+
+        click.echo(markdown(lang), nl=False)
+        return
     for code, cls in all_rules().items():
         click.echo(f"{code}  {cls.name:<28} {cls.severity:<8} {advice.kind_title(cls.kind, lang)}")
 
