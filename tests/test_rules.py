@@ -151,3 +151,14 @@ def test_step_level_spike_is_found_at_full_resolution():
     assert found["FD205"].epoch == 7 and found["FD205"].facts["step"] in (251, 252, 253)
     calm = Run(epochs, {"loss": Series.from_list(per_epoch)}, step_series={"loss": StepSeries(steps, 2.0 * np.exp(-steps / 150) + 0.3 + rng.normal(0, 0.02, len(steps)))})
     assert "FD205" not in {f.code for f in fitdoc.diagnose(calm).findings}
+
+
+def test_overfitting_in_a_window_from_the_middle_of_a_run(tmp_path):
+    text = "".join(
+        f"Epoch {e}/100\n100/100 - 1s - loss: {0.3 - 0.02 * (e - 40):.2f} - val_loss: {v}\n"
+        for e, v in zip(range(40, 46), (0.50, 0.53, 0.57, 0.60, 0.64, 0.69))
+    )
+    (tmp_path / "window.txt").write_text(text)
+    found = codes(tmp_path / "window.txt")
+    assert found["FD101"].variant == "rising_window" and found["FD101"].epoch == 40
+    assert "FD102" not in found  # no start in the window: no claim about how far the loss fell

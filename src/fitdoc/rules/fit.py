@@ -70,7 +70,9 @@ class Overfitting(Rule):
             and rise > max(self.min_rise * abs(low), self.noise_factor * val.noise)
             and train_end <= train_at_best * (1 - self.min_train_drop)
         ):
-            yield self.finding(val.epochs[best], causes=causes, variant="rising", **facts)
+            # a window pasted from the middle of a run cannot show where the minimum was
+            variant = "rising_window" if best == 0 and ctx.is_window else "rising"
+            yield self.finding(val.epochs[best], causes=causes, variant=variant, **facts)
             return
         near = int(np.argmax(val.values <= low + self.stall_tolerance * abs(low)))
         train_at_near = ctx.value_at("loss", int(val.epochs[near]))
