@@ -162,3 +162,33 @@ def test_overfitting_in_a_window_from_the_middle_of_a_run(tmp_path):
     found = codes(tmp_path / "window.txt")
     assert found["FD101"].variant == "rising_window" and found["FD101"].epoch == 40
     assert "FD102" not in found  # no start in the window: no claim about how far the loss fell
+
+
+def test_nan_is_never_the_best_epoch(tmp_path):
+    history = {"loss": [1.0, 0.8, 0.7, 0.65, float("nan"), float("nan")],
+               "val_loss": [1.1, 0.9, 0.8, 0.85, float("nan"), float("nan")]}
+    (tmp_path / "h.json").write_text(json.dumps(history))  # json.dump writes bare NaN
+    report = fitdoc.diagnose(tmp_path / "h.json")
+    assert report.best_epoch == 3 and report.best.reason == "minimum"
+    assert [f.code for f in report.findings][:1] == ["FD201"]
+
+
+def test_validation_every_n_epochs_counts_evaluations(tmp_path):
+    val = {1: 1.0, 3: 0.8, 5: 0.7, 7: 0.62, 9: 0.66, 11: 0.72, 13: 0.8, 15: 0.9}
+    rows = ["epoch,loss,val_loss"] + [f"{e},{1.0 - 0.05 * e:.3f},{val.get(e, 'NA')}" for e in range(16)]
+    (tmp_path / "log.csv").write_text("\n".join(rows) + "\n")
+    report = fitdoc.diagnose(tmp_path / "log.csv")
+    overfit = {f.code: f for f in report.findings}["FD101"]
+    assert overfit.epoch == 7 and overfit.facts["evals_after"] == 4  # evaluations, not epochs
+    assert report.best_epoch == 7 and report.best.patience == 3
+
+
+def test_one_bad_evaluation_of_a_noisy_curve_is_not_overfitting(tmp_path):
+    import numpy as np
+
+    rng = np.random.default_rng(1)
+    val = list(np.round(0.9 * np.exp(-np.arange(30) / 8) + 0.3 + rng.normal(0, 0.02, 30), 4))
+    val[-1] += 0.08  # one bump at the very end
+    loss = list(np.round(0.9 * np.exp(-np.arange(30) / 7) + 0.2, 4))
+    (tmp_path / "h.json").write_text(json.dumps({"loss": loss, "val_loss": val}))
+    assert "FD101" not in codes(tmp_path / "h.json")

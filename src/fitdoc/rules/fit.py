@@ -29,9 +29,10 @@ class Overfitting(Rule):
     val_loss 0.88 -> 0.58 (epoch 7) -> 2.16 (epoch 29) while loss falls 1.95 -> 0.06.
 
     Known false alarms
-    A noisy validation curve with one bad evaluation near the end: the rise must exceed
-    both ``min_rise`` of the minimum and ``noise_factor`` times the curve's own noise,
-    measured on the median of the last evaluations. A window pasted from the middle of
+    A noisy validation curve with one bad evaluation near the end, or one lucky one at
+    the minimum: the rise, from halfway between the lowest evaluation and the trend's
+    minimum to the median of the last evaluations, must exceed both ``min_rise`` of
+    the trend's minimum and ``noise_factor`` times the curve's own noise. A window pasted from the middle of
     a long run cannot show where the minimum was.
     """
 
@@ -56,7 +57,10 @@ class Overfitting(Rule):
         low = float(val.values[best])
         after = len(val) - 1 - best
         end = val.level_at_end()
-        rise = end - low
+        # the reference lies halfway between the lowest evaluation and the trend's minimum,
+        # so that one lucky evaluation does not make an ordinary wiggle look like a rise
+        trend_low = float(np.min(val.smooth))
+        rise = end - (low + max(low, trend_low)) / 2
         train_at_best = ctx.value_at("loss", int(val.epochs[best]))
         train_end = train.level_at_end()
         causes = _overfit_causes(ctx)
@@ -67,7 +71,7 @@ class Overfitting(Rule):
         # the training loss must keep improving: if it did not, the rise is instability or noise
         if (
             after >= self.min_evals_after
-            and rise > max(self.min_rise * abs(low), self.noise_factor * val.noise)
+            and rise > max(self.min_rise * abs(trend_low), self.noise_factor * val.noise)
             and train_end <= train_at_best * (1 - self.min_train_drop)
         ):
             # a window pasted from the middle of a run cannot show where the minimum was
