@@ -17,6 +17,7 @@ from .rules import Finding
 from .run import Run
 
 SEVERITY_ORDER = {"info": 0, "warning": 1, "error": 2}
+EXCLUSIVE_CAUSES = [frozenset({"lr_too_high", "lr_too_low"})]
 
 
 @dataclass
@@ -156,6 +157,9 @@ def _likely_causes(
         weight = info_weight if f.severity == "info" else 1.0
         for c in f.causes:
             score[c.cause] = score.get(c.cause, 0.0) + weight * c.confidence
+    for pair in EXCLUSIVE_CAUSES:  # a run cannot suffer from both: keep the better supported
+        if pair <= score.keys():
+            del score[min(pair, key=score.get)]
     ranked = sorted(score.items(), key=lambda kv: -kv[1])
     if not ranked:
         return []

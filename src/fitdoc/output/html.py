@@ -15,6 +15,8 @@ from html import escape
 from pathlib import Path
 from typing import Iterable, Sequence
 
+from .text import epoch_gaps
+
 ASSETS = Path(__file__).with_name("assets")
 
 
@@ -132,10 +134,11 @@ def _union(names_lists: Iterable[Iterable[str]]) -> list[str]:
 
 
 def _chart_data(d: dict, label: str) -> dict:
+    epochs, series = _break_gaps(d["epochs"], d["series"])
     return {
         "label": label,
-        "epochs": d["epochs"],
-        "series": d["series"],
+        "epochs": epochs,
+        "series": series,
         "groups": metric_groups(d["series"]),
         "best_epoch": d.get("best_epoch"),
         "best_epoch_metric": d.get("best_epoch_metric"),
@@ -143,6 +146,23 @@ def _chart_data(d: dict, label: str) -> dict:
                      for f in d.get("findings", [])],
         "events": d.get("events", []),
     }
+
+
+def _break_gaps(epochs: list, series: dict) -> tuple[list, dict]:
+    """A null point after each epoch where the record skips epochs: no line across it."""
+    gaps = set(epoch_gaps(epochs))
+    if not gaps:
+        return epochs, series
+    out_epochs, out_series = [], {name: [] for name in series}
+    for i, epoch in enumerate(epochs):
+        out_epochs.append(epoch)
+        for name, values in series.items():
+            out_series[name].append(values[i])
+        if i in gaps:
+            out_epochs.append(epoch + 0.5)
+            for name in series:
+                out_series[name].append(None)
+    return out_epochs, out_series
 
 
 def _run_section(index: int, d: dict, label: str, t: dict) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import advice
+from .text import epoch_gaps
 
 CJK_FONTS = (
     "Noto Sans CJK SC", "Noto Sans CJK JP", "Source Han Sans SC", "WenQuanYi Micro Hei", "WenQuanYi Zen Hei",
@@ -87,14 +88,13 @@ def plot_run(report, path, lang: str | None = None) -> str:
 
 def _break_gaps(epochs, values, finite, all_epochs):
     """Insert a NaN where the record skips epochs, so no line is drawn across the gap."""
-    step = int(np.median(np.diff(all_epochs))) if len(all_epochs) > 1 else 1
-    gaps = np.flatnonzero(np.diff(epochs) > 2 * max(step, 1) * max(1, len(all_epochs) // max(len(epochs), 1)))
-    if not len(gaps):
+    starts = [all_epochs[i] for i in epoch_gaps(all_epochs)]
+    at = [int(np.searchsorted(epochs, start, side="right")) for start in starts]
+    at = [k for k in at if 0 < k < len(epochs)]
+    if not at:
         return epochs, values, finite
-    epochs = np.insert(epochs.astype(float), gaps + 1, epochs[gaps] + 0.5)
-    values = np.insert(values.astype(float), gaps + 1, np.nan)
-    finite = np.insert(finite, gaps + 1, True)
-    return epochs, values, finite
+    epochs = np.insert(epochs.astype(float), at, epochs[np.array(at) - 1] + 0.5)
+    return epochs, np.insert(values.astype(float), at, np.nan), np.insert(finite, at, True)
 
 
 def _marks(ax, report, lang: str) -> None:

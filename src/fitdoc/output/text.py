@@ -21,6 +21,16 @@ def sparkline(values: np.ndarray, width: int = 40) -> str:
     return "".join(SPARK[int((x - lo) / span * (len(SPARK) - 1))] for x in v)
 
 
+def epoch_gaps(epochs) -> list[int]:
+    """Indexes i where the record skips epochs between epochs[i] and epochs[i + 1]
+    (a jump of more than twice its usual step), where no curve should be drawn."""
+    epochs = np.asarray(epochs)
+    if len(epochs) < 3:
+        return []
+    step = max(float(np.median(np.diff(epochs))), 1.0)
+    return [int(i) for i in np.flatnonzero(np.diff(epochs) > 2 * step)]
+
+
 def span(run) -> str:
     """``30 epochs 0-29`` (or steps, for a record whose x-axis is the logged step)."""
     unit = "steps" if run.info.get("x_axis") == "step" else "epochs"
