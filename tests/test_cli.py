@@ -36,6 +36,7 @@ def test_text_report_in_chinese_on_a_gbk_pipe_without_colour():
     assert out.returncode == 0, out.stderr
     text = out.stdout.decode("gbk")
     assert "下降后又上升" in text and "第 68 轮" in text
+    assert "记录中缺少第 11-64 轮" in text  # reader notes are translated too
     assert "\x1b[" not in text
 
 

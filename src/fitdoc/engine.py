@@ -114,8 +114,8 @@ def diagnose(
     findings.sort(key=lambda f: (-SEVERITY_ORDER[f.severity], f.epoch if f.epoch is not None else -1, f.code))
     best = choose_best(ctx, monitor)
     facts = _run_facts(ctx, best)
-    notes = [_advise(f, facts, lang) for f in findings]
-    return Report(run, findings, notes, best, _likely_causes(findings), lang, _trend(ctx))
+    advised = [_advise(f, facts, lang) for f in findings]
+    return Report(run, findings, advised, best, _likely_causes(findings), lang, _trend(ctx))
 
 
 def _drop_superseded(findings: list[Finding]) -> list[Finding]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import locale
 import os
+import re
 import string
 from functools import lru_cache
 from importlib import resources
@@ -106,3 +107,14 @@ def cause_advice(cause: str, lang: str, facts: dict) -> dict:
 def rule_fixes(code: str, lang: str, facts: dict) -> list[str]:
     """The run-specific fixes of a rule."""
     return [t for t in (fix_text(f, lang, facts) for f in catalog().get("rule_fixes", {}).get(code, [])) if t]
+
+
+def note(text: str, lang: str) -> str:
+    """A reader's (English) note in ``lang``, when the catalogue knows its shape."""
+    if lang == "en":
+        return text
+    for entry in catalog().get("notes", []):
+        found = re.match(entry["match"], text)
+        if found and lang in entry:
+            return entry[lang].format(**found.groupdict())
+    return text

@@ -34,6 +34,8 @@ def render_one(report) -> str:
     at_best = metrics_at_best(report)
     if at_best:
         out.extend(["", f"{advice.say('ui', 'metrics_at_best', lang)}: {at_best}"])
+    if run.notes:
+        out.extend(["", f"*{advice.say('ui', 'notes', lang)}*: " + "; ".join(advice.note(n, lang) for n in run.notes)])
     return "\n".join(out) + "\n"
 
 

@@ -53,4 +53,4 @@ def render(report, console: Console, verbose: bool = False) -> None:
     if at_best:
         console.print(Text(f"{advice.say('ui', 'metrics_at_best', lang)}: {at_best}", style="dim"))
     if report.run.notes:
-        console.print(Text(advice.say("ui", "notes", lang) + ": " + "; ".join(report.run.notes), style="dim"))
+        console.print(Text(advice.say("ui", "notes", lang) + ": " + "; ".join(advice.note(n, lang) for n in report.run.notes), style="dim"))
