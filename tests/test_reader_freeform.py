@@ -131,3 +131,21 @@ def test_pytorch_example_prints_percentages_and_tqdm_follow_up_lines(tmp_path):
     assert list(m.get("val_loss").values) == [0.1023, 0.0723] and list(m.get("val_accuracy").values) == [0.968, 0.978]
     assert list(runs["percent"].get("val_accuracy").values) == pytest.approx([0.815, 0.825, 0.835])
     assert list(runs["tqdm"].get("val_loss").values) == pytest.approx([0.35, 0.25, 0.15])
+
+
+def test_fastai_tables_and_the_pytorch_tutorial_prefix(tmp_path):
+    fastai = (
+        "epoch     train_loss  valid_loss  accuracy  time\n"
+        "0         0.512345    0.401234    0.851000  00:10\n"
+        "1         0.401234    0.351234    0.871000  00:10\n"
+        "2         0.351234    0.341234    0.881000  00:09\n"
+    )
+    tutorial = "[1,  2000] loss: 2.235\n[1,  4000] loss: 1.874\n[2,  2000] loss: 1.555\n[2,  4000] loss: 1.498\n[3,  2000] loss: 1.4\nFinished Training\n"
+    (tmp_path / "fastai.txt").write_text(fastai)
+    (tmp_path / "tutorial.txt").write_text(tutorial)
+    table = fitdoc.read(tmp_path / "fastai.txt")
+    assert list(table.epochs) == [0, 1, 2] and list(table.get("val_accuracy").values) == [0.851, 0.871, 0.881]
+    assert set(table.metrics) == {"loss", "val_loss", "val_accuracy"}
+    loop = fitdoc.read(tmp_path / "tutorial.txt")
+    assert list(loop.epochs) == [1, 2, 3]
+    assert loop.get("loss").values[0] == pytest.approx((2.235 + 1.874) / 2)

@@ -9,7 +9,9 @@ absl/logging prefixes do not matter)::
     I1123 12:00:00.123 12345 train.py:88] epoch 3 loss 0.4
     Epoch 3: 100%|####| 50/50 [00:01<00:00, train_loss=0.3, val_loss=0.5]
 
-and tables with a header row (``epoch  train_loss  val_loss  val_acc``). A line
+tables with a header row (``epoch  train_loss  val_loss  val_acc``; fastai's
+``epoch train_loss valid_loss accuracy time``, whose metrics are on validation) and the
+PyTorch tutorial's ``[1,  2000] loss: 2.235`` (``[epoch, batch]``). A line
 ``Epoch 3/10`` alone opens epoch 3 for the lines that follow it and start with a phase
 word (``train Loss: 0.41 Acc: 0.85`` / ``val Loss: 0.52 Acc: 0.80``). A phase word
 (train, training, val, valid, validation, eval, test) applies to the metric after it
@@ -57,6 +59,9 @@ _BRACKETS = re.compile(r"[\[\](){}]")
 _TOKENS = re.compile(r"[\s|,;]+")
 _NAME = re.compile(r"^[A-Za-z][\w./-]*$")
 _EPOCH_NAMES = {"epoch", "ep"}
+# "[1,  2000] loss: 2.235": the PyTorch tutorial's "[epoch, batch]" prefix
+BRACKET_EPOCH = re.compile(r"^\s*\[\s*(\d+)\s*,\s*\d+\s*\]")
+_CLOCK = re.compile(r"^\d+:\d{2}(?::\d{2})?$")  # a time column ("00:10") in a table
 _COUNTER = re.compile(r"\[\s*\d+\s*/\s*\d+")  # "[640/60000 (1%)]": a position inside the epoch
 _STEP_NAMES = {"step", "steps", "batch", "iter", "iteration", "it", "global_step"}
 _NOT_METRICS = {"eta", "v_num", "from", "to", "of", "is", "was", "at", "in", "on", "by", "after", "took", "for", "with", "and", "than"}
@@ -127,6 +132,11 @@ class _Parser:
         if len(tokens) >= 2 and all(_NAME.match(t) for t in tokens) and any(t.lower() in _EPOCH_NAMES for t in tokens):
             self.header = tokens
             return None
+        bracket = BRACKET_EPOCH.match(line)
+        if bracket:
+            self.epoch = int(bracket.group(1))
+            metrics = {name: value for name, value, _ in _pairs(line[bracket.end():]) if name not in _STEP_NAMES | _EPOCH_NAMES}
+            return (self.epoch, metrics, True) if metrics else None
         found = EPOCH_WORD.search(line)
         if found:
             pairs = _pairs(line[found.start():])
@@ -149,16 +159,28 @@ class _Parser:
         cells = [t for t in _TOKENS.split(line.strip()) if t]
         if len(cells) != len(self.header):
             return None
-        try:
-            values = [parse_number(c) for c in cells]
-        except ValueError:
-            return None
-        row = dict(zip((h.lower() for h in self.header), values))
-        epoch = next(row.pop(k) for k in list(row) if k in _EPOCH_NAMES)
+        row = {}
+        for name, cell in zip((h.lower() for h in self.header), cells):
+            if _CLOCK.match(cell):
+                continue  # a time column
+            try:
+                row[name] = parse_number(cell)
+            except ValueError:
+                return None
+        epoch = next((row.pop(k) for k in list(row) if k in _EPOCH_NAMES), None)
         if epoch is None or not float(epoch).is_integer():
             return None
         self.epoch = int(epoch)
-        return self.epoch, {canonical(k): v for k, v in row.items() if v is not None}, False
+        return self.epoch, {_table_name(k, self.header): v for k, v in row.items() if v is not None}, False
+
+
+def _table_name(column: str, header: list[str]) -> str:
+    """Canonical name of a table column. In fastai's tables (``train_loss valid_loss
+    accuracy``) the metric columns after ``valid_loss`` are measured on validation."""
+    lowered = [h.lower() for h in header]
+    if "valid_loss" in lowered and lowered.index(column) > lowered.index("valid_loss") and not column.startswith(("train", "val")):
+        return canonical("val_" + column)
+    return canonical(column)
 
 
 def _pairs(text: str, phase: str | None = None) -> list[tuple[str, float, int | None]]:
