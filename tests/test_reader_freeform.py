@@ -149,3 +149,12 @@ def test_fastai_tables_and_the_pytorch_tutorial_prefix(tmp_path):
     loop = fitdoc.read(tmp_path / "tutorial.txt")
     assert list(loop.epochs) == [1, 2, 3]
     assert loop.get("loss").values[0] == pytest.approx((2.235 + 1.874) / 2)
+
+
+def test_percent_accuracies_without_a_percent_sign(tmp_path):
+    text = "".join(f"Epoch {e}, Loss: 0.{5 - e}, Accuracy: 9{e}.5, Test Loss: 0.{6 - e}, Test Accuracy: 9{e}.0\n" for e in range(1, 4))
+    (tmp_path / "tf.txt").write_text(text)
+    run = fitdoc.read(tmp_path / "tf.txt")
+    assert list(run.get("accuracy").values) == pytest.approx([0.915, 0.925, 0.935])
+    assert list(run.get("val_accuracy").values) == pytest.approx([0.91, 0.92, 0.93])
+    assert any("percent" in n for n in run.notes)

@@ -108,6 +108,11 @@ def read(source) -> Run:
     table = _test_as_validation(rows.rows)
     if table is not rows.rows:
         notes.append("test metrics read as validation metrics (the log has no other validation metric)")
+    for name in _percent_accuracies(table):
+        for row in table.values():
+            if name in row:
+                row[name] /= 100
+        notes.append(f"{name} is printed in percent: read as a fraction")
     return build_run(table, source=source.name, format=FORMAT, events=rows.events, planned_epochs=parser.planned, notes=notes)
 
 
@@ -205,6 +210,17 @@ def _pairs(text: str, phase: str | None = None) -> list[tuple[str, float, int | 
         elif percent:
             number /= 100
         out.append((canonical(full), number, None))
+    return out
+
+
+def _percent_accuracies(rows: dict[int, dict[str, float]]) -> list[str]:
+    """Accuracy columns printed as percentages without a % sign (values above 1, at most 100)."""
+    names = sorted({k for row in rows.values() for k in row if k.endswith("accuracy")})
+    out = []
+    for name in names:
+        values = [row[name] for row in rows.values() if name in row and math.isfinite(row[name])]
+        if values and max(values) > 1.0 and max(values) <= 100.0 and min(values) >= 0.0:
+            out.append(name)
     return out
 
 
