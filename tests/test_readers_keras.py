@@ -273,3 +273,18 @@ def test_epoch_headers_sharing_the_line_and_scheduler_messages(tmp_path):
     assert list(run.epochs) == [1, 2, 3, 4]
     np.testing.assert_allclose(run.get("val_accuracy").values, [0.4750, 0.9437, 0.9921, 0.9905])
     assert [(e.epoch, e.value) for e in run.events_of("lr_change")] == [(3, pytest.approx(0.0018315018))]
+
+
+def test_several_fits_in_one_record_are_separate_runs_a_resume_is_not(tmp_path):
+    def fit(losses, start=1):
+        return "".join(f"Epoch {e}/9\n3/3 - 1s - loss: {v} - val_loss: {v + 0.1}\n" for e, v in enumerate(losses, start))
+
+    two_fits = tmp_path / "variants.txt"
+    two_fits.write_text("Train on 100 samples\n" + fit([2.3, 1.2, 0.6, 0.3]) + fit([0.69, 0.5, 0.4]))
+    first, second = fitdoc.read_runs(two_fits)
+    assert [first.source, second.source] == [f"{two_fits}#1", f"{two_fits}#2"]
+    assert list(first.get("loss").values) == [2.3, 1.2, 0.6, 0.3] and list(second.epochs) == [1, 2, 3]
+    resumed = tmp_path / "resumed.txt"
+    resumed.write_text(fit([2.3, 1.2, 0.6, 0.3]) + fit([0.33, 0.28, 0.25]))  # model reloaded, numbering restarts
+    run = fitdoc.read(resumed)
+    assert list(run.get("loss").values) == [0.33, 0.28, 0.25] and run.events_of("resume")

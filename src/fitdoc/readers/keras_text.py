@@ -2,6 +2,9 @@
 tf.keras 2.x, Keras 3 (``━━━`` bars; verbose=1 raw with ``\\r``, ``\\b`` and ANSI codes;
 verbose=2 lines), callback messages, logs pasted into markdown, wrapped lines,
 windows from the middle of a run and ``tee``/cluster logs with other output mixed in.
+A record that starts again at its first epoch with a fresh model's loss holds several
+``fit`` calls (a notebook training variants): each is its own run (``path#2``...); any
+other step back is a resumed run, stitched keeping the last write.
 
 Epochs are numbered as the ``Epoch N/M`` headers print them. The summary line of an
 epoch is the last complete progress line (``12/12``) of its block; progress updates
@@ -121,7 +124,7 @@ class _Parser:
     def __init__(self, name: str):
         self.name = name
         self.blocks: list[_Block] = [_Block(None)]
-        self.events: list[Event] = []
+        self.events: list[tuple[int, Event]] = []  # (index of the block it was printed in, event)
         self.planned: int | None = None
         self.info: dict = {}
 
@@ -152,10 +155,10 @@ class _Parser:
         if "Restoring model weights" in segment:
             best = RESTORE.search(segment)
             epoch = int(best.group(1)) if best and best.group(1) else None
-            self.events.append(Event(epoch, "restore_best", None, segment.strip()))
+            self._event(Event(epoch, "restore_best", None, segment.strip()))
             return
         if NAN_STOP.search(segment):
-            self.events.append(Event(self.block.epoch, "terminate_on_nan", None, segment.strip()))
+            self._event(Event(self.block.epoch, "terminate_on_nan", None, segment.strip()))
             return
         samples = SAMPLES.search(segment)
         if samples:
@@ -174,49 +177,86 @@ class _Parser:
         lr = LR_CHANGE.search(text)
         if lr:
             value = float(lr.group(1))
-            previous = [e.value for e in self.events if e.type == "lr_change"]
+            previous = [e.value for _, e in self.events if e.type == "lr_change"]
             if not previous or previous[-1] != value:  # a scheduler repeats an unchanged rate
-                self.events.append(Event(epoch, "lr_change", value, text.strip()))
+                self._event(Event(epoch, "lr_change", value, text.strip()))
         elif "early stopping" in text.lower():
-            self.events.append(Event(epoch, "early_stopping", None, text.strip()))
+            self._event(Event(epoch, "early_stopping", None, text.strip()))
         else:
             improved = IMPROVED.search(text)
             if improved:
-                self.events.append(Event(epoch, "checkpoint", float(improved.group(2)), text.strip()))
+                self._event(Event(epoch, "checkpoint", float(improved.group(2)), text.strip()))
 
-    def run(self) -> Run:
-        blocks = [b for b in self.blocks if b.summary or b.partial or b.epoch is not None]
-        notes = []
+    def _event(self, event: Event) -> None:
+        self.events.append((len(self.blocks) - 1, event))
+
+    def runs(self) -> list[Run]:
+        """One run per ``fit``: a record that starts again from its first epoch with a
+        fresh model's loss holds several fits; any other step back is a resume."""
+        indexed = [(i, b) for i, b in enumerate(self.blocks) if b.summary or b.partial or b.epoch is not None]
+        notes = self._number_leading([b for _, b in indexed])
+        fits, start = [], 0
+        for k in range(1, len(indexed) + 1):
+            if k == len(indexed) or _fresh_start([b for _, b in indexed[start:k]], indexed[k][1]):
+                fits.append(indexed[start:k])
+                start = k
+        runs = []
+        for n, fit in enumerate(fits, 1):
+            first, last = fit[0][0], fit[-1][0]
+            later = fits[n][0][0] if n < len(fits) else len(self.blocks)
+            events = [e for at, e in self.events if (first if n > 1 else 0) <= at < later]
+            name = self.name if len(fits) == 1 else f"{self.name}#{n}"
+            runs.append(self._run(name, [b for _, b in fit], events, notes if n == 1 else [], last_fit=n == len(fits)))
+        if len(fits) > 1:
+            runs[0].notes.append(f"the record holds {len(fits)} separate fits: one report each")
+        return runs
+
+    def _number_leading(self, blocks: list[_Block]) -> list[str]:
+        """Number the summary lines printed before any ``Epoch`` header."""
         leading = blocks[: next((i for i, b in enumerate(blocks) if b.epoch is not None), len(blocks))]
-        if leading:
-            numbered = blocks[len(leading)].epoch if len(leading) < len(blocks) else None
-            first = 1 if numbered is None else numbered - len(leading)
-            for offset, block in enumerate(leading):
-                block.epoch = first + offset
-            notes.append(
-                "no 'Epoch N/M' headers: epochs numbered from 1" if numbered is None
-                else f"the log starts inside epoch {first} (its 'Epoch' header is missing)"
-            )
+        if not leading:
+            return []
+        numbered = blocks[len(leading)].epoch if len(leading) < len(blocks) else None
+        first = 1 if numbered is None else numbered - len(leading)
+        for offset, block in enumerate(leading):
+            block.epoch = first + offset
+        return ["no 'Epoch N/M' headers: epochs numbered from 1" if numbered is None
+                else f"the log starts inside epoch {first} (its 'Epoch' header is missing)"]
+
+    def _run(self, name: str, blocks: list[_Block], events: list[Event], notes: list[str], last_fit: bool) -> Run:
+        notes = list(notes)
         rows = EpochRows()
         for block in blocks:
             if block.summary:
                 rows.add(block.epoch, block.summary)
-            elif block is blocks[-1]:
+            elif block is blocks[-1] and last_fit:
                 notes.append(f"epoch {block.epoch} has no summary line: the log ends while it was running")
         if not rows:
             raise UnreadableRecord(self.name, "Keras epoch headers but no epoch summary lines with metrics")
-        self.info["epoch_base"] = 0 if min(rows.rows) == 0 else 1
+        info = {**self.info, "epoch_base": 0 if min(rows.rows) == 0 else 1}
         epochs = sorted(rows.rows)
         notes.extend(f"epochs {a + 1}-{b - 1} are not in the record" for a, b in zip(epochs, epochs[1:]) if b - a > 1)
         return build_run(
-            rows.rows, source=self.name, format=FORMAT, events=rows.events + self.events,
-            planned_epochs=self.planned, notes=notes, info=self.info,
+            rows.rows, source=name, format=FORMAT, events=rows.events + events,
+            planned_epochs=self.planned, notes=notes, info=info,
         )
 
 
-def read(source) -> Run:
+def _fresh_start(fit: list[_Block], block: _Block, jump: float = 1.5) -> bool:
+    """``block`` goes back to the fit's first epoch with a loss well above where the fit
+    ended (``jump`` times, or nearer its first loss than its last): a new model, not a
+    resumed one."""
+    firsts = [b for b in fit if b.summary and "loss" in b.summary]
+    if not block.summary or "loss" not in block.summary or len(firsts) < 2 or block.epoch > fit[0].epoch:
+        return False
+    start, end, new = firsts[0].summary["loss"], firsts[-1].summary["loss"], block.summary["loss"]
+    return start > end and (new >= jump * end or abs(new - start) < abs(new - end))
+
+
+def read(source) -> Run | list[Run]:
     parser = _Parser(source.name)
     with source.open_text() as fh:
         for segment in screen_segments(fh):
             parser.feed(segment)
-    return parser.run()
+    runs = parser.runs()
+    return runs[0] if len(runs) == 1 else runs
