@@ -107,7 +107,7 @@ def test_every_rule_has_a_chinese_page():
 
     pages = catalog()["pages"]
     core = [code for code in all_rules() if code < "FD400"]
-    assert all("检测内容" in pages[code]["zh"] for code in core)
+    assert all("检测内容" in pages[code]["zh"] and "怎么做" in pages[code]["zh"] for code in core)
     out = fitdoc("explain", "FD203", "--lang", "zh")
     assert "下降后又上升" in out.stdout.decode() and "min_rise" in out.stdout.decode()
 

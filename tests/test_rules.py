@@ -124,7 +124,7 @@ def test_labelled_cases_best_epoch_and_kinds(cases):
 def test_every_rule_is_documented_with_thresholds():
     for code, cls in all_rules().items():
         doc = cls.doc()
-        for section in ("What it detects", "Why it matters", "Example", "Known false alarms"):
+        for section in ("What it detects", "Why it matters", "Example", "What to do", "Known false alarms"):
             assert section in doc, f"{code} lacks {section}"
 
 

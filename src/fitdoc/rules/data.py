@@ -33,6 +33,10 @@ class StuckAccuracy(Rule):
     Example
     val_acc 0.4672 at every epoch from 1 to 10; acc 0.4708 from epoch 2 to 10.
 
+    What to do
+    Match the last activation to the loss, check the label encoding, lower the
+    learning rate if units died, balance the classes.
+
     Known false alarms
     A tiny validation set (accuracy moves in steps of 1/n) or a converged model at
     ~100 % (values of 0.995 and above are not reported).
@@ -111,6 +115,9 @@ class ValAccuracyZero(Rule):
     Example
     accuracy 0.35 -> 0.92 while val_accuracy stays 0.0000.
 
+    What to do
+    Shuffle the data before splitting (validation_split takes the last samples).
+
     Known false alarms
     An accuracy metric on a regression model is near zero on both sets: then the
     finding names the metric as the cause (with FD306), not the split.
@@ -157,6 +164,10 @@ class NegativeLoss(Rule):
     Example
     loss 0.31, -0.52, -3.9, -12.7 ...
 
+    What to do
+    Put labels in the range the loss expects, normalise inputs and targets, feed
+    log-probabilities to NLL losses.
+
     Known false alarms
     Losses that are negative by design (Keras ``cosine_similarity`` in [-1, 0], some
     log-likelihoods of continuous densities): ignore FD303 for them.
@@ -200,6 +211,10 @@ class SuspiciousValidation(Rule):
 
     Example
     val_accuracy 1.0000 from epoch 3 while accuracy is 0.82.
+
+    What to do
+    Look for duplicates across the sets, make the validation set larger and
+    drawn the same way as the training set.
 
     Known false alarms
     Heavy regularisation (dropout 0.5+, strong augmentation) keeps the training loss
@@ -253,6 +268,10 @@ class TrainFlatValFalling(Rule):
     Example
     loss 0.69, 0.69, 0.69 ... while val_loss 0.69 -> 0.41.
 
+    What to do
+    Evaluate both sets with the same pipeline and check for overlap or a
+    different distribution.
+
     Known false alarms
     Training loss measured with heavy augmentation or dropout can stay flat while
     the model improves; check with the same pipeline on both sets.
@@ -291,6 +310,9 @@ class AccuracyOnRegression(Rule):
 
     Example
     loss (mse) 412 -> 35 while accuracy is 0.0000 throughout.
+
+    What to do
+    Remove accuracy from the metrics of a regression model; monitor MAE or the loss.
 
     Known false alarms
     A classifier that is really predicting nothing right while its loss falls:

@@ -28,6 +28,10 @@ class Overfitting(Rule):
     Example
     val_loss 0.88 -> 0.58 (epoch 7) -> 2.16 (epoch 29) while loss falls 1.95 -> 0.06.
 
+    What to do
+    Keep the best epoch's weights (ModelCheckpoint on val_loss, EarlyStopping with
+    restore_best_weights) and add regularisation: dropout, L2, augmentation, more data.
+
     Known false alarms
     A noisy validation curve with one bad evaluation near the end, or one lucky one at
     the minimum: the rise, from halfway between the lowest evaluation and the trend's
@@ -109,6 +113,10 @@ class Underfitting(Rule):
     Example
     loss 2.30 -> 1.86 and accuracy 0.15 -> 0.35 over 40 epochs, val close to train.
 
+    What to do
+    Add capacity, raise the learning rate or train longer; remove regularisation
+    that is too strong.
+
     Known false alarms
     Hard tasks where a low accuracy is the state of the art (a loss that fell by
     ``max_loss_drop_low_accuracy`` or more is taken as learning); a window from the middle of a run (the loss-only
@@ -162,6 +170,9 @@ class StillLearning(Rule):
     Example
     val_loss 0.52 -> 0.41 over the last 8 of 30 epochs.
 
+    What to do
+    Train for more epochs, with EarlyStopping deciding when to stop.
+
     Known false alarms
     A long slow tail where the gains are too small to matter; raise ``min_drop``.
     """
@@ -209,6 +220,10 @@ class Plateau(Rule):
 
     Example
     loss 0.693 (ln 2) and accuracy 0.47 for epochs 0-59, then it learns.
+
+    What to do
+    Change the learning rate (3-10x either way, by the causes ranked for the run),
+    check initialisation and activations, add BatchNormalization.
 
     Known false alarms
     A converged run is flat at the end too; it is not reported because its loss is far
@@ -277,6 +292,9 @@ class ValBetterThanTrain(Rule):
 
     Example
     val_loss below loss in 28 of 30 epochs, median ratio 0.85.
+
+    What to do
+    Nothing, usually; compare the two sets' distributions if the gap is large.
 
     Known false alarms
     None known: this is information, not a warning.

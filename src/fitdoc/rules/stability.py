@@ -26,6 +26,10 @@ class NanLoss(Rule):
     Example
     loss 1.46, 1.21, 1.18, nan, nan... (or ``loss: inf - val_loss: nan``).
 
+    What to do
+    Lower the learning rate, clip gradients, check the inputs for NaN and the loss
+    for log(0); add TerminateOnNaN.
+
     Known false alarms
     None: a non-finite loss is always reported.
     """
@@ -74,6 +78,9 @@ class Divergence(Rule):
 
     Example
     loss 0.48 at epoch 12, then 0.7, 1.2, ... 4.7 at epoch 34; val_loss follows.
+
+    What to do
+    Lower the learning rate (often 10x), clip gradients, check the data.
 
     Known false alarms
     A run that rises once and settles is FD203 (loss rises after fall), not this.
@@ -139,6 +146,10 @@ class LossRisesAfterFall(Rule):
     Example
     loss 1.34 -> 1.06 (epoch 67), then 1.15, 1.31, 1.29, 1.28, 1.27... val_loss too.
 
+    What to do
+    Lower the learning rate or decay it (ReduceLROnPlateau), use larger batches,
+    try SGD with momentum instead of Adam.
+
     Known false alarms
     Loss jumps right after a resume from a checkpoint whose optimiser state was lost.
     """
@@ -197,6 +208,10 @@ class Oscillation(Rule):
 
     Example
     val_loss alternating +0.22/-0.18 around a falling trend every epoch.
+
+    What to do
+    Lower the learning rate, use larger batches, a larger or balanced validation
+    set, regularisation; pick the best epoch from a smoothed curve.
 
     Known false alarms
     A very small validation set makes val_loss noisy without anything being wrong in
@@ -260,6 +275,10 @@ class LossSpike(Rule):
 
     Example
     loss x4 at epoch 20, x2.2 at 21, x1.35 at 22, then back on trend.
+
+    What to do
+    Usually nothing if it is rare; otherwise clip gradients and look for bad
+    samples in the batch where it happened.
 
     Known false alarms
     Oscillating curves are reported by FD204 instead. Validation-loss jumps are left
