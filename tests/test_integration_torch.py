@@ -114,3 +114,54 @@ def test_hf_adapter_stops_through_control():
         doctor.on_evaluate(args, state, control, metrics={"eval_loss": val})
     assert control.should_training_stop and doctor.findings[-1].kind == "nan_loss"
     assert doctor.rows[1] == {"loss": 1.0, "learning_rate": 1e-3, "eval_loss": 1.1}
+
+
+def test_hf_adapter_in_a_real_trainer_run_stops_on_nan(tmp_path):
+    pytest.importorskip("transformers", reason="transformers is not installed")
+    pytest.importorskip("accelerate", reason="accelerate is not installed")
+    from transformers import Trainer, TrainingArguments
+
+    from fitdoc.integrations.hf import Doctor as HFDoctor
+
+    class Model(nn.Module):
+        """A linear classifier whose custom loss breaks (log of a negative number) after 12 steps."""
+
+        def __init__(self):
+            super().__init__()
+            self.layer = nn.Linear(8, 2)
+            self.calls = 0
+
+        def forward(self, x, labels=None):
+            logits = self.layer(x)
+            loss = nn.functional.cross_entropy(logits, labels)
+            if self.training:
+                self.calls += 1
+                if self.calls > 12:
+                    loss = loss * torch.log(torch.tensor(-1.0))
+            return {"loss": loss, "logits": logits}
+
+    class Data(torch.utils.data.Dataset):
+        def __init__(self, seed):
+            g = torch.Generator().manual_seed(seed)
+            self.x = torch.randn(32, 8, generator=g)
+            self.y = (self.x[:, 0] > 0).long()
+
+        def __len__(self):
+            return len(self.x)
+
+        def __getitem__(self, i):
+            return {"x": self.x[i], "labels": self.y[i]}
+
+    torch.manual_seed(0)
+    doctor = HFDoctor(verbose=0)
+    args = TrainingArguments(
+        output_dir=str(tmp_path), per_device_train_batch_size=8, num_train_epochs=10, learning_rate=0.05,
+        eval_strategy="epoch", logging_strategy="epoch", save_strategy="no", report_to=[], use_cpu=True,
+        disable_tqdm=True,
+    )
+    trainer = Trainer(model=Model(), args=args, train_dataset=Data(0), eval_dataset=Data(1), callbacks=[doctor])
+    trainer.train()
+    epochs_run = int(round(trainer.state.epoch))
+    assert 3 <= epochs_run <= 5  # 4 steps per epoch: the loss breaks in epoch 4 and training stops there
+    assert any(f.kind == "nan_loss" for f in doctor.findings)
+    assert sorted(doctor.rows)[:3] == [1, 2, 3] and "eval_loss" in doctor.rows[1]
