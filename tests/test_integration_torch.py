@@ -1,5 +1,7 @@
 """The PyTorch-loop, Lightning and Hugging Face doctors on tiny real runs."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -119,38 +121,28 @@ def test_hf_adapter_stops_through_control():
 def test_hf_adapter_in_a_real_trainer_run_stops_on_nan(tmp_path):
     pytest.importorskip("transformers", reason="transformers is not installed")
     pytest.importorskip("accelerate", reason="accelerate is not installed")
+    import importlib.util
+
     from transformers import Trainer, TrainingArguments
 
     from fitdoc.integrations.hf import Doctor as HFDoctor
 
-    class Model(nn.Module):
-        """A linear classifier whose custom loss breaks (log of a negative number) after 12 steps."""
+    spec = importlib.util.spec_from_file_location("make_hf", Path(__file__).parent / "data" / "make_hf.py")
+    make_hf = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(make_hf)  # the tiny model and data of the committed Trainer files
 
-        def __init__(self):
-            super().__init__()
-            self.layer = nn.Linear(8, 2)
-            self.calls = 0
+    class BreakingModel(make_hf.Model):
+        """Its custom loss breaks (log of a negative number) after 12 training steps."""
+
+        calls = 0
 
         def forward(self, x, labels=None):
-            logits = self.layer(x)
-            loss = nn.functional.cross_entropy(logits, labels)
+            out = super().forward(x, labels)
             if self.training:
                 self.calls += 1
                 if self.calls > 12:
-                    loss = loss * torch.log(torch.tensor(-1.0))
-            return {"loss": loss, "logits": logits}
-
-    class Data(torch.utils.data.Dataset):
-        def __init__(self, seed):
-            g = torch.Generator().manual_seed(seed)
-            self.x = torch.randn(32, 8, generator=g)
-            self.y = (self.x[:, 0] > 0).long()
-
-        def __len__(self):
-            return len(self.x)
-
-        def __getitem__(self, i):
-            return {"x": self.x[i], "labels": self.y[i]}
+                    out["loss"] = out["loss"] * torch.log(torch.tensor(-1.0))
+            return out
 
     torch.manual_seed(0)
     doctor = HFDoctor(verbose=0)
@@ -159,7 +151,8 @@ def test_hf_adapter_in_a_real_trainer_run_stops_on_nan(tmp_path):
         eval_strategy="epoch", logging_strategy="epoch", save_strategy="no", report_to=[], use_cpu=True,
         disable_tqdm=True,
     )
-    trainer = Trainer(model=Model(), args=args, train_dataset=Data(0), eval_dataset=Data(1), callbacks=[doctor])
+    trainer = Trainer(model=BreakingModel(), args=args, train_dataset=make_hf.Data(0), eval_dataset=make_hf.Data(1),
+                      callbacks=[doctor])
     trainer.train()
     epochs_run = int(round(trainer.state.epoch))
     assert 3 <= epochs_run <= 5  # 4 steps per epoch: the loss breaks in epoch 4 and training stops there
