@@ -109,6 +109,7 @@ class Context:
 
     def __init__(self, run: Run):
         self.run = run
+        self._curves: dict[str, Curve | None] = {}
 
     @cached_property
     def nan_onset_index(self) -> int | None:
@@ -123,7 +124,13 @@ class Context:
         return len(self.run) if self.nan_onset_index is None else self.nan_onset_index
 
     def curve(self, name: str) -> Curve | None:
-        """The finite evaluations of ``name`` before any NaN loss; None if absent."""
+        """The finite evaluations of ``name`` before any NaN loss; None if absent.
+        Built once per metric, so every rule shares its smoothing and noise."""
+        if name not in self._curves:
+            self._curves[name] = self._build_curve(name)
+        return self._curves[name]
+
+    def _build_curve(self, name: str) -> Curve | None:
         if name not in self.run.series:
             return None
         s = self.run.series[name]

@@ -195,14 +195,17 @@ class _Parser:
         fresh model's loss holds several fits; any other step back is a resume."""
         indexed = [(i, b) for i, b in enumerate(self.blocks) if b.summary or b.partial or b.epoch is not None]
         notes = self._number_leading([b for _, b in indexed])
-        fits, start = [], 0
-        for k in range(1, len(indexed) + 1):
-            if k == len(indexed) or _fresh_start([b for _, b in indexed[start:k]], indexed[k][1]):
-                fits.append(indexed[start:k])
-                start = k
+        fits, current, blocks = [], [], []  # blocks: the current fit's blocks, kept alongside
+        for item in indexed:
+            if current and _fresh_start(blocks, item[1]):
+                fits.append(current)
+                current, blocks = [], []
+            current.append(item)
+            blocks.append(item[1])
+        fits.append(current)
         runs = []
         for n, fit in enumerate(fits, 1):
-            first, last = fit[0][0], fit[-1][0]
+            first = fit[0][0]
             later = fits[n][0][0] if n < len(fits) else len(self.blocks)
             events = [e for at, e in self.events if (first if n > 1 else 0) <= at < later]
             name = self.name if len(fits) == 1 else f"{self.name}#{n}"
@@ -246,8 +249,10 @@ def _fresh_start(fit: list[_Block], block: _Block, jump: float = 1.5) -> bool:
     """``block`` goes back to the fit's first epoch with a loss well above where the fit
     ended (``jump`` times, or nearer its first loss than its last): a new model, not a
     resumed one."""
+    if block.epoch is None or block.epoch > fit[0].epoch or not block.summary or "loss" not in block.summary:
+        return False  # checked first: most blocks are not a step back
     firsts = [b for b in fit if b.summary and "loss" in b.summary]
-    if not block.summary or "loss" not in block.summary or len(firsts) < 2 or block.epoch > fit[0].epoch:
+    if len(firsts) < 2:
         return False
     start, end, new = firsts[0].summary["loss"], firsts[-1].summary["loss"], block.summary["loss"]
     return start > end and (new >= jump * end or abs(new - start) < abs(new - end))

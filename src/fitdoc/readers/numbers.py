@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import math
-
 _MISSING = {"", "na", "n/a", "none", "null", "-"}
 NUMBER_PATTERN = r"[-+]?(?:\d+\.?\d*(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?|nan|NaN|NAN|inf|Inf|INF|infinity|Infinity)"
 
@@ -18,5 +16,4 @@ def parse_number(text) -> float | None:
     s = str(text).strip().strip("'\"")
     if s.lower() in _MISSING:
         return None
-    value = float(s)  # float() accepts nan, inf, infinity in any case
-    return value if not math.isnan(value) else math.nan
+    return float(s)  # float() accepts nan, inf, infinity in any case
