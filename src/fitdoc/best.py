@@ -44,11 +44,12 @@ def choose_best(ctx: Context, monitor_name: str | None = None, noise_factor: flo
     else:
         trend = monitor.smooth
         trend_low = float(np.min(trend))
-        turned = ctx.nan_onset_index is not None or (
-            trend[-1] - trend_low > max(noise_factor * monitor.noise, min_turn * abs(trend_low))
-        )
-        if not turned:
-            fell = trend[0] - trend[-1] > max(noise_factor * monitor.noise, min_turn * abs(trend[0]))
+
+        def beyond_noise(change: float, level: float) -> bool:
+            return change > max(noise_factor * monitor.noise, min_turn * abs(level))
+
+        if ctx.nan_onset_index is None and not beyond_noise(trend[-1] - trend_low, trend_low):
+            fell = beyond_noise(trend[0] - trend[-1], trend[0])
             return BestEpoch(None, name, reason="still_improving" if fell else "flat")
         reason = "minimum"
     epoch = int(monitor.epochs[best_i])
