@@ -20,6 +20,7 @@ def render(report, console: Console, verbose: bool = False) -> None:
     title = f"{run.source}  [{run.format}, {span(run)}]"
     verdict = advice.say("ui", f"verdict_{report.verdict}", lang)
     console.print(Text(title, style="bold"), Text(f"  {verdict}", style=STYLE[report.verdict]))
+    console.print(Text(report.summary, style=STYLE[report.verdict]))
 
     curves = Table.grid(padding=(0, 2))
     for name, s in run.series.items():
@@ -32,8 +33,6 @@ def render(report, console: Console, verbose: bool = False) -> None:
     if reading:
         console.print(Text(f"{advice.say('ui', 'trend', lang)}: {reading}", style="dim"))
 
-    if not report.findings:
-        console.print(advice.say("ui", "no_findings", lang), style="green")
     for finding, adv in report.items():
         body = [Text(adv.evidence)]
         if adv.causes:

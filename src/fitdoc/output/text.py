@@ -63,11 +63,17 @@ def best_epoch_lines(report) -> list[str]:
 
 
 def trend_line(report) -> str | None:
-    """The classic train-vs-validation reading of the run's second half."""
-    trend = report.trend
+    """Where the losses went and what that means, from the same analysis as the findings."""
+    trend, lang = report.trend, report.lang
     if "reading" not in trend:
         return None
-    return advice.say("readings_trend", trend["reading"], report.lang, loss=trend["loss"], val_loss=trend["val_loss"])
+    word = {k: advice.say("directions", trend[k], lang) for k in ("loss", "val_loss") if k in trend}
+    reading = advice.say("story", trend["reading"], lang, evals=trend.get("evals"))
+    if len(word) == 2:
+        return advice.say("story", "directions", lang, **word) + ": " + reading
+    if "loss" in word:
+        return advice.say("story", "direction_train", lang, **word) + ": " + reading
+    return reading
 
 
 def metrics_at_best(report) -> str | None:
