@@ -4,7 +4,38 @@ the catalogue's pages (other languages): ``fitdoc explain CODE`` and docs/rules*
 from __future__ import annotations
 
 from .. import advice
+from ..errors import FitdocError
 from ..rules import all_rules
+
+
+def title(cls, lang: str) -> str:
+    """The rule's own title: the catalogue's ``rule_CODE`` entry, else its kind's title."""
+    key = f"rule_{cls.code}"
+    said = advice.say("ui", key, lang)
+    return advice.kind_title(cls.kind, lang) if said == key else said
+
+
+def find_rule(query: str):
+    """The rule class named by code (``FD101``), name (``overfitting``) or kind."""
+    rules = all_rules()
+    wanted = query.strip().lower().replace("_", "-")
+    for code, cls in rules.items():
+        if wanted in (code.lower(), cls.name, cls.kind.replace("_", "-")):
+            return cls
+    names = ", ".join(f"{code} {cls.name}" for code, cls in rules.items())
+    raise FitdocError(query, f"no such rule; known: {names}")
+
+
+def listing(lang: str):
+    """``fitdoc rules``: a table with a header row."""
+    from rich.table import Table
+
+    table = Table(box=None, pad_edge=False, header_style="bold")
+    for column in ("code", "name", "severity", "title"):
+        table.add_column(advice.say("ui", f"rules_{column}", lang), no_wrap=column != "title", overflow="fold")
+    for code, cls in all_rules().items():
+        table.add_row(code, cls.name, advice.say("ui", f"severity_{cls.severity}", lang), title(cls, lang))
+    return table
 
 
 def page(cls, lang: str) -> str:
