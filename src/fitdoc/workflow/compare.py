@@ -106,7 +106,8 @@ class Comparison:
                       findings_cell(r["findings"], self.lang)]
             rows.append(cells)
         numeric = {0, 3, 4, 5, 6} | ({7} if self.second else set())
-        return Table(t["compare_title"], columns, rows, [t["final_gap_note"].format(metric=self.metric)], numeric)
+        return Table(t["compare_title"], columns, rows, [t["final_gap_note"].format(metric=self.metric)], numeric,
+                     optional=[2, 3], detail=len(columns) - 1)  # format and epochs go first, then findings move under the row
 
     def to_dict(self) -> dict:
         return {"metric": self.metric, "runs": [{**row, "report": d} for row, d in zip(self.rows(), self.datas)]}
