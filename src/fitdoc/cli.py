@@ -106,9 +106,10 @@ def rules_cmd(as_markdown, lang):
 
 
 def _register() -> None:
+    from .watch import watch_cmd
     from .workflow.commands import compare_cmd, report_cmd, sweep_cmd
 
-    for command in (compare_cmd, report_cmd, sweep_cmd):
+    for command in (compare_cmd, report_cmd, sweep_cmd, watch_cmd):
         main.add_command(command)
 
 

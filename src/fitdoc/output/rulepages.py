@@ -6,13 +6,7 @@ from __future__ import annotations
 from .. import advice
 from ..errors import FitdocError
 from ..rules import all_rules
-
-
-def title(cls, lang: str) -> str:
-    """The rule's own title: the catalogue's ``rule_CODE`` entry, else its kind's title."""
-    key = f"rule_{cls.code}"
-    said = advice.say("ui", key, lang)
-    return advice.kind_title(cls.kind, lang) if said == key else said
+from .text import title
 
 
 def find_rule(query: str):
@@ -34,7 +28,7 @@ def listing(lang: str):
     for column in ("code", "name", "severity", "title"):
         table.add_column(advice.say("ui", f"rules_{column}", lang), no_wrap=column != "title", overflow="fold")
     for code, cls in all_rules().items():
-        table.add_row(code, cls.name, advice.say("ui", f"severity_{cls.severity}", lang), title(cls, lang))
+        table.add_row(code, cls.name, advice.say("ui", f"severity_{cls.severity}", lang), title(code, cls.kind, lang))
     return table
 
 

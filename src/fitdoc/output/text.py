@@ -93,6 +93,13 @@ def sparkline(values: np.ndarray, width: int = 40, ramp: str = SPARK) -> str:
     return "".join(ramp[int((x - lo) / span * (len(ramp) - 1))] for x in v)
 
 
+def title(code: str, kind: str, lang: str) -> str:
+    """A rule's (or its finding's) own title: the catalogue's ``rule_CODE``, else its kind's."""
+    key = f"rule_{code}"
+    said = advice.say("ui", key, lang)
+    return advice.kind_title(kind, lang) if said == key else said
+
+
 def epoch_gaps(epochs) -> list[int]:
     """Indexes i where the record skips epochs between epochs[i] and epochs[i + 1]
     (a jump of more than twice its usual step), where no curve should be drawn."""
