@@ -85,9 +85,10 @@ def diagnose_cmd(paths, fmt, plot_path, reader, monitor, fail_on, select, ignore
 def explain_cmd(code, lang):
     """Print the documentation page of the rule CODE, given by code (FD101) or name (overfitting)."""
     from .commandline import resolve_lang
-    from .output.rulepages import find_rule, page
+    from .output.rulepages import find_rule, page, styled
 
-    click.echo(page(find_rule(code), resolve_lang(lang)))
+    out = console()
+    out.print(styled(page(find_rule(code), resolve_lang(lang), min(out.width, 100))), no_wrap=True, crop=False)
 
 
 @main.command("rules", short_help="List the rules: code, name, default severity, title.")

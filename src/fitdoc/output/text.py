@@ -110,10 +110,13 @@ def epoch_gaps(epochs) -> list[int]:
     return [int(i) for i in np.flatnonzero(np.diff(epochs) > 2 * step)]
 
 
-def span(run) -> str:
-    """``30 epochs 0-29`` (or steps, for a record whose x-axis is the logged step)."""
-    unit = "steps" if run.info.get("x_axis") == "step" else "epochs"
-    return f"{len(run)} {unit} {int(run.epochs[0])}-{int(run.epochs[-1])}"
+def span(run, lang: str = "en") -> str:
+    """``30 epochs 0-29``; ``20 epochs recorded (1-74)`` when the record skips some; steps for a
+    record whose x-axis is the logged step; singular for one."""
+    unit = "step" if run.info.get("x_axis") == "step" else "epoch"
+    first, last, n = int(run.epochs[0]), int(run.epochs[-1]), len(run)
+    shape = "one" if n == 1 else "gaps" if epoch_gaps(run.epochs) or last - first + 1 > n else "all"
+    return advice.say("ui", f"span_{unit}_{shape}", lang, n=n, first=first, last=last)
 
 
 def when(finding, lang: str) -> str:
