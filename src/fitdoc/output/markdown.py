@@ -9,7 +9,7 @@ from .text import best_epoch_lines, metrics_at_best, span, sparkline, trend_line
 def render_one(report) -> str:
     lang, run = report.lang, report.run
     out = [f"### {advice.say('ui', 'title', lang)}: `{run.source}` — **{advice.say('ui', 'verdict_' + report.verdict, lang)}**", ""]
-    out.append(f"{run.format}, {span(run)}")
+    out.append(f"{run.format}, {span(run, lang)}")
     out.append("")
     out.append("| metric | curve | first | last |")
     out.append("|---|---|---|---|")
