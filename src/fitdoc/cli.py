@@ -12,12 +12,12 @@ from pathlib import Path
 
 import click
 
-from . import advice, config as config_mod
-from .engine import SEVERITY_ORDER, diagnose
+from . import advice
 from .errors import FitdocError
 from .options import CONFIG, FORMAT, LANG, MONITOR
-from .readers import read_runs
-from .rules import all_rules
+
+# numpy, the readers, the rules and the engine load inside the commands that use them:
+# ``fitdoc --help`` starts in a tenth of a second
 
 
 def _safe_streams() -> None:
@@ -84,6 +84,10 @@ def _paths(patterns: tuple[str, ...]) -> list[str]:
 @LANG
 def diagnose_cmd(paths, fmt, plot_path, reader, monitor, fail_on, select, ignore, config_path, verbose, lang):
     """Diagnose the training record(s) at PATHS (files, run directories or globs)."""
+    from . import config as config_mod
+    from .engine import SEVERITY_ORDER, diagnose
+    from .readers import read_runs
+
     cfg = config_mod.load(Path(config_path) if config_path else None)
     cfg.select = list(select) or cfg.select
     cfg.ignore = list(ignore) + cfg.ignore
@@ -151,6 +155,8 @@ class _progress:
 @LANG
 def explain_cmd(code, lang):
     """Print the documentation page of rule CODE (e.g. FD101)."""
+    from .rules import all_rules
+
     rules = all_rules()
     cls = rules.get(code.upper())
     if cls is None:
@@ -165,6 +171,8 @@ def explain_cmd(code, lang):
 @LANG
 def rules_cmd(as_markdown, lang):
     """List the rules with their codes and names."""
+    from .rules import all_rules
+
     lang = lang or advice.default_lang()
     if as_markdown:
         from .output.rulepages import markdown

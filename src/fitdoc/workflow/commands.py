@@ -9,12 +9,11 @@ from pathlib import Path
 import click
 
 from .. import advice
-from .. import config as config_mod
-
 from ..options import CONFIG, FORMAT, LANG, MONITOR
 
 
 def _comparison(paths, monitor, config_path, lang):
+    from .. import config as config_mod
     from ..cli import _paths
     from .compare import compare
 
@@ -79,6 +78,7 @@ def report_cmd(paths, output, title, monitor, config_path, lang):
 def sweep_cmd(spec, output, work_dir, seeds, match, fmt, lang):
     """Train the variants of SPEC (a .py or .yaml file), pick each one's best epoch, retrain it
     on train+validation for that many epochs and test it."""
+    from .. import config as config_mod
     from .sweep import Reporter, sweep
 
     lang = lang or config_mod.load().lang or advice.default_lang()
