@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..analysis import Context, chance_classes, slope
+from ..analysis import Context, chance_classes, flat_ends, slope
 from ..run import epoch_value
 from .base import Rule
 from .causes import dead_network, not_learning
@@ -140,20 +140,22 @@ class Underfitting(Rule):
         acc = None if ctx.accuracy_meaningless else ctx.curve("accuracy")
         val_acc = ctx.curve("val_accuracy")
         start, end = float(train.values[0]), train.level_at_end()
-        causes = not_learning(ctx, epoch_value(train.epochs[0]), epoch_value(train.epochs[-1]))
+        def causes():
+            return not_learning(ctx, epoch_value(train.epochs[0]), epoch_value(train.epochs[-1]))
+
         if acc is not None:
             acc_end = acc.level_at_end()
             gap_ok = val_acc is None or val_acc.level_at_end() >= acc_end - self.max_gap
             barely_fell = end > (1 - self.max_loss_drop_low_accuracy) * start
             if acc_end < self.max_train_accuracy and gap_ok and barely_fell:
                 yield self.finding(
-                    train.epochs[0], causes=causes, variant="accuracy",
+                    train.epochs[0], causes=causes(), variant="accuracy",
                     acc_end=acc_end, loss_from=start, loss_to=end, evals=len(train),
                 )
             return
         if not ctx.is_window and end > (1 - self.max_loss_drop) * start and start > 0:
             yield self.finding(
-                train.epochs[0], causes=causes, variant="loss", loss_from=start, loss_to=end, evals=len(train),
+                train.epochs[0], causes=causes(), variant="loss", loss_from=start, loss_to=end, evals=len(train),
             )
 
 
@@ -246,16 +248,11 @@ class Plateau(Rule):
             return
         s = train.smooth
         n = len(s)
-        best = None
-        for i in range(n):
-            level = abs(s[i]) or 1.0
-            tol = max(self.flat_tolerance * level, 2 * train.noise)
-            j = i
-            while j + 1 < n and abs(s[j + 1] - s[i]) <= tol:
-                j += 1
-            if best is None or j - i > best[1] - best[0]:
-                best = (i, j)
-        i, j = best
+        level = np.abs(s)
+        level[level == 0] = 1.0
+        ends = flat_ends(s, np.maximum(self.flat_tolerance * level, 2 * train.noise))
+        i = int(np.argmax(ends - np.arange(n)))
+        j = int(ends[i])
         length = j - i + 1
         if length < max(self.min_evals, self.min_fraction * n):
             return
