@@ -175,6 +175,15 @@ def rules_cmd(as_markdown, lang):
         click.echo(f"{code}  {cls.name:<28} {cls.severity:<8} {advice.kind_title(cls.kind, lang)}")
 
 
+@main.command("formats")
+def formats_cmd():
+    """List the shapes of training record fitdoc reads, with an example of each."""
+    from .readers.shapes import SHAPES
+
+    for shape in SHAPES:
+        click.echo(f"{shape.name} [{shape.reader}]\n    {shape.example}")
+
+
 def _register_workflow() -> None:
     from .workflow.commands import compare_cmd, report_cmd, sweep_cmd
 
