@@ -96,6 +96,7 @@ def _read_state(source) -> Run:
             last = last if epoch is None else epoch
     events = _best_checkpoint(state, log, info)
     num_epochs = state.get("num_train_epochs")
+    info["settings"] = {k: v for k, v in (("batch_size", state.get("train_batch_size")), ("num_epochs", num_epochs)) if v}
     return _run(log, source, info, notes, events, last, planned=int(num_epochs) if num_epochs else None)
 
 
