@@ -109,7 +109,7 @@ class Context:
 
     def __init__(self, run: Run):
         self.run = run
-        self._curves: dict[str, Curve | None] = {}
+        self._curves: dict[tuple[str, bool], Curve | None] = {}
 
     @cached_property
     def nan_onset_index(self) -> int | None:
@@ -123,22 +123,23 @@ class Context:
         """Number of epochs before the first NaN/Inf loss (all of them if none)."""
         return len(self.run) if self.nan_onset_index is None else self.nan_onset_index
 
-    def curve(self, name: str) -> Curve | None:
-        """The finite evaluations of ``name`` before any NaN loss; None if absent.
-        Built once per metric, so every rule shares its smoothing and noise."""
-        if name not in self._curves:
-            self._curves[name] = self._build_curve(name)
-        return self._curves[name]
+    def curve(self, name: str, whole: bool = False) -> Curve | None:
+        """The finite evaluations of ``name`` before any NaN loss (``whole``: over the
+        whole record, as a checkpoint callback sees it); None if absent. Built once per
+        metric, so every rule shares its smoothing and noise."""
+        key = (name, whole)
+        if key not in self._curves:
+            self._curves[key] = self._build_curve(name, len(self.run) if whole else self.healthy_span)
+        return self._curves[key]
 
-    def _build_curve(self, name: str) -> Curve | None:
+    def _build_curve(self, name: str, span: int) -> Curve | None:
         if name not in self.run.series:
             return None
         s = self.run.series[name]
-        span = slice(0, self.healthy_span)
-        mask = s.finite[span]
+        mask = s.finite[:span]
         if not mask.any():
             return None
-        return Curve(name, self.run.epochs[span][mask], s.values[span][mask])
+        return Curve(name, self.run.epochs[:span][mask], s.values[:span][mask])
 
     def paired(self, a: str, b: str) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
         """(epochs, a, b) at the epochs where both metrics are finite."""
@@ -181,27 +182,28 @@ class Context:
         start = loss.values[: max(1, len(loss) // 10)].mean()
         return tiny and loss.level_at_end() < 0.7 * start
 
-    def monitor(self, name: str | None = None) -> Curve | None:
+    def monitor(self, name: str | None = None, whole: bool = False) -> Curve | None:
         """The validation curve to judge generalisation by: ``name`` if given, else
         val_loss, else another validation metric (flipped so that lower is better)."""
         if name is not None:
             series_name = canonical(name) if name not in self.run.series else name
             self.run.get(series_name)  # KeyError listing the metrics that exist
-            c = self.curve(series_name)
-            if c is None:
-                return None
-            return Curve(series_name, c.epochs, -c.values) if higher_is_better(series_name) else c
-        c = self.curve("val_loss")
+            return self._lower_is_better(series_name, whole)
+        c = self.curve("val_loss", whole)
         if c is not None:
             return c
         for name in self.run.series:
             if name.startswith("val_") and name != "val_loss":
-                c = self.curve(name)
+                c = self._lower_is_better(name, whole)
                 if c is not None and len(c) >= 2:
-                    if higher_is_better(name):
-                        return Curve(name, c.epochs, -c.values)
                     return c
         return None
+
+    def _lower_is_better(self, name: str, whole: bool) -> Curve | None:
+        c = self.curve(name, whole)
+        if c is not None and higher_is_better(name):
+            return Curve(name, c.epochs, -c.values)
+        return c
 
     @cached_property
     def lr(self) -> float | None:

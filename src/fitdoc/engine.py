@@ -15,7 +15,7 @@ from .best import BestEpoch, choose_best
 from .config import Config
 from .readers import read
 from .rules import Finding
-from .run import Run
+from .run import Run, epoch_value
 
 SEVERITY_ORDER = {"info": 0, "warning": 1, "error": 2}
 
@@ -54,7 +54,7 @@ class Report:
         return {
             "source": self.run.source,
             "format": self.run.format,
-            "epochs": [int(e) for e in self.run.epochs],
+            "epochs": [epoch_value(e) for e in self.run.epochs],
             "series": {name: [_json_number(v, p) for v, p in zip(s.values, s.present)] for name, s in self.run.series.items()},
             "events": [e.to_dict() for e in self.run.events],
             "verdict": self.verdict,

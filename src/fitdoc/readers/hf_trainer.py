@@ -178,7 +178,7 @@ def _best_checkpoint(state: dict, log: StepLog, info: dict) -> list[Event]:
     epoch = next((p.epoch for points in log.points.values() for p in points if p.position == step), None)
     where = f" at step {step}" if step is not None else ""
     value = f" (best metric {metric:.6g})" if isinstance(metric, (int, float)) else ""
-    return [Event(epoch, "checkpoint", metric, f"best checkpoint {checkpoint}{where}{value}")]
+    return [Event(epoch, "best_checkpoint", metric, f"best checkpoint {checkpoint}{where}{value}")]
 
 
 def _run(log, source, info, notes, events, last_epoch, *, planned=None, renumber=False) -> Run:

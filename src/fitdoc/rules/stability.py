@@ -10,6 +10,7 @@ import numpy as np
 from scipy.ndimage import median_filter
 
 from ..analysis import LOSSES, Context, slope
+from ..run import epoch_value
 from .base import Rule
 
 
@@ -183,11 +184,11 @@ class LossRisesAfterFall(Rule):
             if peak > threshold and above[-self.persist_evals :].all() and above.sum() >= self.persist_evals:
                 onset = low_i + 1 + int(np.argmax(y[low_i + 1 :] > low + 0.5 * (threshold - low)))
                 val = ctx.curve("val_loss")
-                val_rose = val is not None and ctx.value_at("val_loss", int(train.epochs[-1])) > float(np.min(val.values)) * 1.05
+                val_rose = val is not None and ctx.value_at("val_loss", epoch_value(train.epochs[-1])) > float(np.min(val.values)) * 1.05
                 yield self.finding(
                     train.epochs[onset],
                     causes=[("lr_too_high", 0.7), ("batch_too_small", 0.45)],
-                    low=low, low_epoch=int(train.epochs[low_i]), peak=peak, end=float(y[-1]),
+                    low=low, low_epoch=epoch_value(train.epochs[low_i]), peak=peak, end=float(y[-1]),
                     val_rose=bool(val_rose),
                 )
             return
@@ -320,7 +321,7 @@ class LossSpike(Rule):
         start, length = _first_short_run(high, self.recover_steps)
         if length:
             i = start + int(np.argmax(y[start : start + length]))
-            epoch = None if series.epochs is None else int(series.epochs[i])
+            epoch = None if series.epochs is None else epoch_value(series.epochs[i])
             yield self.finding(
                 epoch, variant="step", causes=[("lr_too_high", 0.5), ("data_problem", 0.35), ("batch_too_small", 0.3)],
                 metric="loss", step=int(series.steps[i]), base=float(base[i]), peak=float(y[i]), factor=float(y[i] / base[i]),
