@@ -111,11 +111,14 @@ def epoch_gaps(epochs) -> list[int]:
 
 
 def span(run, lang: str = "en") -> str:
-    """``30 epochs 0-29``; ``20 epochs recorded (1-74)`` when the record skips some; steps for a
-    record whose x-axis is the logged step; singular for one."""
-    unit = "step" if run.info.get("x_axis") == "step" else "epoch"
-    first, last, n = int(run.epochs[0]), int(run.epochs[-1]), len(run)
-    shape = "one" if n == 1 else "gaps" if epoch_gaps(run.epochs) or last - first + 1 > n else "all"
+    """``30 epochs 0-29`` (or steps, for a record whose x-axis is the logged step)."""
+    return span_of(run.epochs, "step" if run.info.get("x_axis") == "step" else "epoch", lang)
+
+
+def span_of(epochs, unit: str, lang: str) -> str:
+    """``30 epochs 0-29``; ``20 epochs recorded (1-74)`` when the record skips some; singular for one."""
+    first, last, n = int(epochs[0]), int(epochs[-1]), len(epochs)
+    shape = "one" if n == 1 else "gaps" if last - first + 1 > n else "all"
     return advice.say("ui", f"span_{unit}_{shape}", lang, n=n, first=first, last=last)
 
 

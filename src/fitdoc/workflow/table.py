@@ -157,4 +157,5 @@ class Table:
             for row in self.rows
         )
         notes = "".join(f'<p class="note">{escape(n)}</p>' for n in self.notes)
-        return f'<h2>{escape(self.title)}</h2><table class="results"><tr>{head}</tr>{body}</table>{notes}'
+        return (f'<h2>{escape(self.title)}</h2><div class="table-wrap"><table class="results"><tr>{head}</tr>'
+                f'{body}</table></div>{notes}')
