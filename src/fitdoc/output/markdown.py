@@ -22,8 +22,7 @@ def render_one(report) -> str:
     reading = trend_line(report)
     if reading:
         out.extend([f"*{advice.say('ui', 'trend', lang)}*: {reading}", ""])
-    if not report.findings:
-        out.append(advice.say("ui", "no_findings", lang))
+    out.extend([f"**{report.summary}**", ""])
     for finding, adv in report.items():
         out.append(f"- **{finding.code} {advice.kind_title(finding.kind, lang)}** ({advice.say('ui', 'severity_' + finding.severity, lang)}, {when(finding, lang)}): {adv.evidence}")
         if adv.causes:

@@ -66,6 +66,7 @@ def render(report, console: Console, verbose: bool = False) -> None:
     arrow = "→" if encodable(console, "→") else "->"
     dot = " · " if encodable(console, "·") else " - "
     console.print(header(report, width), no_wrap=True, crop=False)
+    console.print(Group(*_lines(report.summary, width, style=STYLE[report.verdict])))
 
     curves = Table.grid(padding=(0, 2))
     for name, s in run.series.items():
@@ -79,8 +80,6 @@ def render(report, console: Console, verbose: bool = False) -> None:
     if reading:
         console.print(Group(*_lines(_label("trend", reading, lang), width, style="dim")))
 
-    if not report.findings:
-        console.print(advice.say("ui", "no_findings", lang), style="green")
     inner = width - 4  # a panel's borders and padding
     for finding, adv in report.items():
         body = _lines(adv.evidence, inner)

@@ -131,12 +131,16 @@ def when(finding, lang: str) -> str:
 
 
 def best_epoch_lines(report) -> list[str]:
-    """The best-epoch sentence and the EarlyStopping setting that keeps it."""
+    """The best-epoch sentence, what it means, and the EarlyStopping setting that keeps it."""
     b, lang = report.best, report.lang
     if b.epoch is None:
-        key = {"no_validation": "best_epoch_none_noval", "flat": "best_epoch_none_flat"}.get(b.reason, "best_epoch_none_still")
-        return [advice.say("ui", key, lang, metric=b.metric or "val_loss")]
+        metrics = [m for m in report.run.series if m.startswith("val_")]
+        if metrics:
+            return [advice.say("ui", "best_epoch_none_nonfinite", lang, metric=metrics[0])]
+        return [advice.say("ui", "best_epoch_none_noval", lang)]
     lines = [advice.say("ui", "best_epoch_line", lang, epoch=b.epoch, metric=b.metric, value=b.value, recommended=b.recommended_epochs)]
+    if b.reason in ("still_improving", "flat", "restored"):
+        lines.append(advice.say("ui", f"best_reason_{b.reason}", lang, metric=b.metric, evals=b.evals))
     if b.patience:
         key = "early_stopping" if b.stop_epoch is not None else "early_stopping_nostop"
         lines.append(advice.say("ui", key, lang, metric=b.metric, patience=b.patience, stop_epoch=b.stop_epoch, epoch=b.epoch))
@@ -144,11 +148,17 @@ def best_epoch_lines(report) -> list[str]:
 
 
 def trend_line(report) -> str | None:
-    """The classic train-vs-validation reading of the run's second half."""
-    trend = report.trend
+    """Where the losses went and what that means, from the same analysis as the findings."""
+    trend, lang = report.trend, report.lang
     if "reading" not in trend:
         return None
-    return advice.say("readings_trend", trend["reading"], report.lang, loss=trend["loss"], val_loss=trend["val_loss"])
+    word = {k: advice.say("directions", trend[k], lang) for k in ("loss", "val_loss") if k in trend}
+    reading = advice.say("story", trend["reading"], lang, evals=trend.get("evals"))
+    if len(word) == 2:
+        return advice.say("story", "directions", lang, **word) + ": " + reading
+    if "loss" in word:
+        return advice.say("story", "direction_train", lang, **word) + ": " + reading
+    return reading
 
 
 def metrics_at_best(report) -> str | None:

@@ -34,7 +34,7 @@ import re
 
 from ..names import canonical
 from ..run import Run, build_run
-from .numbers import NUMBER_PATTERN, parse_number
+from .numbers import NUMBER_PATTERN, index_or_none, parse_number
 from .steps import CompleteLines
 from .stitch import EpochRows
 from .textio import clean
@@ -138,14 +138,14 @@ class _Parser:
             self.header = tokens
             return None
         bracket = BRACKET_EPOCH.match(line)
-        if bracket:
+        if bracket and index_or_none(bracket.group(1)) is not None:
             self.epoch = int(bracket.group(1))
             metrics = {name: value for name, value, _ in _pairs(line[bracket.end():]) if name not in _STEP_NAMES | _EPOCH_NAMES}
             return (self.epoch, metrics, True) if metrics else None
         found = EPOCH_WORD.search(line)
         if found:
             pairs = _pairs(line[found.start():])
-            if not pairs or pairs[0][0] not in _EPOCH_NAMES or not pairs[0][1].is_integer():
+            if not pairs or pairs[0][0] not in _EPOCH_NAMES or index_or_none(pairs[0][1]) is None:
                 return None
             (_, epoch, planned), pairs = pairs[0], pairs[1:]
             self.epoch = int(epoch)
@@ -173,7 +173,7 @@ class _Parser:
             except ValueError:
                 return None
         epoch = next((row.pop(k) for k in list(row) if k in _EPOCH_NAMES), None)
-        if epoch is None or not float(epoch).is_integer():
+        if index_or_none(epoch) is None:
             return None
         self.epoch = int(epoch)
         return self.epoch, {_table_name(k, self.header): v for k, v in row.items() if v is not None}, False
@@ -201,12 +201,12 @@ def _pairs(text: str, phase: str | None = None) -> list[tuple[str, float, int | 
             phase = _PHASES[word.lower()]
         low = name.lower()
         if low in _EPOCH_NAMES or low in _STEP_NAMES:
-            out.append((low, float(value), int(planned) if planned else None))
+            out.append((low, float(value), index_or_none(planned) if planned else None))
             continue
         full = f"{phase}_{name}" if phase and not _PHASE_PREFIX.match(name) else name
         number = parse_number(value)
-        if planned:
-            number /= int(planned)
+        if planned and float(planned) > 0:
+            number /= float(planned)
         elif percent:
             number /= 100
         out.append((canonical(full), number, None))

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..analysis import LOSSES, Context, chance_classes, longest_run, slope
+from ..run import epoch_value
 from .base import Rule
 
 from .causes import WIRING, dead_network, loss_change
@@ -71,7 +72,7 @@ class StuckAccuracy(Rule):
                 if not length:
                     continue
             value = float(np.median(y[start : start + length]))
-            first, last = int(c.epochs[start]), int(c.epochs[start + length - 1])
+            first, last = epoch_value(c.epochs[start]), epoch_value(c.epochs[start + length - 1])
             change = loss_change(ctx, first, last)
             learning = change is not None and change > self.max_loss_change and value > self.max_near_value
             if variant == "exact" and (value >= self.converged or learning):

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..analysis import Context, chance_classes, slope
+from ..analysis import Context, chance_classes, flat_ends, slope
+from ..run import epoch_value
 from .base import Rule
 from .causes import dead_network, not_learning
 
@@ -65,11 +66,11 @@ class Overfitting(Rule):
         # so that one lucky evaluation does not make an ordinary wiggle look like a rise
         trend_low = float(np.min(val.smooth))
         rise = end - (low + max(low, trend_low)) / 2
-        train_at_best = ctx.value_at("loss", int(val.epochs[best]))
+        train_at_best = ctx.value_at("loss", epoch_value(val.epochs[best]))
         train_end = train.level_at_end()
         causes = _overfit_causes(ctx)
         facts = dict(
-            metric=val.name, best_epoch=int(val.epochs[best]), best_value=abs(low), end_value=abs(end),
+            metric=val.name, best_epoch=epoch_value(val.epochs[best]), best_value=abs(low), end_value=abs(end),
             evals_after=after, train_from=train_at_best, train_to=train_end,
         )
         # the training loss must keep improving: if it did not, the rise is instability or noise
@@ -83,10 +84,10 @@ class Overfitting(Rule):
             yield self.finding(val.epochs[best], causes=causes, variant=variant, **facts)
             return
         near = int(np.argmax(val.values <= low + self.stall_tolerance * abs(low)))
-        train_at_near = ctx.value_at("loss", int(val.epochs[near]))
+        train_at_near = ctx.value_at("loss", epoch_value(val.epochs[near]))
         stalled = len(val) - 1 - near
         if stalled >= max(self.min_evals_after + 2, self.stall_fraction * len(val)) and train_end < (1 - self.stall_train_drop) * train_at_near:
-            facts.update(best_epoch=int(val.epochs[near]), evals_after=stalled, train_from=train_at_near)
+            facts.update(best_epoch=epoch_value(val.epochs[near]), evals_after=stalled, train_from=train_at_near)
             yield self.finding(val.epochs[near], causes=causes, variant="stalled", severity="info", **facts)
 
 
@@ -139,20 +140,22 @@ class Underfitting(Rule):
         acc = None if ctx.accuracy_meaningless else ctx.curve("accuracy")
         val_acc = ctx.curve("val_accuracy")
         start, end = float(train.values[0]), train.level_at_end()
-        causes = not_learning(ctx, int(train.epochs[0]), int(train.epochs[-1]))
+        def causes():
+            return not_learning(ctx, epoch_value(train.epochs[0]), epoch_value(train.epochs[-1]))
+
         if acc is not None:
             acc_end = acc.level_at_end()
             gap_ok = val_acc is None or val_acc.level_at_end() >= acc_end - self.max_gap
             barely_fell = end > (1 - self.max_loss_drop_low_accuracy) * start
             if acc_end < self.max_train_accuracy and gap_ok and barely_fell:
                 yield self.finding(
-                    train.epochs[0], causes=causes, variant="accuracy",
+                    train.epochs[0], causes=causes(), variant="accuracy",
                     acc_end=acc_end, loss_from=start, loss_to=end, evals=len(train),
                 )
             return
         if not ctx.is_window and end > (1 - self.max_loss_drop) * start and start > 0:
             yield self.finding(
-                train.epochs[0], causes=causes, variant="loss", loss_from=start, loss_to=end, evals=len(train),
+                train.epochs[0], causes=causes(), variant="loss", loss_from=start, loss_to=end, evals=len(train),
             )
 
 
@@ -199,7 +202,7 @@ class StillLearning(Rule):
             yield self.finding(
                 tail.epochs[0], causes=[("too_few_epochs", 0.8)],
                 metric=curve.name, value_from=float(tail.values[0]), value_to=float(tail.values[-1]),
-                evals=len(tail), last_epoch=int(curve.epochs[-1]),
+                evals=len(tail), last_epoch=epoch_value(curve.epochs[-1]),
             )
 
 
@@ -245,16 +248,11 @@ class Plateau(Rule):
             return
         s = train.smooth
         n = len(s)
-        best = None
-        for i in range(n):
-            level = abs(s[i]) or 1.0
-            tol = max(self.flat_tolerance * level, 2 * train.noise)
-            j = i
-            while j + 1 < n and abs(s[j + 1] - s[i]) <= tol:
-                j += 1
-            if best is None or j - i > best[1] - best[0]:
-                best = (i, j)
-        i, j = best
+        level = np.abs(s)
+        level[level == 0] = 1.0
+        ends = flat_ends(s, np.maximum(self.flat_tolerance * level, 2 * train.noise))
+        i = int(np.argmax(ends - np.arange(n)))
+        j = int(ends[i])
         length = j - i + 1
         if length < max(self.min_evals, self.min_fraction * n):
             return
@@ -264,11 +262,11 @@ class Plateau(Rule):
         escaped = j + 1 < n and after < (1 - self.escape_drop) * level
         at_start = i == 0 and not ctx.is_window
         stalled = j == n - 1 and level > self.stalled_level * first and not ctx.is_window
-        causes = dead_network(ctx, int(train.epochs[i]), int(train.epochs[j]))
+        causes = dead_network(ctx, epoch_value(train.epochs[i]), epoch_value(train.epochs[j]))
         if not (escaped or stalled or causes or (at_start and level > self.stalled_level * first)):
             return
         if causes is None:
-            causes = not_learning(ctx, int(train.epochs[i]), int(train.epochs[j]))
+            causes = not_learning(ctx, epoch_value(train.epochs[i]), epoch_value(train.epochs[j]))
             acc = ctx.curve("accuracy")
             if acc is not None and chance_classes(float(np.median(acc.values[i : j + 1])), 0.03):
                 causes.append(("loss_activation_mismatch", 0.35))
