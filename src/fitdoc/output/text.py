@@ -81,16 +81,18 @@ def _fit(text: str, width: int) -> int:
 
 
 def sparkline(values: np.ndarray, width: int = 40, ramp: str = SPARK) -> str:
-    """A sparkline of the finite values (resampled to ``width`` by bucket means); pass
-    ``ramp=ASCII_SPARK`` for a stream that cannot encode block characters."""
-    v = values[np.isfinite(values)]
-    if len(v) == 0:
+    """A sparkline of the values (resampled to ``width`` by bucket means), ``!`` where one is
+    NaN or infinite; pass ``ramp=ASCII_SPARK`` for a stream that cannot encode block characters."""
+    values = np.asarray(values, dtype=float)
+    finite = values[np.isfinite(values)]
+    if len(finite) == 0:
         return ""
-    if len(v) > width:
-        v = np.array([chunk.mean() for chunk in np.array_split(v, width)])
-    lo, hi = float(v.min()), float(v.max())
+    if len(values) > width:  # a bucket holding a NaN or Inf shows as one
+        values = np.array([chunk.mean() for chunk in np.array_split(values, width)])
+    lo, hi = float(finite.min()), float(finite.max())
     span = hi - lo or 1.0
-    return "".join(ramp[int((x - lo) / span * (len(ramp) - 1))] for x in v)
+    return "".join(ramp[int(np.clip((x - lo) / span, 0, 1) * (len(ramp) - 1))] if np.isfinite(x) else "!"
+                   for x in values)
 
 
 def title(code: str, kind: str, lang: str) -> str:

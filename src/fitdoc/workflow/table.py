@@ -7,10 +7,11 @@ from html import escape
 
 
 def findings_cell(findings: list[dict], lang: str) -> str:
-    """``FD101 过拟合, FD104 ...``: distinct codes with their kind in ``lang``; an em dash for none."""
-    from ..advice import kind_title
+    """``FD101 过拟合，FD104 ...``: distinct codes with their titles in ``lang``; an em dash for none."""
+    from ..advice import say
+    from ..output.text import title
 
-    return ("，" if lang == "zh" else ", ").join(dict.fromkeys(f"{f['code']} {kind_title(f['kind'], lang)}" for f in findings)) or "—"
+    return say("ui", "comma", lang).join(dict.fromkeys(f"{f['code']} {title(f['code'], f['kind'], lang)}" for f in findings)) or "—"
 
 
 def fmt(value, digits: int = 4) -> str:
@@ -57,7 +58,9 @@ class Table:
                 break
         else:
             return self.print_vertical(console)
-        rule = "─" if (console.encoding or "").lower().startswith("utf") else "-"
+        from ..output.terminal import encodable
+
+        rule = "─" if encodable(console, "─") else "-"
         indent = widths[0] + 2
         console.print(Text(self.title, style="bold"))
         for line in self._lines([self.columns[i] for i in keep], keep, widths):
@@ -117,7 +120,10 @@ class Table:
 
         from ..output.text import cell_len, wrap
 
+        from ..output.terminal import encodable
+
         width = console.width
+        dot = " · " if encodable(console, "·") else " - "
         label = next(i for i in range(len(self.columns)) if i not in self.numeric)
         console.print(Text(self.title, style="bold"))
         for row in self.rows:
@@ -128,7 +134,7 @@ class Table:
                 if i == label:
                     continue
                 if lines[-1] and cell_len(lines[-1]) + 3 + cell_len(pair) <= width - 2:
-                    lines[-1] += f" · {pair}"
+                    lines[-1] += dot + pair
                 elif lines[-1]:
                     lines.append(pair)
                 else:
