@@ -45,6 +45,19 @@ def test_follower_reports_each_epoch_once_and_each_finding_once(tmp_path):
         follower.close()
 
 
+def test_a_log_started_again_is_followed_from_its_new_start(tmp_path):
+    log = tmp_path / "train.csv"
+    follower = Follower(log, lang="en")
+    try:
+        log.write_text("".join(NAN_CSV[:8]))
+        report = follower.poll()
+        assert "FD201" in {f.code for f, _ in follower.new_findings(report)}
+        log.write_text("".join(NAN_CSV[:3]))  # a new run overwrote the log
+        assert follower.poll() is not None and follower.epochs == 2 and not follower.reported
+    finally:
+        follower.close()
+
+
 def test_a_trainer_state_json_is_read_once_it_parses(tmp_path):
     state = (DATA / "hf" / "trainer_state.json").read_bytes()
     path = tmp_path / "trainer_state.json"

@@ -59,6 +59,8 @@ class Follower:
         part = complete_part(data, self.path.suffix.lower() == ".json")
         if not part or part == self._seen_bytes:
             return None
+        if self._seen_bytes and len(part) < len(self._seen_bytes):  # the file was started again
+            self.epochs, self.reported = 0, set()
         self._seen_bytes = part
         self._copy.write_bytes(part)
         try:

@@ -42,23 +42,18 @@ class Table:
         return "\n".join(lines) + "\n"
 
     def print(self, console) -> None:
-        """The table at the console's width: whole, or without its optional columns, or,
-        when even that would split a word or a number, one block of lines per row."""
+        """The table at the console's width: whole, or without its optional columns, or with
+        its detail column under each row, or, when even that would split a word or a number,
+        one block of lines per row."""
         from rich.text import Text
 
+        from ..output.terminal import encodable
         from ..output.text import wrap
 
-        everything = list(range(len(self.columns)))
-        narrow = [i for i in everything if i not in self.optional]
-        for keep, below in [(everything, None), (narrow, None), (everything, self.detail), (narrow, self.detail)]:
-            if below is not None:
-                keep = [i for i in keep if i != below]
-            widths = self._widths(keep, console.width)
-            if widths:
-                break
-        else:
+        layout = self._layout(console.width)
+        if layout is None:
             return self.print_vertical(console)
-        from ..output.terminal import encodable
+        keep, below, widths = layout
 
         rule = "─" if encodable(console, "─") else "-"
         indent = widths[0] + 2
@@ -73,6 +68,26 @@ class Table:
             for line in lines:
                 console.print(Text(line.rstrip()), no_wrap=True, crop=False)
         self._print_notes(console)
+
+    def _layout(self, width: int):
+        """(columns kept, column printed below its row, widths): the first layout that fits and
+        leaves the run's name whole, else the first that fits; None if none does."""
+        from ..output.text import cell_len
+
+        everything = list(range(len(self.columns)))
+        narrow = [i for i in everything if i not in self.optional]
+        label = next((i for i in everything if i not in self.numeric), 0)
+        fits = []
+        for keep, below in [(everything, None), (narrow, None), (everything, self.detail), (narrow, self.detail)]:
+            keep = [i for i in keep if i != below]
+            widths = self._widths(keep, width)
+            if widths is None:
+                continue
+            fits.append((keep, below, widths))
+            whole = max(cell_len(row[label]) for row in self.rows) if self.rows else 0
+            if label not in keep or widths[keep.index(label)] >= whole:
+                return fits[-1]
+        return fits[0] if fits else None
 
     def _widths(self, keep: list[int], width: int) -> list[int] | None:
         """Column widths that fit ``width`` without splitting a number or a word; None if none do."""
