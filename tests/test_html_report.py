@@ -152,3 +152,17 @@ def test_markers_are_labelled_and_chinese_cells_wrap_by_phrase(tmp_path):
     assert event_labels and all(label.strip() for label in event_labels)  # the LR change is labelled
     assert re.search(r'<g class="mark mark-best">.*?<text[^>]*>最佳', dom, re.S)
     assert re.search(r'<g class="mark mark-finding">.*?<text[^>]*>FD\d{3}</text>', dom, re.S)
+
+
+@needs_chromium
+def test_sweep_page_draws_one_legend_entry_per_variant(tmp_path):
+    from fitdoc import diagnose
+
+    reports = [diagnose(DATA_CASES / name) for name in ("overfit.csv", "overfit.csv", "plateau.csv", "plateau.csv")]
+    page = html.render(reports, labels=[f"v{i // 2} · seed {i % 2}" for i in range(4)], groups=["a", "a", "b", "b"]).html
+    dom, probe = browser_check(page, tmp_path)
+    assert probe["errors"] == []
+    overlay = dom.split('data-charts="overlay"')[1].split('data-charts="0"')[0]
+    first_legend = re.search(r'<div class="legend">(.*?)</div>', overlay, re.S).group(1)
+    entries = re.findall(r'</span>([^<]+)</span>', first_legend)
+    assert entries == ["a · loss", "a · val_loss", "b · loss", "b · val_loss"]

@@ -167,4 +167,4 @@ def metrics_at_best(report) -> str | None:
     values = report.best.metrics_at_best
     if not values:
         return None
-    return ", ".join(f"{name} {value:.4g}" for name, value in values.items())
+    return advice.say("ui", "comma", report.lang).join(f"{name} {value:.4g}" for name, value in values.items())
