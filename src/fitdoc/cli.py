@@ -106,6 +106,15 @@ def rules_cmd(as_markdown, lang):
     console().print(rulepages.listing(lang))
 
 
+@main.command("formats")
+def formats_cmd():
+    """List the shapes of training record fitdoc reads, with an example of each."""
+    from .readers.shapes import SHAPES
+
+    for shape in SHAPES:
+        click.echo(f"{shape.name} [{shape.reader}]\n    {shape.example}")
+
+
 def _register() -> None:
     from .watch import watch_cmd
     from .workflow.commands import compare_cmd, report_cmd, sweep_cmd

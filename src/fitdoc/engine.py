@@ -9,6 +9,7 @@ from pathlib import Path
 
 
 from . import advice
+from .advising import Advice, advise
 from .analysis import Context
 from .best import BestEpoch, choose_best
 from .config import Config
@@ -32,14 +33,6 @@ READING_OF_KIND = {
 }
 # Fewer evaluations than this of the main loss are too few to call a run healthy.
 MIN_EVALS_TO_JUDGE = 5
-EXCLUSIVE_CAUSES = [frozenset({"lr_too_high", "lr_too_low"})]
-
-
-@dataclass
-class Advice:
-    evidence: str
-    fixes: list[str]
-    causes: list[dict]  # cause_advice() entries, most likely first
 
 
 @dataclass
@@ -111,8 +104,9 @@ class Report:
                     "evidence": a.evidence,
                     "causes": [c.to_dict() for c in f.causes],
                     "fixes": a.fixes,
+                    "fix_actions": a.fix_actions,
                     "experiment": a.causes[0]["experiment"] if a.causes else None,
-                    "snippets": {k: a.causes[0][k] for k in ("keras", "pytorch")} if a.causes else None,
+                    "snippets": a.snippets or None,
                 }
                 for f, a in self.items()
             ],
@@ -147,58 +141,13 @@ def diagnose(
     findings = [f for rule in config.instantiate() for f in rule.check(ctx)]
     findings = rank(_drop_superseded(findings))
     best = choose_best(ctx, monitor)
-    facts = _run_facts(ctx, best)
-    advised = [_advise(f, facts, lang) for f in findings]
-    return Report(run, findings, advised, best, _likely_causes(findings), lang, trend(ctx, findings))
+    advised, likely = advise(ctx, findings, best, lang)
+    return Report(run, findings, advised, best, likely, lang, trend(ctx, findings))
 
 
 def _drop_superseded(findings: list[Finding]) -> list[Finding]:
     dropped = {code for f in findings for code in f.supersedes}
     return [f for f in findings if f.code not in dropped]
-
-
-def _run_facts(ctx: Context, best: BestEpoch) -> dict:
-    lr = ctx.lr
-    return {
-        "lr": lr,
-        "lr_lower": None if lr is None else lr / 3,
-        "lr_higher": None if lr is None else lr * 3,
-        "best_epoch": best.epoch,
-        "patience": best.patience,
-        "stop_epoch": best.stop_epoch,
-        "recommended_epochs": best.recommended_epochs,
-    }
-
-
-def _advise(finding: Finding, run_facts: dict, lang: str) -> Advice:
-    facts = {**run_facts, **finding.facts}
-    ranked = sorted(finding.causes, key=lambda c: -c.confidence)
-    causes = [advice.cause_advice(c.cause, lang, facts) for c in ranked]
-    fixes = advice.rule_fixes(finding.code, lang, facts)
-    for c, take in zip(causes, (2, 1)):
-        fixes.extend(x for x in c["fixes"][:take] if x not in fixes)
-    return Advice(advice.evidence(finding, lang), fixes, causes)
-
-
-def _likely_causes(
-    findings: list[Finding], min_score: float = 0.4, near_top: float = 0.7, top: int = 2, info_weight: float = 0.5
-) -> list[str]:
-    """Run-level causes: confidence summed over the findings (info findings count at
-    ``info_weight``); those close to the strongest (within ``near_top`` of its score),
-    best first."""
-    score: dict[str, float] = {}
-    for f in findings:
-        weight = info_weight if f.severity == "info" else 1.0
-        for c in f.causes:
-            score[c.cause] = score.get(c.cause, 0.0) + weight * c.confidence
-    for pair in EXCLUSIVE_CAUSES:  # a run cannot suffer from both: keep the better supported
-        if pair <= score.keys():
-            del score[min(pair, key=score.get)]
-    ranked = sorted(score.items(), key=lambda kv: -kv[1])
-    if not ranked:
-        return []
-    cut = max(min_score, near_top * ranked[0][1])
-    return [c for c, s in ranked if s >= cut][:top]
 
 
 def rank(findings: list[Finding]) -> list[Finding]:
