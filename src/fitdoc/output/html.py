@@ -171,21 +171,22 @@ def _break_gaps(epochs: list, series: dict) -> tuple[list, dict]:
 
 def _run_section(index: int, d: dict, label: str, t: dict, lang: str) -> str:
     verdict = d.get("verdict", "healthy")
+    colon = escape(advice.say("ui", "colon", lang))
     parts = [
         f'<section class="run"><h2>{escape(label)} <span class="badge {escape(verdict)}">'
         f"{escape(t.get('verdict_' + verdict, verdict))}</span></h2>",
-        f'<p class="meta">{escape(t["source"])}: {escape(str(d.get("source", "")))} · {escape(t["format"])}: '
+        f'<p class="meta">{escape(t["source"])}{colon}{escape(str(d.get("source", "")))} · {escape(t["format"])}{colon}'
         f'{escape(str(d.get("format", "")))} · {escape(_span(d, lang))}</p>',
     ]
     best = d.get("best_epoch")
     if best is not None:
-        line = f"{escape(t['best_epoch'])}: <b>{best}</b> ({escape(str(d.get('best_epoch_metric')))})"
+        line = f"{escape(t['best_epoch'])}{colon}<b>{best}</b> ({escape(str(d.get('best_epoch_metric')))})"
         if d.get("recommended_epochs"):
             line += " · " + escape(t["recommended"].format(n=d["recommended_epochs"]))
         parts.append(f"<p>{line}</p>")
     if d.get("likely_causes"):
         causes = escape(advice.say("ui", "comma", lang).join(_cause(c, lang) for c in d["likely_causes"]))
-        parts.append(f"<p>{escape(t['likely_causes'])}: {causes}</p>")
+        parts.append(f"<p>{escape(t['likely_causes'])}{colon}{causes}</p>")
     parts.append(f'<p class="hint">{escape(t["zoom_hint"])}</p><div data-charts="{index}"></div>')
     parts.append(f"<h3>{escape(t['findings'])}</h3>")
     findings = d.get("findings", [])
@@ -218,14 +219,15 @@ def _finding(f: dict, t: dict, lang: str) -> str:
             f'<span class="code">{escape(f["code"])}</span> {escape(rule_title(f["code"], f.get("kind", ""), lang))}'
             + (f" · {escape(where)}" if where else ""))
     rows = [f'<div class="finding" data-code="{escape(f["code"])}"><div>{head}</div>']
+    colon = escape(advice.say("ui", "colon", lang))
     if f.get("evidence"):
-        rows.append(f"<div>{escape(t['evidence'])}: {escape(f['evidence'])}</div>")
+        rows.append(f"<div>{escape(t['evidence'])}{colon}{escape(f['evidence'])}</div>")
     if f.get("causes"):
         ranked = sorted(f["causes"], key=lambda c: -c["confidence"])
         causes = escape(advice.say("ui", "comma", lang).join(
             advice.say("ui", "paren", lang, text=_cause(c["cause"], lang), detail=f"{c['confidence']:.0%}") for c in ranked))
-        rows.append(f"<div>{escape(t['causes'])}: {causes}</div>")
+        rows.append(f"<div>{escape(t['causes'])}{colon}{causes}</div>")
     if f.get("fixes"):
         fixes = "".join(f"<li>{escape(x)}</li>" for x in f["fixes"])
-        rows.append(f"<div>{escape(t['fixes'])}:<ul>{fixes}</ul></div>")
+        rows.append(f"<div>{escape(t['fixes'])}{colon.rstrip()}<ul>{fixes}</ul></div>")
     return "".join(rows) + "</div>"
