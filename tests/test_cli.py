@@ -205,3 +205,12 @@ def test_sparklines_fall_back_to_ascii():
     text = fitdoc("diagnose", EXAMPLE, encoding="ascii").stdout.decode("ascii")
     curve = next(line for line in text.splitlines() if line.startswith("loss "))
     assert "?" not in curve and re.search(r"[_.\-=+*#@]{10}", curve)
+
+
+def test_a_record_piped_to_stdin():
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
+    out = subprocess.run([sys.executable, "-m", "fitdoc.cli", "diagnose", "-", "--format", "json"],
+                         input=(DATA / "cases" / "overfit.csv").read_bytes(), capture_output=True, env=env)
+    assert out.returncode == 0, out.stderr
+    report = json.loads(out.stdout)
+    assert report["source"] == "-" and report["format"] == "keras-csv" and report["best_epoch"] == 7
