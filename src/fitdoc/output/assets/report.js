@@ -163,7 +163,9 @@
       svg('title', {}, g).textContent = mk.title || mk.label;
       if (mk.kind === 'event') {
         svg('path', { d: 'M' + x + ',' + (m.t + ph) + 'l-4,-7h8z', fill: mk.color }, g);
-        svg('text', { x: x + 5, y: m.t + ph - 3, fill: mk.color }, g).textContent = mk.label;
+        var right = x > m.l + pw - 90;  // near the right edge the label goes left of its marker
+        svg('text', { x: right ? x - 5 : x + 5, y: m.t + ph - 3, fill: mk.color,
+                      'text-anchor': right ? 'end' : 'start' }, g).textContent = mk.label;
         return;
       }
       svg('line', { x1: x, x2: x, y1: m.t, y2: m.t + ph, stroke: mk.color,
