@@ -19,6 +19,8 @@ def test_an_unterminated_last_line_is_never_read():
     assert complete_part(b"epoch,loss", json_record=False) is None
     assert complete_part(b'{"log_history": [', json_record=True) is None
     assert complete_part(b'{"a": 1}', json_record=True) == b'{"a": 1}'
+    events = b"\x18\0\0\0\0\0\0\0\xa3\x7f\x4b\x22\n\x0e"  # a TensorBoard record, cut short
+    assert complete_part(events, json_record=False) == events
 
 
 def test_follower_reports_each_epoch_once_and_each_finding_once(tmp_path):
