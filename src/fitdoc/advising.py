@@ -159,12 +159,10 @@ def _run_facts(ctx: Context, best: BestEpoch, framework: str | None) -> dict:
     trained = None
     if len(run) and run.info.get("x_axis") != "step":
         base = 0 if run.epochs[0] == 0 else ctx.epoch_base  # a record that shows epoch 0 counts from 0
-        trained = int(run.epochs[-1]) - base + 1
+        trained = math.ceil(float(run.epochs[-1]) - base + 1)  # a Trainer's 10.88 epochs: 11
     return {
         "best_epoch": best.epoch,
         "patience": best.patience or DEFAULT_PATIENCE,
-        "stop_epoch": best.stop_epoch,
-        "recommended_epochs": best.recommended_epochs,
         "epochs_trained": trained,
         "epochs_more": None if trained is None else 2 * trained,
         "batch_size": batch,

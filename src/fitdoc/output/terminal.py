@@ -43,8 +43,8 @@ def render(report, console: Console, verbose: bool = False) -> None:
             body.append(Text(f"→ {fix}"))
         if adv.causes and adv.causes[0].get("experiment"):
             body.append(Text(f"{advice.say('ui', 'experiment', lang)}: {adv.causes[0]['experiment']}", style="italic"))
-        if verbose and adv.causes and adv.causes[0].get("keras"):
-            body.append(Text(adv.causes[0]["keras"], style="dim"))
+        if verbose:
+            body.extend(Text(f"{advice.framework_label(fw)}:\n{code}", style="dim") for fw, code in adv.snippets.items())
         heading = f"{finding.code} {advice.kind_title(finding.kind, lang)} · {advice.say('ui', 'severity_' + finding.severity, lang)} · {when(finding, lang)}"
         console.print(Panel(Group(*body), title=heading, title_align="left", border_style=STYLE[finding.severity]))
 
