@@ -187,3 +187,16 @@ def test_settings_are_quoted_only_when_the_record_shows_them():
 def test_hf_settings_come_from_trainer_state():
     run = read(HF)
     assert run.info["settings"] == {"batch_size": 16, "num_epochs": 10}
+
+
+def test_a_rate_outside_the_usual_range_goes_back_inside_it():
+    """FD407 (pre-flight): Adam at 10 is lowered to the top of its usual range, once."""
+    from fitdoc.rules.preflight import Setup
+
+    run = read(DATA / "keras_runs" / "lr_too_high_sgd.csv")
+    run.info["setup"] = Setup(optimizer="Adam", lr=10.0)
+    report = fitdoc.diagnose(run, lang="en")
+    preflight = next(f for f in report.findings if f.code == "FD407")
+    rates = [x for _, a in report.items() for x in a.fix_actions if x["action"].get("param") == "learning_rate"]
+    assert [x["action"] for x in rates] == [{"param": "learning_rate", "from": 10.0, "to": preflight.facts["limit"]}]
+    assert f"{10 / preflight.facts['limit']:g}x" in rates[0]["text"]

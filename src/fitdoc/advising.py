@@ -170,17 +170,25 @@ def _run_facts(ctx: Context, best: BestEpoch, framework: str | None) -> dict:
         "batch_step": BATCH_STEP,
         # a name that can go into code (not "Adam with betas=(0.9,0.999)")
         "optimizer": optimizer if isinstance(optimizer, str) and re.fullmatch(r"[A-Za-z]\w*", optimizer) else None,
-        "lr_step": LR_STEP,
+        "lr_down_by": LR_STEP,
+        "lr_up_by": LR_STEP,
         "lr_scale_down": round(1 / LR_STEP, 4),
         "monitor": advice.catalog()["frameworks"]["monitor"][framework or "keras"],
     }
 
 
 def _lr_facts(ctx: Context, finding: Finding) -> dict:
+    """The rate at the finding's onset and the rates to move to: ``LR_STEP`` times lower
+    or higher, and at least back inside the usual range a finding names (``limit``)."""
     lr, lr_epoch = lr_at(ctx, finding.epoch)
     if lr is None:
         return {"lr": None, "lr_epoch": None, "lr_lower": None, "lr_higher": None}
-    return {"lr": _sig(lr), "lr_epoch": lr_epoch, "lr_lower": _sig(lr / LR_STEP), "lr_higher": _sig(lr * LR_STEP)}
+    lower, higher = _sig(lr / LR_STEP), _sig(lr * LR_STEP)
+    limit = finding.facts.get("limit")
+    if limit:
+        lower, higher = min(lower, _sig(limit)), max(higher, _sig(limit))
+    return {"lr": _sig(lr), "lr_epoch": lr_epoch, "lr_lower": lower, "lr_higher": higher,
+            "lr_down_by": _sig(lr / lower, 2), "lr_up_by": _sig(higher / lr, 2)}
 
 
 def lr_at(ctx: Context, epoch: int | None) -> tuple[float | None, int | None]:
