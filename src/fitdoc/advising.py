@@ -146,7 +146,12 @@ def _early(ctx: Context, finding: Finding) -> bool:
     return finding.epoch is None or not len(epochs) or finding.epoch <= epochs[min(EARLY_EVALS, len(epochs)) - 1]
 
 
-CONDITIONS = {"split": _split_suspect, "early": _early}
+def _broken_loss(ctx: Context, finding: Finding) -> bool:
+    """Not a loss negative by design (cosine similarity): nothing to repair there."""
+    return finding.variant != "by_design"
+
+
+CONDITIONS = {"split": _split_suspect, "early": _early, "broken_loss": _broken_loss}
 
 
 def _run_facts(ctx: Context, best: BestEpoch, framework: str | None) -> dict:

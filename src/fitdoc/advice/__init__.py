@@ -85,7 +85,7 @@ def evidence(finding, lang: str) -> str:
     text = fill(entry, lang, finding.facts) or finding.name
     reading = finding.facts.get("reading")
     if reading:
-        text += say("ui", "aside", lang, text=fill(catalog()["readings"][reading], lang, finding.facts) or "")
+        text = say("ui", "paren", lang, text=text, detail=fill(catalog()["readings"][reading], lang, finding.facts) or "")
     return text
 
 
