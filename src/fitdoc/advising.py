@@ -160,7 +160,7 @@ def _run_facts(ctx: Context, best: BestEpoch, framework: str | None) -> dict:
     run = ctx.run
     settings = run.info.get("settings") or {}
     optimizer = settings.get("optimizer") or getattr(run.info.get("setup"), "optimizer", None)
-    batch = settings.get("batch_size")
+    batch = _number(settings.get("batch_size"))
     trained = None
     if len(run) and run.info.get("x_axis") != "step":
         base = 0 if run.epochs[0] == 0 else ctx.epoch_base  # a record that shows epoch 0 counts from 0
@@ -171,7 +171,7 @@ def _run_facts(ctx: Context, best: BestEpoch, framework: str | None) -> dict:
         "epochs_trained": trained,
         "epochs_more": None if trained is None else 2 * trained,
         "batch_size": batch,
-        "batch_to": None if batch is None else BATCH_STEP * int(batch),
+        "batch_to": None if batch is None else BATCH_STEP * batch,
         "batch_step": BATCH_STEP,
         # a name that can go into code (not "Adam with betas=(0.9,0.999)")
         "optimizer": optimizer if isinstance(optimizer, str) and re.fullmatch(r"[A-Za-z]\w*", optimizer) else None,
@@ -211,10 +211,19 @@ def lr_at(ctx: Context, epoch: int | None) -> tuple[float | None, int | None]:
         changes = [e for e in run.events_of("lr_change") if e.epoch is not None and e.epoch < epoch and e.value]
         if changes:
             return float(changes[-1].value), epoch
-    configured = (run.info.get("settings") or {}).get("learning_rate")
+    configured = _number((run.info.get("settings") or {}).get("learning_rate"))
     if configured is None:
-        configured = getattr(run.info.get("setup"), "lr", None)
-    return (None if configured is None else float(configured)), None
+        configured = _number(getattr(run.info.get("setup"), "lr", None))
+    return configured, None
+
+
+def _number(value) -> float | int | None:
+    """A setting as a number (model cards write "16" or "2e-05"); None if it is not one."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return int(number) if number.is_integer() and abs(number) >= 1 else number
 
 
 def _sig(x: float, digits: int = 3) -> float:
