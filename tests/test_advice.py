@@ -11,6 +11,7 @@ import pytest
 import fitdoc
 from fitdoc.advising import lr_at
 from fitdoc.analysis import Context
+from fitdoc.output.text import best_epoch_lines
 from fitdoc.readers import read
 
 DATA = Path(__file__).parent / "data"
@@ -94,7 +95,7 @@ def test_learning_rate_follows_the_series_at_each_onset():
 def test_lightning_and_hf_runs_get_no_keras_name(reports):
     for path, own in ((LIGHTNING, "lightning.pytorch"), (HF, "TrainingArguments")):
         report = reports[path.name]
-        words = json.dumps(report["findings"])
+        words = json.dumps(report["findings"]) + " ".join(best_epoch_lines(fitdoc.diagnose(path, lang="en")))
         assert report["findings"] and own in words, path.name
         assert "keras" not in words.lower(), path.name
     keras_words = json.dumps([f["fixes"] for f in reports["keras_nan_verbose2.txt"]["findings"]])
