@@ -24,7 +24,8 @@ class StuckAccuracy(Rule):
     above ``max_near_value`` counts only with a loss that changes by less than
     ``max_loss_change`` (a good model on a small set moves in steps of 1/n). The frozen value is compared
     with the chance rate 1/k; otherwise it is most likely the share of the majority
-    class (the model predicts one class for every sample).
+    class (the model predicts one class for every sample). A record of at most
+    ``short_record`` evaluations frozen for its last ``min_exact_short`` counts too.
 
     Why it matters
     The network outputs the same answer whatever the input: a loss that does not fit
@@ -171,7 +172,9 @@ class ValAccuracyZero(Rule):
 @dataclass
 class NegativeLoss(Rule):
     """What it detects
-    A training or validation loss below zero.
+    A training or validation loss below zero. A loss negative from the start and
+    within [-1, 0] (variant ``by_design``: cosine similarity) is named as such, with
+    no cause attached.
 
     Why it matters
     Cross-entropy and squared errors cannot be negative: labels outside [0, 1] for a

@@ -20,7 +20,9 @@ class Overfitting(Rule):
     while the training loss keeps improving (variant ``rising``), or comes within
     ``stall_tolerance`` of its best and stays there for ``stall_fraction`` of the run
     while the training loss keeps falling (variant ``stalled``, info: the classic "train
-    loss falling, test loss flat").
+    loss falling, validation loss flat"). In short runs (variant ``consecutive``): the
+    validation loss rose at each of its last ``min_rises`` evaluations or more after its
+    minimum, by ``min_rises_total`` of it in all, while the training loss fell.
 
     Why it matters
     Every epoch after the onset makes the model worse on unseen data: keep the weights
