@@ -31,6 +31,7 @@ CAUSE_FIXES = (2, 1)  # fixes taken from the top cause, then from the second
 SPLIT_CODES = ("FD302", "FD402")
 SPLIT_GAP = 0.5  # validation accuracy below this share of training accuracy: a split problem
 EARLY_EVALS = 3  # a problem seen within the first evaluations: the inputs, not the training
+VALIDATION_KINDS = ("overfitting", "val_acc_zero", "val_better_than_train", "suspicious_validation")
 INFO_WEIGHT = 0.5
 
 
@@ -141,7 +142,10 @@ def _split_suspect(ctx: Context, finding: Finding) -> bool:
 
 
 def _early(ctx: Context, finding: Finding) -> bool:
-    """The problem shows within the first evaluations (or before training)."""
+    """Training goes wrong within the first evaluations (or before training): the inputs
+    may be at fault. A finding about the validation side is not."""
+    if finding.kind in VALIDATION_KINDS:
+        return False
     epochs = ctx.run.epochs
     return finding.epoch is None or not len(epochs) or finding.epoch <= epochs[min(EARLY_EVALS, len(epochs)) - 1]
 
