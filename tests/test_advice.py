@@ -201,3 +201,16 @@ def test_a_rate_outside_the_usual_range_goes_back_inside_it():
     rates = [x for _, a in report.items() for x in a.fix_actions if x["action"].get("param") == "learning_rate"]
     assert [x["action"] for x in rates] == [{"param": "learning_rate", "from": 10.0, "to": preflight.facts["limit"]}]
     assert f"{10 / preflight.facts['limit']:g}x" in rates[0]["text"]
+
+
+def test_the_catalogue_names_only_fixes_and_conditions_that_exist():
+    from fitdoc import advice
+    from fitdoc.advising import CONDITIONS
+
+    catalog = advice.catalog()
+    named = {i for ids in catalog["rule_fixes"].values() for i in ids}
+    named |= {i for cause in catalog["causes"].values() for i in cause["fixes"]}
+    assert named == catalog["fixes"].keys()  # every fix named exists, every fix is named
+    for fix_id, entry in catalog["fixes"].items():
+        assert entry.get("when", "split") in CONDITIONS and "action" in entry, fix_id
+        assert set(entry.get("code", {})) <= catalog["frameworks"]["labels"].keys(), fix_id

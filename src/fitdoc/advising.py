@@ -103,12 +103,10 @@ class _Advisor:
     def advise(self, finding: Finding) -> Advice:
         facts = {**finding.facts, **self.run_facts, **_lr_facts(self.ctx, finding)}
         causes = [{**advice.cause_words(c.cause, self.lang, facts), "confidence": c.confidence} for c in finding.causes]
-        fixes = [fix for fix in map(lambda i: advice.render_fix(i, self.lang, facts, self.framework),
-                                    self._fix_ids(finding, causes)) if fix and self._new(fix)]
-        snippets: dict[str, str] = {}
-        for fix in fixes:
-            for fw, code in fix.code.items():
-                snippets[fw] = f"{snippets[fw]}\n{code}" if fw in snippets else code
+        rendered = (advice.render_fix(i, self.lang, facts, self.framework) for i in self._fix_ids(finding, causes))
+        fixes = [fix for fix in rendered if fix and self._new(fix)]
+        frameworks = dict.fromkeys(fw for fix in fixes for fw in fix.code)
+        snippets = {fw: "\n".join(fix.code[fw] for fix in fixes if fw in fix.code) for fw in frameworks}
         return Advice(advice.evidence(finding, self.lang), [x.text for x in fixes], causes,
                       [{"text": x.text, "action": x.action} for x in fixes], snippets)
 
