@@ -15,6 +15,8 @@ from .text import (ASCII_SPARK, SPARK, best_epoch_lines, cell_len, metrics_at_be
                    trend_line, when, wrap)
 
 STYLE = {"healthy": "green", "info": "cyan", "warning": "yellow", "error": "bold red"}
+
+
 def _label(key: str, text: str, lang: str) -> str:
     """``Likely causes: ...`` / ``可能原因：...``."""
     return advice.say("ui", key, lang) + advice.say("ui", "colon", lang) + text
@@ -92,7 +94,7 @@ def render(report, console: Console, verbose: bool = False) -> None:
         heading = dot.join([f"{finding.code} {title(finding.code, finding.kind, lang)}",
                               advice.say("ui", "severity_" + finding.severity, lang), when(finding, lang)])
         console.print(Panel(Group(*body), title=heading, title_align="left", border_style=STYLE[finding.severity]))
-        if verbose:
+        if verbose and adv.snippets:
             _snippets(console, adv.snippets, lang)
 
     best = best_epoch_lines(report)
@@ -106,10 +108,11 @@ def render(report, console: Console, verbose: bool = False) -> None:
         console.print(Group(*_lines(_label("notes", notes, lang), width, style="dim")))
 
 
-def _snippets(console: Console, snippets: dict[str, str], lang: str) -> None:
-    """The code of the finding's fixes, one labelled block per framework, each line whole."""
+def _snippets(console: Console, snippets: dict, lang: str) -> None:
+    """The fixes' code, one labelled block per framework, each line whole, to copy and paste."""
+    labels = advice.catalog().get("frameworks", {}).get("labels", {})
     for framework, code in snippets.items():
-        console.print(Text("  " + advice.framework_label(framework) + advice.say("ui", "colon", lang).rstrip(),
+        console.print(Text("  " + labels.get(framework, framework) + advice.say("ui", "colon", lang).rstrip(),
                            style="bold dim"))
         for line in code.splitlines():
             console.print(Text(f"    {line}"), no_wrap=True, crop=False, soft_wrap=True)
