@@ -286,7 +286,9 @@ class Plateau(Rule):
 
     Known false alarms
     A converged run is flat at the end too; it is not reported because its loss is far
-    below where it started. A pause in the middle of a converging run (not at its start)
+    below where it started, and never frozen to ``frozen_change`` of its value (variant
+    ``frozen``: a training or validation loss that holds one value for the last
+    ``min_frozen_evals`` evaluations or more, and half the record). A pause in the middle of a converging run (not at its start)
     must cover ``min_midrun_fraction`` of the evaluations.
     """
 
@@ -299,8 +301,14 @@ class Plateau(Rule):
     escape_drop: float = 0.2
     stalled_level: float = 0.8
     min_midrun_fraction: float = 0.25
+    frozen_change: float = 1e-4
+    min_frozen_evals: int = 3
 
     def check(self, ctx: Context):
+        frozen = self._frozen(ctx)
+        if frozen is not None:
+            yield frozen
+            return
         train = ctx.curve("loss")
         if train is None or len(train) < self.min_evals + 1:
             return
@@ -334,6 +342,29 @@ class Plateau(Rule):
             train.epochs[i], end_epoch=train.epochs[j], causes=causes,
             variant="escaped" if escaped else "stalled", level=level, evals=length, after=after,
         )
+
+
+    def _frozen(self, ctx: Context):
+        """A loss that holds one value (within ``frozen_change`` of it) from some
+        evaluation to the end of the record, over ``min_frozen_evals`` evaluations and
+        at least half the record: nothing reaches the weights (or the evaluation)."""
+        for name in ("loss", "val_loss"):
+            c = ctx.curve(name)
+            if c is None or len(c) < self.min_frozen_evals:
+                continue
+            y = c.values
+            last = float(y[-1])
+            moved = np.abs(y - last) > self.frozen_change * max(abs(last), 1e-12)
+            start = len(y) - int(np.argmax(moved[::-1])) if moved.any() else 0
+            length = len(y) - start
+            if length >= max(self.min_frozen_evals, len(y) / 2):
+                first, end = epoch_value(c.epochs[start]), epoch_value(c.epochs[-1])
+                causes = dead_network(ctx, first, end) if name == "loss" else None
+                return self.finding(
+                    first, end_epoch=end, variant="frozen", causes=causes or [("data_problem", 0.5), ("lr_too_high", 0.3)],
+                    metric=name, level=last, evals=length,
+                )
+        return None
 
 
 @dataclass
