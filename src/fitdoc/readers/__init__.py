@@ -36,6 +36,7 @@ READER_MODULES = [
     "lightning_csv",
     "mlflow_store",
     "markdown_table",
+    "mmengine_json",
     "freeform",
 ]
 

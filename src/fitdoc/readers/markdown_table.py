@@ -6,7 +6,8 @@ the first logged training loss) and its "Training hyperparameters" list, kept in
 ``num_epochs``).
 
 A table is read when its header row names an epoch or step column and a loss- or
-accuracy-like column, and a rule row (``|---|``) follows it; other tables of the
+accuracy-like column, and a rule row (``|---|``, or ``-- | --`` where GitHub made a
+pasted notebook table into Markdown) follows it; other tables of the
 document are passed over. Rows are numbered by their epoch: Trainer's fractional
 epochs (evaluations every N steps) by the epoch each falls in, as for
 ``trainer_state.json``, or by their step when several fall in one epoch.
@@ -27,7 +28,9 @@ from .tables import EPOCH_COLUMNS, STEP_COLUMNS, Row, Table
 FORMAT = "markdown-table"
 MIN_POINTS = 2
 
-_HEADER_ROW = re.compile(r"^[ \t]*\|[^\n]*\b(?:epoch|step)s?\b[^\n]*\n[ \t]*\|?[ \t]*:?-{3,}", re.I | re.M)
+# a header row naming an epoch or step column, then the rule row ("|:---:|", or "-- | --"
+# where GitHub turned a pasted notebook table into Markdown)
+_HEADER_ROW = re.compile(r"^(?=[^\n]*\|)[^\n]*\b(?:epoch|step)s?\b[^\n]*\n[ \t]*\|?[ \t]*:?--[-|: \t]*$", re.I | re.M)
 _SETTING = re.compile(r"^\s*[-*]\s+([A-Za-z_][\w ]*?)\s*:\s*(.+?)\s*$")
 # the model card's names for what the advice reads
 _SETTINGS = {
@@ -59,7 +62,7 @@ def read(source) -> Run:
                         rows.append(row)
                     continue
                 table = None
-            if line.lstrip().startswith("|"):
+            if "|" in line:
                 table = _training_table(Table.parse(line))
                 continue
             setting = _SETTING.match(line)
@@ -102,10 +105,11 @@ def _positions(rows: list[Row]) -> tuple[list[int], str | None, bool]:
         if len(set(whole)) == len(whole):
             e, k = next((e, k) for e, k in zip(epochs, whole) if not float(e).is_integer())
             return whole, f"fractional epochs numbered by the epoch each falls in ({e:g} -> {k})", False
+    why = "several evaluations per epoch" if all(e is not None for e in epochs) else "no epoch column"
     steps = [r.step for r in rows]
     if all(s is not None for s in steps) and len(set(steps)) == len(steps):
-        return [int(s) for s in steps], "several evaluations per epoch: each is one point, numbered by its step", True
-    return list(range(1, len(rows) + 1)), "several evaluations per epoch: each is one point, numbered from 1", True
+        return [int(s) for s in steps], f"{why}: each row is one point, numbered by its step", True
+    return list(range(1, len(rows) + 1)), f"{why}: each row is one point, numbered from 1", True
 
 
 def _value(text: str):
