@@ -74,6 +74,9 @@ _LOG_PREFIX = re.compile(
     r"[\d\s\[\]().,:;|/+*-]+|\b(?:INFO|DEBUG|WARNING|WARN|ERROR|CRITICAL|root|__main__)\b|\b[IWEF](?=\d)|[\w.-]+\.py\b|\bT(?=\d)"
 )
 _WORD = re.compile(r"[A-Za-z]{2,}")
+# a tqdm bar: "desc: 100%|####| 782/782 [01:12<00:00, 10.8it/s, loss=0.41]" (the bar may be missing)
+_BAR = re.compile(r"(\d{1,3})%(?:\|[^|\n]*\|)?\s*(\d+)/(\d+)\s*\[([^\]]*)\]")
+_BAR_TIMING = re.compile(r"^[^,]*<[^,]*(?:,\s*[\d.]+\s*[smh]?/?it(?:/s)?)?")
 _TWO_WORD = re.compile(r"\blearning rate\b", re.I)
 _EPOCH_NAMES = {"epoch", "ep"}
 # "[1,  2000] loss: 2.235": the PyTorch tutorial's "[epoch, batch]" prefix
@@ -108,7 +111,7 @@ def read(source) -> Run:
             record = parser.parse(clean(line))
             if record is not None:
                 records.append(record)
-    notes = []
+    notes = [f"no epoch numbers: epochs counted from the {parser.counted}, from 1"] if parser.counted else []
     if lines.cut is not None and parser.parse(clean(lines.cut)) is not None:
         notes.append(lines.cut_note())
     epochs = {r.epoch for r in records if r.epoch is not None}
@@ -186,9 +189,11 @@ class _Parser:
 
     def __init__(self) -> None:
         self.epoch: int | None = None
-        self.fresh_epoch = False  # an "Epoch N" line no table row has used yet
+        self.fresh_epoch = False  # an "Epoch N" line no table row or bar has used yet
         self.table: Table | None = None
         self.planned: int | None = None
+        self.train_total: int | None = None  # the step count of the first tqdm bar: training's
+        self.counted: str | None = None  # what the epochs were counted from, when the record has none
 
     def parse(self, line: str) -> _Record | None:
         line = _QUOTED.sub("", line, count=1)
@@ -206,6 +211,11 @@ class _Parser:
             self.table = table
             return None
         line = _TWO_WORD.sub("learning_rate", line)
+        bar = _BAR.search(line)
+        if bar:
+            line = self._bar_line(line, bar)
+            if line is None:
+                return None
         bracket = BRACKET_EPOCH.match(line)
         if bracket:
             self.epoch = int(bracket.group(1))
@@ -238,10 +248,31 @@ class _Parser:
         per_step = step is not None or counter is not None
         return _Record(self.epoch, metrics, per_step, step)
 
+    def _bar_line(self, line: str, bar: re.Match) -> str | None:
+        """A finished tqdm bar as a plain line: its description, then its postfix
+        metrics; ``val`` in front of a bar with another step count than the first
+        (training's), and an epoch counted for a training bar that names none."""
+        done, total = int(bar.group(2)), int(bar.group(3))
+        if done != total:
+            return None  # an update of an unfinished bar
+        desc, postfix = line[: bar.start()], _BAR_TIMING.sub("", bar.group(4))
+        if self.train_total is None:
+            self.train_total = total
+        if not _PHASE_AT.search(desc) and total != self.train_total:
+            desc = "val " + desc
+        elif not EPOCH_WORD.search(desc) and (total == self.train_total or desc.lower().startswith("train")):
+            if not self.fresh_epoch:
+                self.epoch, self.counted = (self.epoch or 0) + 1, "tqdm training bars"
+            self.fresh_epoch = False
+            desc = desc if _PHASE_AT.search(desc) else "train " + desc
+        return f"{desc} {postfix}"
+
     def _table_record(self, row: Row) -> _Record | None:
         epoch = row.epoch if row.epoch is not None else row.index
         if epoch is None and self.fresh_epoch:
             epoch = self.epoch  # values under an "Epoch N" line
+        elif epoch is None and row.step is None:
+            epoch, self.counted = (self.epoch or 0) + 1, "table rows"  # a header, then values only
         self.fresh_epoch = False
         metrics = {k: v for k, v in row.metrics.items() if not is_bookkeeping(k) or k == "lr"}
         if epoch is not None and not float(epoch).is_integer():
