@@ -29,6 +29,7 @@ STDIN_LIMIT = 256 * 1024 * 1024  # a log pasted or piped in is read into memory,
 # Order matters only for ties: the more specific reader comes first.
 READER_MODULES = [
     "keras_json",
+    "ultralytics_csv",
     "keras_csv",
     "keras_text",
     "tensorboard",

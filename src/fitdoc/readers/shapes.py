@@ -21,6 +21,7 @@ SHAPES = (
     Shape("Lightning metrics.csv", "lightning-csv", "epoch,step,train_loss,val_loss  (or its version_N folder)"),
     Shape("MLflow runs", "mlflow", "mlruns/ (a run id or name) or mlflow://host:5000/RUN_ID"),
     Shape("Markdown tables and model cards", "markdown-table", "| Training Loss | Epoch | Step | Validation Loss | Accuracy |"),
+    Shape("ultralytics results.csv", "ultralytics-csv", "epoch,train/box_loss,train/cls_loss,...,metrics/mAP50(B),val/box_loss,..."),
     Shape("OpenMMLab JSON logs", "mmengine-json", '{"mode": "train", "epoch": 3, "iter": 50, "lr": 0.02, "loss": 0.41}  (MMDetection, mmengine scalars.json)'),
     Shape("epoch lines of a training loop", "text-log", "Epoch 3/20 | train_loss 0.31 | val_loss 0.42 | val_acc 86.0%"),
     Shape("per-epoch blocks of phrases", "text-log", "Epoch 3/20  then  Train loss is 0.31, train accuracy 88.2%, test accuracy 86.0%"),
