@@ -193,6 +193,7 @@ class _Parser:
         self.table: Table | None = None
         self.planned: int | None = None
         self.train_total: int | None = None  # the step count of the first tqdm bar: training's
+        self.last_bar: tuple | None = None
         self.counted: str | None = None  # what the epochs were counted from, when the record has none
 
     def parse(self, line: str) -> _Record | None:
@@ -256,6 +257,9 @@ class _Parser:
         if done != total:
             return None  # an update of an unfinished bar
         desc, postfix = line[: bar.start()], _BAR_TIMING.sub("", bar.group(4))
+        if (desc, total, postfix) == self.last_bar:
+            return None  # tqdm's refresh on close repeats the finished bar
+        self.last_bar = (desc, total, postfix)
         if self.train_total is None:
             self.train_total = total
         if not _PHASE_AT.search(desc) and total != self.train_total:

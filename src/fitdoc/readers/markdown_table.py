@@ -2,8 +2,8 @@
 the Hugging Face model card that Trainer writes: its "Training results" table
 (``| Training Loss | Epoch | Step | Validation Loss | Accuracy |``, ``No log`` before
 the first logged training loss) and its "Training hyperparameters" list, kept in
-``Run.info["settings"]`` (``learning_rate``, ``batch_size``, ``optimizer``,
-``num_epochs``).
+``Run.info["settings"]`` (``learning_rate``, ``batch_size`` -- the total batch when the
+card gives one --, ``optimizer`` by its lower-case name, ``num_epochs``).
 
 A table is read when its header row names an epoch or step column and a loss- or
 accuracy-like column, and a rule row (``|---|``, or ``-- | --`` where GitHub made a
@@ -67,7 +67,8 @@ def read(source) -> Run:
                 continue
             setting = _SETTING.match(line)
             if setting and setting.group(1) in _SETTINGS:
-                settings[_SETTINGS[setting.group(1)]] = _value(setting.group(2))
+                key = _SETTINGS[setting.group(1)]
+                settings[key] = _optimizer(setting.group(2)) if key == "optimizer" else _value(setting.group(2))
     epochs, note, by_point = _positions(rows)
     notes = [note] if note else []
     built = EpochRows()
@@ -110,6 +111,13 @@ def _positions(rows: list[Row]) -> tuple[list[int], str | None, bool]:
     if all(s is not None for s in steps) and len(set(steps)) == len(steps):
         return [int(s) for s in steps], f"{why}: each row is one point, numbered by its step", True
     return list(range(1, len(rows) + 1)), f"{why}: each row is one point, numbered from 1", True
+
+
+def _optimizer(text: str) -> str:
+    """The optimizer's name in lower case: ``Adam with betas=...`` -> ``adam``,
+    ``Use OptimizerNames.ADAMW_TORCH_FUSED with ...`` -> ``adamw_torch_fused``."""
+    name = re.split(r"\s+with\s+", text, maxsplit=1)[0]
+    return re.sub(r"^(?:Use\s+)?(?:OptimizerNames\.)?", "", name.strip()).lower()
 
 
 def _value(text: str):
