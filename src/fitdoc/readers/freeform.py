@@ -92,6 +92,7 @@ class _Record:
     metrics: dict[str, float]
     per_step: bool
     step: float | None = None  # the printed step, batch or iteration of a per-step line
+    opens_table: bool = False  # the first row under a header: a repeated epoch is a restart
 
 
 def sniff(source) -> float:
@@ -154,7 +155,7 @@ def _by_epoch(records: list[_Record]) -> EpochRows:
                 pending.setdefault(k, []).append(v)
         else:
             flush()
-            rows.add(record.epoch, record.metrics, merge=True)
+            rows.add(record.epoch, record.metrics, merge=not record.opens_table)
     flush()
     return rows
 
@@ -191,6 +192,7 @@ class _Parser:
         self.epoch: int | None = None
         self.fresh_epoch = False  # an "Epoch N" line no table row or bar has used yet
         self.table: Table | None = None
+        self.table_rows = 0  # rows read under the current header
         self.planned: int | None = None
         self.train_total: int | None = None  # the step count of the first tqdm bar: training's
         self.last_bar: tuple | None = None
@@ -209,7 +211,7 @@ class _Parser:
             self.table = None
         table = Table.parse(line)
         if table is not None:
-            self.table = table
+            self.table, self.table_rows = table, 0
             return None
         line = _TWO_WORD.sub("learning_rate", line)
         bar = _BAR.search(line)
@@ -281,9 +283,10 @@ class _Parser:
         metrics = {k: v for k, v in row.metrics.items() if not is_bookkeeping(k) or k == "lr"}
         if epoch is not None and not float(epoch).is_integer():
             epoch = None  # fractional epochs: the rows are steps
+        self.table_rows += 1
         if epoch is not None:
             self.epoch = int(epoch)
-            return _Record(self.epoch, metrics, False, row.step)
+            return _Record(self.epoch, metrics, False, row.step, opens_table=self.table_rows == 1)
         return _Record(None, metrics, row.step is not None, row.step)
 
 

@@ -21,7 +21,7 @@ import re
 from ..names import TEST_AS_VALIDATION_NOTE, test_as_validation
 from ..run import Run, build_run
 from .numbers import parse_number
-from .steps import epoch_of_fraction
+from .steps import CompleteLines, epoch_of_fraction
 from .stitch import EpochRows
 from .tables import EPOCH_COLUMNS, STEP_COLUMNS, Row, Table
 
@@ -54,7 +54,8 @@ def read(source) -> Run:
     settings: dict = {}
     table: Table | None = None
     with source.open_text() as fh:
-        for line in fh:
+        lines = CompleteLines(fh)
+        for line in lines:
             if table is not None:
                 row = table.row(line)
                 if row is not None:
@@ -71,6 +72,8 @@ def read(source) -> Run:
                 settings[key] = _optimizer(setting.group(2)) if key == "optimizer" else _value(setting.group(2))
     epochs, note, by_point = _positions(rows)
     notes = [note] if note else []
+    if table is not None and lines.cut is not None:
+        notes.append(lines.cut_note())
     built = EpochRows()
     for at, row in zip(epochs, rows):
         built.add(at, row.metrics, merge=True)

@@ -37,9 +37,7 @@ def sniff(source) -> float:
 
 
 def read(source) -> Run:
-    train: dict[int, dict[str, list[float]]] = {}
-    rows = EpochRows()
-    by_epoch = None  # whether training lines carry an epoch
+    lines: list[tuple[bool, dict, dict]] = []  # (is validation, the line, its metrics)
     skipped = 0
     with source.open_text() as fh:
         for line in CompleteLines(fh):
@@ -50,30 +48,53 @@ def read(source) -> Run:
             except json.JSONDecodeError:
                 skipped += 1
                 continue
-            values = {k: float(v) for k, v in entry.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
-            metrics = {k: v for k, v in values.items() if k not in _COUNTERS and (k == "lr" or not is_bookkeeping(k))}
-            is_val = entry.get("mode") == "val" or ("mode" not in entry and not any(_TRAINING.match(k) for k in entry))
-            if by_epoch is None and not is_val:
-                by_epoch = "epoch" in entry
-            if is_val:  # MMCV names the epoch; MMEngine's step is the epoch (or the iteration)
-                at = next((entry[k] for k in ("epoch", "step", "iteration") if k in entry), None)
-            else:
-                at = entry.get("epoch") if by_epoch else next((entry[k] for k in ("step", "iter", "iteration") if k in entry), None)
-            if not isinstance(at, (int, float)) or not metrics:
+            if not isinstance(entry, dict):
                 continue
-            at = int(at)
-            if is_val:
-                rows.add(at, {canonical("val_" + k): v for k, v in metrics.items() if k != "lr"}, merge=True)
-            elif by_epoch:
-                for k, v in metrics.items():
-                    train.setdefault(at, {}).setdefault(k, []).append(v)
-            else:
-                rows.add(at, metrics, merge=True)
-    table = rows.rows
-    for epoch, values in train.items():
-        table.setdefault(epoch, {}).update(
-            {k: v[-1] if k == "lr" else math.fsum(v) / len(v) for k, v in values.items()}
-        )
+            metrics = {
+                k: float(v) for k, v in entry.items()
+                if isinstance(v, (int, float)) and not isinstance(v, bool) and k not in _COUNTERS and (k == "lr" or not is_bookkeeping(k))
+            }
+            if metrics:
+                is_val = entry.get("mode") == "val" or ("mode" not in entry and not any(_TRAINING.match(k) for k in entry))
+                lines.append((is_val, entry, metrics))
     notes = [f"{skipped} line(s) that are not JSON were skipped"] if skipped else []
-    info = {} if by_epoch is not False else {"x_axis": "step"}
-    return build_run(table, source=source.name, format=FORMAT, events=rows.events, notes=notes, info=info)
+    train_epochs = {entry.get("epoch") for is_val, entry, _ in lines if not is_val}
+    if None not in train_epochs and len(train_epochs) >= 2:
+        rows, info = _by_epoch(lines), {}
+    else:
+        rows, info = _by_step(lines), {"x_axis": "step"}
+        if len(train_epochs) == 1 and None not in train_epochs:
+            notes.append(f"a window inside epoch {train_epochs.pop()}: each logged iteration is one point")
+    return build_run(rows.rows, source=source.name, format=FORMAT, events=rows.events, notes=notes, info=info)
+
+
+def _by_epoch(lines) -> EpochRows:
+    """Per epoch: the mean of its training lines (the last learning rate) and its
+    validation metrics (MMCV names the epoch; MMEngine's ``step`` is the epoch)."""
+    rows = EpochRows()
+    train: dict[int, dict[str, list[float]]] = {}
+    for is_val, entry, metrics in lines:
+        if is_val:
+            at = entry.get("epoch", entry.get("step"))
+            if isinstance(at, (int, float)):
+                rows.add(int(at), _validation(metrics), merge=True)
+        else:
+            for k, v in metrics.items():
+                train.setdefault(int(entry["epoch"]), {}).setdefault(k, []).append(v)
+    for epoch, values in train.items():
+        rows.rows.setdefault(epoch, {}).update({k: v[-1] if k == "lr" else math.fsum(v) / len(v) for k, v in values.items()})
+    return rows
+
+
+def _by_step(lines) -> EpochRows:
+    """One point per logged iteration (a run trained by iterations, or a window)."""
+    rows = EpochRows()
+    for is_val, entry, metrics in lines:
+        at = next((entry[k] for k in ("step", "iteration", "iter") if k in entry), None)
+        if isinstance(at, (int, float)) and not (is_val and "epoch" in entry):
+            rows.add(int(at), _validation(metrics) if is_val else metrics, merge=True)
+    return rows
+
+
+def _validation(metrics: dict[str, float]) -> dict[str, float]:
+    return {canonical("val_" + k): v for k, v in metrics.items() if k != "lr"}
