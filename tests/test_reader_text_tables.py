@@ -147,3 +147,26 @@ def test_truncated_table_loses_only_its_cut_row(tmp_path):
     run = fitdoc.read(write(tmp_path, text[: text.index("0.880477") + 3]))
     assert list(run.epochs) == list(range(1, 20))
     assert any("incomplete" in n for n in run.notes)
+
+
+REAL_TEXT = DATA / "text-log-real"
+
+
+def test_mxnet_epoch_lines_with_speed_and_time_cost_left_out():
+    run = fitdoc.read(REAL_TEXT / "mxnet_issue15962.log")
+    assert list(run.epochs) == [23, 24] and set(run.metrics) == {"accuracy", "val_accuracy"}
+    assert run.get("accuracy").values.tolist() == [0.89984, 0.906055]  # Train-accuracy wins over the batch lines
+
+
+@pytest.mark.parametrize(
+    "name, epochs, metric, values",
+    [
+        ("pairnorm_issue1.log", [521, 522, 523, 524], "val_accuracy", [0.708, 0.69, 0.692, 0.686]),
+        ("nnunet_issue440.log", [0, 1, 2], "val_loss", [1.1733, 1.17, 1.1654]),
+        ("torchvision_detection.log", [0, 1], "loss_mask", [(1.8560 + 1.8035) / 2, 0.3612]),
+    ],
+)
+def test_published_loop_prints(name, epochs, metric, values):
+    run = fitdoc.read(REAL_TEXT / name)
+    assert list(run.epochs) == epochs
+    assert run.get(metric).values.tolist() == pytest.approx(values)

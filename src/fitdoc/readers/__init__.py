@@ -31,6 +31,7 @@ READER_MODULES = [
     "keras_json",
     "ultralytics_csv",
     "keras_csv",
+    "paddle_hapi",
     "keras_text",
     "tensorboard",
     "hf_trainer",

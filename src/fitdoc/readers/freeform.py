@@ -59,7 +59,7 @@ _PHASES = {
 }  # fmt: skip
 _PHASE_WORD = "|".join(sorted(_PHASES, key=len, reverse=True))
 PAIR = re.compile(
-    rf"(?<![\w./-])(?:({_PHASE_WORD})\s+)?([A-Za-z][\w./-]*)\s*(?:[:=]|\s(?:is|was|of)\s)?\s*({NUMBER_PATTERN})(?:\s*/\s*(\d+))?(%)?(?![\w.])",
+    rf"(?<![\w./-])(?:({_PHASE_WORD})\s+)?([A-Za-z][\w./-]*)\s*(?:[:=]|\s(?:is|was|of)\s)?\s*({NUMBER_PATTERN})(?:\s*/\s*(\d+))?(%)?(?!\w|\.\w)",
     re.I,
 )
 EPOCH_WORD = re.compile(r"(?<![\w.])epoch(?![a-z])", re.I)
@@ -77,7 +77,8 @@ _WORD = re.compile(r"[A-Za-z]{2,}")
 # a tqdm bar: "desc: 100%|####| 782/782 [01:12<00:00, 10.8it/s, loss=0.41]" (the bar may be missing)
 _BAR = re.compile(r"(\d{1,3})%(?:\|[^|\n]*\|)?\s*(\d+)/(\d+)\s*\[([^\]]*)\]")
 _BAR_TIMING = re.compile(r"^[^,]*<[^,]*(?:,\s*[\d.]+\s*[smh]?/?it(?:/s)?)?")
-_TWO_WORD = re.compile(r"\blearning rate\b", re.I)
+_TWO_WORDS = {"learning rate": "learning_rate", "time cost": "time_cost"}  # MXNet's "Time cost=85.5"
+_TWO_WORD = re.compile(r"\b(?:" + "|".join(_TWO_WORDS) + r")\b", re.I)
 _EPOCH_NAMES = {"epoch", "ep"}
 # "[1,  2000] loss: 2.235": the PyTorch tutorial's "[epoch, batch]" prefix
 BRACKET_EPOCH = re.compile(r"^\s*\[\s*(\d+)\s*,\s*(\d+)\s*\]")
@@ -213,7 +214,7 @@ class _Parser:
         if table is not None:
             self.table, self.table_rows = table, 0
             return None
-        line = _TWO_WORD.sub("learning_rate", line)
+        line = _TWO_WORD.sub(lambda m: _TWO_WORDS[m.group().lower()], line)
         bar = _BAR.search(line)
         if bar:
             line = self._bar_line(line, bar)

@@ -21,6 +21,7 @@ SHAPES = (
     Shape("Lightning metrics.csv", "lightning-csv", "epoch,step,train_loss,val_loss  (or its version_N folder)"),
     Shape("MLflow runs", "mlflow", "mlruns/ (a run id or name) or mlflow://host:5000/RUN_ID"),
     Shape("Markdown tables and model cards", "markdown-table", "| Training Loss | Epoch | Step | Validation Loss | Accuracy |"),
+    Shape("PaddlePaddle Model.fit output", "paddle-hapi", "Epoch 1/5  step 51/51 [=====] - loss: 600.14 - 1ms/step  Eval begin...  step 13/13 ..."),
     Shape("ultralytics results.csv", "ultralytics-csv", "epoch,train/box_loss,train/cls_loss,...,metrics/mAP50(B),val/box_loss,..."),
     Shape("OpenMMLab JSON logs", "mmengine-json", '{"mode": "train", "epoch": 3, "iter": 50, "lr": 0.02, "loss": 0.41}  (MMDetection, mmengine scalars.json)'),
     Shape("epoch lines of a training loop", "text-log", "Epoch 3/20 | train_loss 0.31 | val_loss 0.42 | val_acc 86.0%"),
