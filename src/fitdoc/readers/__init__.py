@@ -77,7 +77,7 @@ class Source:
             enc = self.encoding
         except UnreadableRecord:
             return ""
-        return self.head_bytes.decode(enc, errors="replace")
+        return self.head_bytes.decode(enc, errors="replace").replace("\x00", "")
 
     def open_text(self):
         return textio.open_text(self.path, self.encoding)
@@ -147,15 +147,21 @@ def read_runs(path: str | Path, format: str | None = None, on_skip=None) -> list
         from .mlflow_store import read_uri
 
         return read_uri(str(path))
+    return _read_path(path, format, on_skip, set())
+
+
+def _read_path(path: str | Path, format: str | None, on_skip, seen: set[Path]) -> list[Run]:
     p = Path(path)
     if str(path) == STDIN:
         source = _stdin_source()
     elif not p.exists():
         raise FitdocError(str(p), "no such file or directory")
     else:
+        if not p.is_dir():
+            textio.check_regular(p)
         source = Source(p)
     if source.is_dir and not format and not any(m.sniff(source) for m in _modules()):
-        return _read_folder(p, on_skip)
+        return _read_folder(p, on_skip, seen)
     if format:
         by_name = {m.FORMAT: m for m in _modules()}
         if format not in by_name:
@@ -202,13 +208,25 @@ def _evaluations(run: Run) -> int:
     return max(by_epoch + by_step, default=0)
 
 
-def _read_folder(folder: Path, on_skip) -> list[Run]:
+def _read_folder(folder: Path, on_skip, seen: set[Path]) -> list[Run]:
+    """The runs of each entry of ``folder``; an entry that a symbolic link leads to
+    again (a link loop, a second link to one file) is read once."""
+    seen.add(folder.resolve())
     runs: list[Run] = []
     for child in sorted(folder.iterdir()):
         if child.name.startswith("."):
             continue
         try:
-            runs.extend(read_runs(child, on_skip=on_skip))
+            real = child.resolve()
+        except (OSError, RuntimeError):  # RuntimeError: a loop of links to links
+            real = None
+        if real is not None and real in seen:
+            continue
+        seen.add(real)
+        try:
+            if real is None:
+                raise UnreadableRecord(str(child), "symbolic link loop")
+            runs.extend(_read_path(child, None, on_skip, seen))
         except FitdocError as exc:
             if on_skip:
                 on_skip(exc)

@@ -43,7 +43,7 @@ from dataclasses import dataclass
 
 from ..names import TEST_AS_VALIDATION_NOTE, canonical, is_bookkeeping, is_metric_name, test_as_validation
 from ..run import Run, build_run
-from .numbers import NUMBER_PATTERN, parse_number
+from .numbers import NUMBER_PATTERN, index_or_none, parse_number
 from .steps import CompleteLines
 from .stitch import EpochRows
 from .tables import Row, Table
@@ -221,7 +221,7 @@ class _Parser:
             if line is None:
                 return None
         bracket = BRACKET_EPOCH.match(line)
-        if bracket:
+        if bracket and index_or_none(bracket.group(1)) is not None:
             self.epoch = int(bracket.group(1))
             metrics = _metrics(_pairs(line[bracket.end():]))
             return _Record(self.epoch, metrics, True, float(bracket.group(2))) if metrics else None
@@ -230,7 +230,7 @@ class _Parser:
             text = line[found.start():]
             before = _PHASE_BEFORE.search(line[: found.start()])  # "Valid Epoch: 3 Loss: 0.4"
             pairs = _pairs(text, _PHASES[before.group(1).lower()] if before else None)
-            if not pairs or pairs[0][0] not in _EPOCH_NAMES or not pairs[0][1].is_integer():
+            if not pairs or pairs[0][0] not in _EPOCH_NAMES or index_or_none(pairs[0][1]) is None:
                 return None
             (_, epoch, planned), pairs = pairs[0], pairs[1:]
             self.epoch, self.fresh_epoch = int(epoch), True
@@ -282,8 +282,8 @@ class _Parser:
             epoch, self.counted = (self.epoch or 0) + 1, "table rows"  # a header, then values only
         self.fresh_epoch = False
         metrics = {k: v for k, v in row.metrics.items() if not is_bookkeeping(k) or k == "lr"}
-        if epoch is not None and not float(epoch).is_integer():
-            epoch = None  # fractional epochs: the rows are steps
+        if epoch is not None and index_or_none(epoch) is None:
+            epoch = None  # fractional (or absurd) epochs: the rows are steps
         self.table_rows += 1
         if epoch is not None:
             self.epoch = int(epoch)
@@ -319,12 +319,12 @@ def _pairs(text: str, phase: str | None = None) -> list[tuple[str, float, int | 
             phase = _PHASES[word.lower()]
         low = name.lower()
         if low in _EPOCH_NAMES or low in _STEP_NAMES:
-            out.append((low, float(value), int(planned) if planned else None))
+            out.append((low, float(value), index_or_none(planned) if planned else None))
             continue
         full = f"{phase}_{name}" if phase and not _PHASE_PREFIX.match(name) else name
         number = parse_number(value)
-        if planned:
-            number /= int(planned)
+        if planned and float(planned) > 0:
+            number /= float(planned)
         elif percent:
             number /= 100
         out.append((canonical(full), number, None))
