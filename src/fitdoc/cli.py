@@ -11,7 +11,7 @@ import sys
 
 import click
 
-from .commandline import CONFIG, FORMAT, LANG, MONITOR, Group, console, expand_paths, load_config, plotted, progress, writable
+from .commandline import CONFIG, FORMAT, LANG, MONITOR, Group, console, expand_paths, load_config, plotted, progress, read_input, writable
 from .errors import FitdocError
 
 
@@ -35,9 +35,8 @@ def main() -> None:
 @click.option("-v", "--verbose", is_flag=True, help="Show code snippets.")
 @LANG
 def diagnose_cmd(paths, fmt, plot_path, reader, monitor, fail_on, select, ignore, config_path, verbose, lang):
-    """Diagnose the training record(s) at PATHS (files, run directories or globs)."""
+    """Diagnose the training record(s) at PATHS (files, run directories or globs; - reads stdin)."""
     from .engine import SEVERITY_ORDER, diagnose
-    from .readers import read_runs
 
     cfg = load_config(config_path, select, ignore)
     if plot_path:
@@ -48,7 +47,7 @@ def diagnose_cmd(paths, fmt, plot_path, reader, monitor, fail_on, select, ignore
         click.echo(f"fitdoc: skipped {exc}", err=True)
 
     for path in expand_paths(paths):
-        runs.extend(read_runs(path, reader, on_skip=skipped))
+        runs.extend(read_input(path, reader, on_skip=skipped))
     if plot_path and len(runs) != 1:
         raise FitdocError(plot_path, f"--plot draws one run; {len(runs)} were read")
     reports = []

@@ -276,7 +276,8 @@ class Plateau(Rule):
 
     Known false alarms
     A converged run is flat at the end too; it is not reported because its loss is far
-    below where it started.
+    below where it started. A pause in the middle of a converging run (not at its start)
+    must cover ``min_midrun_fraction`` of the evaluations.
     """
 
     code = "FD104"
@@ -287,6 +288,7 @@ class Plateau(Rule):
     flat_tolerance: float = 0.01
     escape_drop: float = 0.1
     stalled_level: float = 0.8
+    min_midrun_fraction: float = 0.25
 
     def check(self, ctx: Context):
         train = ctx.curve("loss")
@@ -305,8 +307,10 @@ class Plateau(Rule):
         level = float(np.median(train.values[i : j + 1]))
         first = float(train.values[0])
         after = float(np.min(s[j:])) if j + 1 < n else level
-        escaped = j + 1 < n and after < (1 - self.escape_drop) * level
         at_start = i == 0 and not ctx.is_window
+        # a pause in the middle of a converging run is its pace slowing, unless it lasts
+        long_pause = at_start or length >= self.min_midrun_fraction * n
+        escaped = j + 1 < n and after < (1 - self.escape_drop) * level and long_pause
         stalled = j == n - 1 and level > self.stalled_level * first and not ctx.is_window
         causes = dead_network(ctx, epoch_value(train.epochs[i]), epoch_value(train.epochs[j]))
         if not (escaped or stalled or causes or (at_start and level > self.stalled_level * first)):
