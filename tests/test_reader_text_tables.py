@@ -170,3 +170,15 @@ def test_published_loop_prints(name, epochs, metric, values):
     run = fitdoc.read(REAL_TEXT / name)
     assert list(run.epochs) == epochs
     assert run.get(metric).values.tolist() == pytest.approx(values)
+
+
+def test_a_print_glued_to_an_unfinished_tqdm_bar_is_read():
+    run = fitdoc.read(REAL_TEXT / "epoch_progress_glued.log")
+    assert list(run.epochs) == [1, 2, 3]
+    assert run.get("val_loss").values[0] == 10.997926981021196
+
+
+def test_metric_logger_lines_averaged_per_epoch_without_clocks_or_memory():
+    run = fitdoc.read(REAL_TEXT / "llama2_accessory_issue48.log")
+    assert list(run.epochs) == [1, 2] and set(run.metrics) == {"lr", "closs"}
+    assert run.get("closs").values.tolist() == pytest.approx([(0.9233 + 0.8147 + 0.7704) / 3, (0.9249 + 0.9249 + 0.9240) / 3])

@@ -257,8 +257,8 @@ class _Parser:
         metrics; ``val`` in front of a bar with another step count than the first
         (training's), and an epoch counted for a training bar that names none."""
         done, total = int(bar.group(2)), int(bar.group(3))
-        if done != total:
-            return None  # an update of an unfinished bar
+        if done != total:  # an update of an unfinished bar: only what was printed after it counts
+            return line[bar.end():] or None
         desc, postfix = line[: bar.start()], _BAR_TIMING.sub("", bar.group(4))
         if (desc, total, postfix) == self.last_bar:
             return None  # tqdm's refresh on close repeats the finished bar
