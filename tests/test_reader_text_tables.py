@@ -182,3 +182,12 @@ def test_metric_logger_lines_averaged_per_epoch_without_clocks_or_memory():
     run = fitdoc.read(REAL_TEXT / "llama2_accessory_issue48.log")
     assert list(run.epochs) == [1, 2] and set(run.metrics) == {"lr", "closs"}
     assert run.get("closs").values.tolist() == pytest.approx([(0.9233 + 0.8147 + 0.7704) / 3, (0.9249 + 0.9249 + 0.9240) / 3])
+
+
+def test_lines_printing_their_own_epoch_with_keras_style_pairs(tmp_path):
+    text = (REAL_TEXT / "dash_pairs_epoch_brackets.log").read_text()
+    run = fitdoc.read(write(tmp_path, text))
+    assert run.format == "text-log" and list(run.epochs) == [1, 2, 3, 4, 5]
+    assert run.get("accuracy").values.tolist() == [0.5, 0.5, 0.51, 0.58, 0.72]
+    window = fitdoc.read(write(tmp_path, "".join(text.splitlines(keepends=True)[2:]), "window.log"))
+    assert list(window.epochs) == [3, 4, 5]  # numbered as printed, not from 1

@@ -94,13 +94,16 @@ class _Record:
     per_step: bool
     step: float | None = None  # the printed step, batch or iteration of a per-step line
     opens_table: bool = False  # the first row under a header: a repeated epoch is a restart
+    own_epoch: bool = False  # the line itself prints the epoch number
 
 
 def sniff(source) -> float:
     parser = _Parser()
-    records = sum(1 for line in source.head.splitlines() if parser.parse(clean(line)) is not None)
-    if records >= 3:
-        return 0.5
+    records = [r for r in map(parser.parse, map(clean, source.head.splitlines())) if r is not None]
+    if len(records) >= 3:
+        # every line naming its own epoch ("epoch [3]: loss: 0.4 - val_loss: 0.5"): more
+        # sure than the Keras reader, which would number such lines from 1
+        return 0.75 if all(r.own_epoch and not r.per_step for r in records) else 0.5
     return 0.2 if records else 0.0
 
 
@@ -250,7 +253,7 @@ class _Parser:
         if step is None and counter:
             step = float(counter.group(1))
         per_step = step is not None or counter is not None
-        return _Record(self.epoch, metrics, per_step, step)
+        return _Record(self.epoch, metrics, per_step, step, own_epoch=found is not None)
 
     def _bar_line(self, line: str, bar: re.Match) -> str | None:
         """A finished tqdm bar as a plain line: its description, then its postfix
