@@ -74,6 +74,7 @@ _LOG_PREFIX = re.compile(
     r"[\d\s\[\]().,:;|/+*-]+|\b(?:INFO|DEBUG|WARNING|WARN|ERROR|CRITICAL|root|__main__)\b|\b[IWEF](?=\d)|[\w.-]+\.py\b|\bT(?=\d)"
 )
 _WORD = re.compile(r"[A-Za-z]{2,}")
+_LETTER = re.compile(r"[A-Za-z]")
 # a tqdm bar: "desc: 100%|####| 782/782 [01:12<00:00, 10.8it/s, loss=0.41]" (the bar may be missing)
 _BAR = re.compile(r"(\d{1,3})%(?:\|[^|\n]*\|)?\s*(\d+)/(\d+)\s*\[([^\]]*)\]")
 _BAR_TIMING = re.compile(r"^[^,]*<[^,]*(?:,\s*[\d.]+\s*[smh]?/?it(?:/s)?)?")
@@ -85,6 +86,9 @@ BRACKET_EPOCH = re.compile(r"^\s*\[\s*(\d+)\s*,\s*(\d+)\s*\]")
 _COUNTER = re.compile(r"\[\s*(\d+)\s*/\s*\d+")  # "[640/60000 (1%)]": a position inside the epoch
 _STEP_NAMES = {"step", "steps", "batch", "iter", "iteration", "it", "global_step"}
 _NOT_METRICS = {"eta", "v_num", "from", "to", "of", "is", "was", "at", "in", "on", "by", "after", "took", "for", "with", "and", "than"}
+
+
+_SNIFF_RECORDS = 20
 
 
 @dataclass
@@ -99,7 +103,13 @@ class _Record:
 
 def sniff(source) -> float:
     parser = _Parser()
-    records = [r for r in map(parser.parse, map(clean, source.head.splitlines())) if r is not None]
+    records = []
+    for line in source.head.splitlines():
+        record = parser.parse(clean(line))
+        if record is not None:
+            records.append(record)
+            if len(records) == _SNIFF_RECORDS:
+                break  # enough to judge: the rest of the head is not parsed
     if len(records) >= 3:
         # every line naming its own epoch ("epoch [3]: loss: 0.4 - val_loss: 0.5"): more
         # sure than the Keras reader, which would number such lines from 1
@@ -213,6 +223,8 @@ class _Parser:
             if row is not None:
                 return self._table_record(row)
             self.table = None
+        if not _LETTER.search(line):
+            return None  # numbers alone are a row only under a header
         table = Table.parse(line)
         if table is not None:
             self.table, self.table_rows = table, 0
