@@ -156,10 +156,11 @@ def trend_line(report) -> str | None:
         return None
     word = {k: advice.say("directions", trend[k], lang) for k in ("loss", "val_loss") if k in trend}
     reading = advice.say("story", trend["reading"], lang, evals=trend.get("evals"))
+    colon = "：" if lang == "zh" else ": "
     if len(word) == 2:
-        return advice.say("story", "directions", lang, **word) + ": " + reading
+        return advice.say("story", "directions", lang, **word) + colon + reading
     if "loss" in word:
-        return advice.say("story", "direction_train", lang, **word) + ": " + reading
+        return advice.say("story", "direction_train", lang, **word) + colon + reading
     return reading
 
 

@@ -286,7 +286,7 @@ class Plateau(Rule):
     min_evals: int = 5
     min_fraction: float = 0.15
     flat_tolerance: float = 0.01
-    escape_drop: float = 0.1
+    escape_drop: float = 0.2
     stalled_level: float = 0.8
     min_midrun_fraction: float = 0.25
 
