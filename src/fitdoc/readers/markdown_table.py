@@ -32,11 +32,12 @@ MIN_POINTS = 2
 # where GitHub turned a pasted notebook table into Markdown)
 _HEADER_ROW = re.compile(r"^(?=[^\n]*\|)[^\n]*\b(?:epoch|step)s?\b[^\n]*\n[ \t]*\|?[ \t]*:?--[-|: \t]*$", re.I | re.M)
 _SETTING = re.compile(r"^\s*[-*]\s+([A-Za-z_][\w ]*?)\s*:\s*(.+?)\s*$")
-# the model card's names for what the advice reads
+# the model card's names for what the advice reads; the effective batch (over devices
+# and accumulation steps) wins over the per-device one
 _SETTINGS = {
     "learning_rate": "learning_rate",
+    "total_train_batch_size": "batch_size",
     "train_batch_size": "batch_size",
-    "total_train_batch_size": "batch_size",  # the effective batch wins: it comes later in the list
     "optimizer": "optimizer",
     "num_epochs": "num_epochs",
 }
@@ -51,7 +52,7 @@ def sniff(source) -> float:
 
 def read(source) -> Run:
     rows: list[Row] = []
-    settings: dict = {}
+    stated: dict = {}  # the card's own names
     table: Table | None = None
     with source.open_text() as fh:
         lines = CompleteLines(fh)
@@ -68,8 +69,12 @@ def read(source) -> Run:
                 continue
             setting = _SETTING.match(line)
             if setting and setting.group(1) in _SETTINGS:
-                key = _SETTINGS[setting.group(1)]
-                settings[key] = _optimizer(setting.group(2)) if key == "optimizer" else _value(setting.group(2))
+                name, text = setting.groups()
+                stated.setdefault(name, _optimizer(text) if name == "optimizer" else _value(text))
+    settings: dict = {}
+    for name, key in _SETTINGS.items():  # in order of preference
+        if name in stated:
+            settings.setdefault(key, stated[name])
     epochs, note, by_point = _positions(rows)
     notes = [note] if note else []
     if table is not None and lines.cut is not None:
