@@ -191,3 +191,14 @@ def test_lines_printing_their_own_epoch_with_keras_style_pairs(tmp_path):
     assert run.get("accuracy").values.tolist() == [0.5, 0.5, 0.51, 0.58, 0.72]
     window = fitdoc.read(write(tmp_path, "".join(text.splitlines(keepends=True)[2:]), "window.log"))
     assert list(window.epochs) == [3, 4, 5]  # numbered as printed, not from 1
+
+
+def test_checkpoint_messages_give_no_metrics(tmp_path):
+    text = "".join(
+        f"Epoch {e}: 100%|##########| 18/18 [00:20<00:00,  1.14s/it, loss={9.85 - e:.2f}, v_num=193315]\n"
+        f"Epoch {e}, global step {18 * (e + 1)}: 'val_loss' reached {9.6 - e:.5f} (best {9.6 - e:.5f}), "
+        f"saving model to 'lightning_logs/version_0/checkpoints/epoch={e}-step={18 * (e + 1)}.ckpt' as top 1\n"
+        for e in range(3)
+    ) + "Epoch 3, global step 72: 'val_loss' was not in top 1\n"
+    run = fitdoc.read(write(tmp_path, text))
+    assert list(run.epochs) == [0, 1, 2] and set(run.metrics) == {"loss"}

@@ -75,6 +75,9 @@ _LOG_PREFIX = re.compile(
 )
 _WORD = re.compile(r"[A-Za-z]{2,}")
 _LETTER = re.compile(r"[A-Za-z]")
+# where a checkpoint message starts: the values after it are the monitor's, not the epoch's
+# ("Epoch 0, global step 18: 'val_loss' reached 9.61 (best 9.61), saving model to ...")
+_CHECKPOINT = re.compile(r"'?\w*'?\s+(?:reached|improved from|was not in top)\b|\bsaving (?:model|checkpoint|to)\b", re.I)
 # a tqdm bar: "desc: 100%|####| 782/782 [01:12<00:00, 10.8it/s, loss=0.41]" (the bar may be missing)
 _BAR = re.compile(r"(\d{1,3})%(?:\|[^|\n]*\|)?\s*(\d+)/(\d+)\s*\[([^\]]*)\]")
 _BAR_TIMING = re.compile(r"^[^,]*<[^,]*(?:,\s*[\d.]+\s*[smh]?/?it(?:/s)?)?")
@@ -242,7 +245,7 @@ class _Parser:
             return _Record(self.epoch, metrics, True, float(bracket.group(2))) if metrics else None
         found = EPOCH_WORD.search(line)
         if found:
-            text = line[found.start():]
+            text = _CHECKPOINT.split(line[found.start():], maxsplit=1)[0]
             before = _PHASE_BEFORE.search(line[: found.start()])  # "Valid Epoch: 3 Loss: 0.4"
             pairs = _pairs(text, _PHASES[before.group(1).lower()] if before else None)
             if not pairs or pairs[0][0] not in _EPOCH_NAMES or index_or_none(pairs[0][1]) is None:
@@ -255,7 +258,7 @@ class _Parser:
             phase = _PHASE_AT.search(line)
             if phase is None or not _is_log_prefix(line[: phase.start()]):
                 return None
-            text = line[phase.start():]
+            text = _CHECKPOINT.split(line[phase.start():], maxsplit=1)[0]
             pairs = _pairs(text, _PHASES[phase.group(1).lower()])
         metrics = _metrics(pairs)
         if not metrics or _is_prose(text, len(pairs)):
