@@ -38,8 +38,9 @@ class Overfitting(Rule):
     Known false alarms
     A noisy validation curve with one bad evaluation near the end, or one lucky one at
     the minimum: the rise, from halfway between the lowest evaluation and the trend's
-    minimum to the median of the last evaluations, must exceed both ``min_rise`` of
-    the trend's minimum and ``noise_factor`` times the curve's own noise. A window pasted from the middle of
+    minimum to the median of the last 3 evaluations (or of the last quarter, for a slow
+    noisy drift), must exceed both ``min_rise`` of the trend's minimum and
+    ``noise_factor`` times the noise of that median. A window pasted from the middle of
     a long run cannot show where the minimum was.
     """
 
@@ -72,22 +73,31 @@ class Overfitting(Rule):
         best = val.argmin_near_trend()
         low = float(val.values[best])
         after = len(val) - 1 - best
-        end = val.level_at_end()
         # the reference lies halfway between the lowest evaluation and the trend's minimum,
         # so that one lucky evaluation does not make an ordinary wiggle look like a rise
         trend_low = float(np.min(val.smooth))
-        rise = end - (low + max(low, trend_low)) / 2
+        reference = (low + max(low, trend_low)) / 2
+        # the level the run ends at: the median of its last 3 evaluations (against the
+        # curve's noise), or of its last quarter for a slow noisy drift (against the noise
+        # of a median of k, about 1.25 sigma / sqrt(k))
+        k = max(3, min(after, len(val) // 4))
+        floor = self.min_rise * abs(trend_low)
+        rose = any(
+            float(np.median(val.values[-n:])) - reference > max(floor, self.noise_factor * noise)
+            for n, noise in ((3, val.noise), (k, 1.25 * val.noise / np.sqrt(k)))
+        )
         train_at_best = ctx.value_at("loss", epoch_value(val.epochs[best]))
         train_end = train.level_at_end()
         causes = _overfit_causes(ctx)
         facts = dict(
-            metric=val.name, best_epoch=epoch_value(val.epochs[best]), best_value=abs(low), end_value=abs(end),
-            evals_after=after, train_from=train_at_best, train_to=train_end,
+            metric=val.name, best_epoch=epoch_value(val.epochs[best]), best_value=abs(low),
+            end_value=abs(float(val.values[-1])), evals_after=after, train_from=train_at_best,
+            train_to=float(train.values[-1]),
         )
         # the training loss must keep improving: if it did not, the rise is instability or noise
         if (
             after >= self.min_evals_after
-            and rise > max(self.min_rise * abs(trend_low), self.noise_factor * val.noise)
+            and rose
             and train_end <= train_at_best * (1 - self.min_train_drop)
         ):
             # a window pasted from the middle of a run cannot show where the minimum was
