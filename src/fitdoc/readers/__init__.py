@@ -29,13 +29,16 @@ STDIN_LIMIT = 256 * 1024 * 1024  # a log pasted or piped in is read into memory,
 # Order matters only for ties: the more specific reader comes first.
 READER_MODULES = [
     "keras_json",
+    "ultralytics_csv",
     "keras_csv",
+    "paddle_hapi",
     "keras_text",
     "tensorboard",
     "hf_trainer",
     "lightning_csv",
     "mlflow_store",
     "markdown_table",
+    "mmengine_json",
     "freeform",
 ]
 
@@ -116,12 +119,14 @@ def formats() -> list[str]:
 
 def detect(source: Source):
     """The reader module that best recognises ``source``'s content."""
-    best, best_score = None, 0.0
-    for module in _modules():
-        score = module.sniff(source)
-        if score > best_score:
-            best, best_score = module, score
-    if best is None:
+    return _candidates(source)[0]
+
+
+def _candidates(source: Source) -> list:
+    """The reader modules that recognise ``source``, the most confident first."""
+    scored = [(module.sniff(source), i, module) for i, module in enumerate(_modules())]
+    found = [module for score, _, module in sorted(scored, key=lambda t: (-t[0], t[1])) if score > 0]
+    if not found:
         if not source.is_dir and not source.head_bytes.strip():
             raise UnreadableRecord(source.name, "file is empty")
         if not source.is_dir:
@@ -131,7 +136,7 @@ def detect(source: Source):
             f"unknown format: not a training record fitdoc reads ({', '.join(shape.name for shape in SHAPES)}; "
             "`fitdoc formats` shows an example of each)",
         )
-    return best
+    return found
 
 
 def read_runs(path: str | Path, format: str | None = None, on_skip=None) -> list[Run]:
@@ -161,9 +166,21 @@ def _read_path(path: str | Path, format: str | None, on_skip, seen: set[Path]) -
         by_name = {m.FORMAT: m for m in _modules()}
         if format not in by_name:
             raise FitdocError(str(p), f"unknown format {format!r}; choose one of {', '.join(by_name)}")
-        module = by_name[format]
+        candidates = [by_name[format]]
     else:
-        module = detect(source)
+        candidates = _candidates(source)
+    # a file two readers recognise (a tab table whose first column is "Epoch") goes to
+    # the next one when the most confident cannot read it; the first refusal is reported
+    refusals = []
+    for module in candidates:
+        try:
+            return _read_with(module, source)
+        except UnreadableRecord as exc:
+            refusals.append(exc)
+    raise refusals[0]
+
+
+def _read_with(module, source: Source) -> list[Run]:
     try:
         result = module.read(source)
     except FitdocError:

@@ -43,6 +43,7 @@ _NOT_METRICS = {"eta", "epoch", "batch", "step", "steps", "time"}
 # mid-line): before an "Epoch N:"/"Epoch N/M" or an "N/M [" / "N/M ━" progress prefix.
 # Logs pasted into code comments, quotes or REPL sessions: "# 12/12 ...", "> Epoch 3/9".
 QUOTED = re.compile(r"^\s*(?:#+|//|>+|\.\.\.|>>>)\s?")
+GLUED_STEPS = re.compile(r"/(\d+)\s*(?:\[|━)")  # what follows "Epoch 2/10" glued to "782/782 ["
 GLUED = re.compile(r"(?:\s+|(?<=[^\d\s/]))(?=Epoch\s+\d+\s*[:/]|\d+/\d+\s*(?:\[|━))")
 
 
@@ -143,9 +144,13 @@ class _Parser:
         header = HEADER.search(segment)
         if header:
             self.blocks.append(_Block(int(header.group(1))))
-            if header.group(2):
-                self.planned = int(header.group(2))
-            rest = segment[header.end():]
+            planned, rest = header.group(2), segment[header.end():]
+            glued = GLUED_STEPS.match(rest)
+            if planned and glued and len(planned) > len(glued.group(1)) and planned.endswith(glued.group(1)):
+                # "Epoch 2/10782/782 [===": the line break after "Epoch 2/10" was lost
+                planned, rest = planned[: -len(glued.group(1))], glued.group(1) + rest
+            if planned:
+                self.planned = int(planned)
             if rest.strip():
                 self._feed(rest)
             return
