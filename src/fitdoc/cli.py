@@ -1,7 +1,8 @@
 """The ``fitdoc`` command line: a thin shell over readers, engine and renderers.
 
 Exit codes: 0 done (no finding at or above ``--fail-on``), 1 findings at or above
-``--fail-on``, 2 unreadable input or bad usage (one line on stderr, no traceback).
+``--fail-on``, 2 unreadable input or bad usage (one line on stderr, no traceback),
+3 an unexpected internal error (one line; ``fitdoc --debug ...`` shows the traceback).
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ import click
 
 from . import advice, config as config_mod
 from .engine import SEVERITY_ORDER, diagnose
-from .errors import FitdocError
+from .errors import FitdocError, InternalError
 from .options import CONFIG, FORMAT, LANG, MONITOR
 from .readers import read_runs
+from .readers.textio import printable
 from .rules import all_rules
 
 
@@ -34,9 +36,9 @@ def _console(stderr: bool = False):
     return Console(stderr=stderr, no_color=no_color, highlight=False, soft_wrap=False)
 
 
-def _fail(message: str) -> None:
-    click.echo(f"fitdoc: error: {message}", err=True)
-    sys.exit(2)
+def _fail(message: str, code: int = 2) -> None:
+    click.echo(f"fitdoc: error: {printable(message)}", err=True)
+    sys.exit(code)
 
 
 class _Group(click.Group):
@@ -46,11 +48,20 @@ class _Group(click.Group):
             return super().invoke(ctx)
         except FitdocError as exc:
             _fail(str(exc))
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except Exception as exc:
+            if ctx.params.get("debug"):
+                raise
+            internal = exc if isinstance(exc, InternalError) else InternalError("fitdoc", exc)
+            _fail(f"internal error: {internal} (a bug in fitdoc, or in code a sweep spec runs; "
+                  "'fitdoc --debug ...' shows the traceback)", 3)
 
 
 @click.group(cls=_Group)
 @click.version_option(package_name="fitdoc")
-def main() -> None:
+@click.option("--debug", is_flag=True, help="Show the traceback of an unexpected error (exit code 3).")
+def main(debug) -> None:
     """Diagnose neural-network training runs from their logs."""
 
 
@@ -98,7 +109,12 @@ def diagnose_cmd(paths, fmt, plot_path, reader, monitor, fail_on, select, ignore
     reports = []
     with _progress(len(runs)) as advance:
         for run in runs:
-            reports.append(diagnose(run, cfg, lang, monitor=monitor))
+            try:
+                reports.append(diagnose(run, cfg, lang, monitor=monitor))
+            except FitdocError:
+                raise
+            except Exception as exc:
+                raise InternalError(run.source, exc) from exc
             advance()
     if fmt == "json":
         from .output import jsonout

@@ -21,3 +21,14 @@ class MissingMetric(FitdocError, KeyError):
 
     def __str__(self) -> str:
         return Exception.__str__(self)
+
+
+class InternalError(Exception):
+    """An unexpected error (a fitdoc bug) met while working on ``source``: the CLI
+    shows one line and exits with code 3; ``fitdoc --debug`` shows the traceback."""
+
+    def __init__(self, source: str, error: BaseException):
+        first = (str(error).splitlines() or [""])[0][:200]
+        super().__init__(f"{source}: {type(error).__name__}: {first}" if first else f"{source}: {type(error).__name__}")
+        self.source = source
+        self.error = error

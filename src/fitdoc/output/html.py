@@ -98,7 +98,7 @@ def render(reports: Sequence, *, labels: Sequence[str] | None = None, lang: str 
         body += [f"<h2>{escape(t['overlay'])}</h2>", f'<p class="hint">{escape(t["zoom_hint"])}</p>',
                  '<div data-charts="overlay"></div>']
     body += [_run_section(i, d, label, t) for i, (d, label) in enumerate(zip(datas, labels))]
-    data_json = json.dumps(_json_safe(payload), ensure_ascii=False, allow_nan=False).replace("</", "<\\/")
+    data_json = json.dumps(_json_safe(payload), ensure_ascii=False, allow_nan=False).replace("<", "\\u003c")
     page = (
         f'<!DOCTYPE html>\n<html lang="{escape(lang)}"><head><meta charset="utf-8">'
         f'<meta name="viewport" content="width=device-width, initial-scale=1">'

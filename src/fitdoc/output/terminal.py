@@ -26,7 +26,7 @@ def render(report, console: Console, verbose: bool = False) -> None:
         v = s.values[s.present]
         finite = v[v == v]
         if len(finite):
-            curves.add_row(name, sparkline(v), f"{finite[0]:.4g} -> {finite[-1]:.4g}")
+            curves.add_row(Text(name), sparkline(v), f"{finite[0]:.4g} -> {finite[-1]:.4g}")
     console.print(curves)
     reading = trend_line(report)
     if reading:

@@ -9,6 +9,11 @@ from .. import advice
 SPARK = "▁▂▃▄▅▆▇█"
 
 
+def md_cell(text: str) -> str:
+    """``text`` as one Markdown table cell: ``|`` escaped, line breaks as spaces."""
+    return " ".join(str(text).replace("|", "\\|").splitlines())
+
+
 def sparkline(values: np.ndarray, width: int = 40) -> str:
     """A unicode sparkline of the finite values (resampled to ``width`` by bucket means)."""
     v = values[np.isfinite(values)]

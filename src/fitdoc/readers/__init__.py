@@ -8,11 +8,11 @@ returning a :class:`~fitdoc.run.Run` (or a list of runs for multi-run sources).
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 
-from ..errors import FitdocError, UnreadableRecord
+from ..errors import FitdocError, InternalError, UnreadableRecord
 from ..run import Run
 from . import textio
 
@@ -104,8 +104,23 @@ def read_runs(path: str | Path, format: str | None = None, on_skip=None) -> list
     if "://" in str(path):
         from .mlflow_store import read_uri
 
-        return read_uri(str(path))
-    return _read_path(Path(path), format, on_skip, set())
+        runs = read_uri(str(path))
+    else:
+        runs = _read_path(Path(path), format, on_skip, set())
+    for run in runs:
+        _neutralise(run)
+    return runs
+
+
+def _neutralise(run: Run) -> None:
+    """Control characters in the names and notes a record brought are made visible
+    (``\\x1b``): a metric name must not retitle the terminal or forge a link."""
+    show = textio.printable
+    run.source = show(run.source)
+    run.series = {show(k): v for k, v in run.series.items()}
+    run.step_series = {show(k): v for k, v in run.step_series.items()}
+    run.notes = [show(n) for n in run.notes]
+    run.events = [replace(e, message=show(e.message)) for e in run.events]
 
 
 def _read_path(p: Path, format: str | None, on_skip, seen: set[Path]) -> list[Run]:
@@ -129,6 +144,10 @@ def _read_path(p: Path, format: str | None, on_skip, seen: set[Path]) -> list[Ru
         raise
     except (OSError, UnicodeError) as exc:
         raise UnreadableRecord(str(p), f"cannot read: {exc}") from None
+    except RecursionError:
+        raise UnreadableRecord(str(p), "nested too deeply to read") from None
+    except Exception as exc:  # a reader bug: named with its file, not a bare traceback
+        raise InternalError(str(p), exc) from exc
     runs = result if isinstance(result, list) else [result]
     for run in runs:
         if len(run) == 0:

@@ -20,7 +20,7 @@ import re
 
 from ..errors import UnreadableRecord
 from ..run import Event, Run, build_run
-from .numbers import NUMBER_PATTERN, parse_number
+from .numbers import NUMBER_PATTERN, index_or_none, parse_number
 from .steps import CompleteLines
 from .stitch import EpochRows
 from .textio import clean, screen_segments
@@ -28,7 +28,7 @@ from .textio import clean, screen_segments
 FORMAT = "keras-text"
 
 # "Epoch 3/20", or "Epoch 3 - 12s - loss: ..." / "Epoch 3- ..." with the metrics on the line
-HEADER = re.compile(r"\bEpoch\s+(\d{1,15})\s*(?:/\s*(\d{1,15})(?!\d)|(?=-\s|\s+-\s))")
+HEADER = re.compile(r"\bEpoch\s+(\d+)\s*(?:/\s*(\d+)|(?=-\s|\s+-\s))")
 CALLBACK = re.compile(r"^\W*Epoch\s+0*(\d{1,15})\s*:\s*(.+)$")
 PROGRESS = re.compile(r"^\s*(\d{1,15})/(\d{1,15})\b")
 PAIR = re.compile(r"(?<![\w/.])([A-Za-z_][\w./@-]*)\s*:\s*(" + NUMBER_PATTERN + r")(?![\w.])")
@@ -142,9 +142,12 @@ class _Parser:
             return
         header = HEADER.search(segment)
         if header:
-            self.blocks.append(_Block(int(header.group(1))))
+            epoch = index_or_none(header.group(1))
+            if epoch is None:
+                raise UnreadableRecord(self.name, f"{header.group(0)[:40]!r}: epoch number out of range")
+            self.blocks.append(_Block(epoch))
             if header.group(2):
-                self.planned = int(header.group(2))
+                self.planned = index_or_none(header.group(2))
             rest = segment[header.end():]
             if rest.strip():
                 self._feed(rest)
