@@ -15,6 +15,7 @@ from html import escape
 from pathlib import Path
 from typing import Iterable, Sequence
 
+from .. import atomic
 from .text import epoch_gaps
 
 ASSETS = Path(__file__).with_name("assets")
@@ -56,7 +57,7 @@ class HtmlReport:
 
     def save(self, path: str | Path) -> Path:
         path = Path(path)
-        path.write_text(self.html, encoding="utf-8")
+        atomic.write_text(path, self.html)
         return path
 
     def __str__(self) -> str:

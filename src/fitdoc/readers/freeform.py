@@ -102,6 +102,8 @@ def read(source) -> Run:
             else:
                 flush()
                 rows.add(epoch, metrics, merge=True)
+        if pending:  # the log ends after per-step lines: the epoch may not be over
+            notes.append(f"epoch {pending_epoch} is read from its per-step lines up to the end of the log (it may be partial)")
         flush()
     if lines.cut is not None and parser.parse(clean(lines.cut)) is not None:
         notes.append(lines.cut_note())
