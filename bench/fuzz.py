@@ -9,7 +9,9 @@ terminal renderers for one in three). It counts:
 * tracebacks: any exception other than fitdoc's own one-line ``FitdocError``;
 * hangs: an execution that runs past ``--hang`` seconds;
 * silent changes: a cut record (a prefix of the seed) that reports an (epoch, metric)
-  value the whole record does not have, without a note that says it is cut or partial.
+  value the whole record does not have, without a note that says it is cut or partial
+  (an epoch the whole record wrote again after a resume may differ; in an MLflow store,
+  where each metric is its own file, only a metric file cut inside a line is checked).
 
     python bench/fuzz.py --runs 20000 --seed 1          # about 4 minutes on one core
 
@@ -230,7 +232,11 @@ class Seed:
             self.target.write_bytes(self.original)
         if isinstance(got, FitdocError):
             return "error", str(got)
-        changed = silent_changes(self.full, self.resumed, got) if cut and self.target == self.root else []
+        # A metric file of an MLflow store cut at a line end is a run that logged fewer
+        # points (its last epoch's mean is over fewer steps): only a cut inside a line,
+        # a half-written number, is checked there.
+        whole_lines = self.target != self.root and data.endswith(b"\n")
+        changed = silent_changes(self.full, self.resumed, got) if cut and not whole_lines else []
         return ("silent", changed[:3]) if changed else ("ok", None)
 
 
