@@ -13,6 +13,7 @@ from click.testing import CliRunner
 
 import fitdoc
 from fitdoc import cli
+from fitdoc.errors import FitdocError
 from fitdoc.readers import read_runs
 from fitdoc.readers import tensorboard as tb
 
@@ -255,3 +256,92 @@ def test_atomic_write_keeps_the_old_file_when_writing_fails(tmp_path, monkeypatc
     assert target.read_text() == "old" and os.listdir(tmp_path) == ["report.json"]
     atomic.write_text(target, "new")
     assert target.read_text() == "new" and stat.S_IMODE(target.stat().st_mode) == 0o640
+
+
+# --- MLflow servers that hang or redirect ------------------------------------------
+
+
+class _Server:
+    """A loopback TCP server: ``answer`` is None (accept and never reply) or the bytes
+    sent back to each request; ``connections`` counts who connected."""
+
+    def __init__(self, answer: bytes | None = None):
+        import socket
+        import threading
+
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.port, self.answer, self.connections, self.open = self.sock.getsockname()[1], answer, 0, []
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.connections += 1
+            self.open.append(conn)
+            if self.answer is not None:
+                conn.recv(65536)
+                conn.sendall(self.answer)
+                conn.close()
+
+    def close(self):
+        for conn in self.open:
+            conn.close()
+        self.sock.close()
+
+
+def test_mlflow_server_that_never_answers_fails_within_the_timeout(monkeypatch):
+    pytest.importorskip("mlflow")
+    import time
+
+    from fitdoc.readers import mlflow_store
+
+    assert mlflow_store.CLIENT_LIMITS["MLFLOW_HTTP_REQUEST_TIMEOUT"] == "10"
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_TIMEOUT", "1")  # the user's setting wins
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
+    server = _Server()
+    try:
+        started = time.monotonic()
+        with pytest.raises(FitdocError, match="MLflow server"):
+            read_runs(f"mlflow://127.0.0.1:{server.port}/some-run")
+        assert time.monotonic() - started < 15
+    finally:
+        server.close()
+    assert "MLFLOW_ALLOW_HTTP_REDIRECTS" not in os.environ  # set only while reading
+
+
+def test_mlflow_redirect_to_another_port_is_not_followed(monkeypatch):
+    pytest.importorskip("mlflow")
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
+    elsewhere = _Server(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}")
+    redirect = _Server(f"HTTP/1.1 302 Found\r\nLocation: http://127.0.0.1:{elsewhere.port}/x\r\n"
+                       "Content-Length: 0\r\n\r\n".encode())
+    try:
+        with pytest.raises(FitdocError):
+            read_runs(f"mlflow://127.0.0.1:{redirect.port}/some-run")
+    finally:
+        redirect.close()
+        elsewhere.close()
+    assert redirect.connections >= 1 and elsewhere.connections == 0
+
+
+def test_mlflow_runs_ordered_by_start_time_as_numbers(tmp_path):
+    import shutil
+
+    store = tmp_path / "mlruns"
+    shutil.copytree(REPRO / "mlflow_na_value", store)
+    run = store / "0" / "r1"
+    for name, start in (("r1", "999"), ("r2", "1000")):
+        if name != "r1":
+            shutil.copytree(run, store / "0" / name)
+        meta = store / "0" / name / "meta.yaml"
+        meta.write_text(meta.read_text().replace("r1", name) + f"start_time: {start}\n")
+    assert [r.source for r in read_runs(store)] == [str(store / "0" / "r1"), str(store / "0" / "r2")]
+
+
+def test_trainer_lines_with_lists_are_not_taken_for_keras_history(tmp_path):
+    path = tmp_path / "stdout.txt"
+    path.write_text("{'loss': [[0.5]], 'epoch': 1}\n{'loss': 0.4, 'epoch': 2}\n")
+    assert fitdoc.read(path).format == "hf-trainer"
