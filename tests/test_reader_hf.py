@@ -32,7 +32,7 @@ def test_trainer_state_fixture_epoch_means_evals_and_best_checkpoint(fixtures):
     assert list(run.step_series["loss"].steps) == list(range(2, 25, 2))
     assert list(run.step_series["loss"].values) == [r["loss"] for r in train]
     assert list(run.step_series["val_loss"].steps) == [8, 16, 24]
-    (event,) = run.events_of("checkpoint")
+    (event,) = run.events_of("best_checkpoint")
     assert (event.epoch, event.value) == (3, 1.000887393951416)
     assert "hf/checkpoint-24" in event.message
     assert run.info["best_global_step"] == 24 and run.info["best_model_checkpoint"] == "hf/checkpoint-24"
@@ -59,7 +59,7 @@ def test_evals_every_n_steps_and_a_partial_last_epoch():
     assert run.get("lr").values == pytest.approx([0.07, 0.03, 0.01])
     assert run.get("loss").values[2] == pytest.approx((0.4344 + 0.4396) / 2, abs=1e-4)
     assert any("epoch 3 is partial" in n for n in run.notes)
-    assert run.events_of("checkpoint")[0].epoch == 3
+    assert run.events_of("best_checkpoint")[0].epoch == 3
 
 
 def test_stdout_with_progress_bars_matches_the_state_file():

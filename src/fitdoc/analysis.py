@@ -12,13 +12,15 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
-from scipy.ndimage import median_filter
-from scipy.stats import theilslopes
+from numpy.lib.stride_tricks import sliding_window_view
 
 from .names import canonical, higher_is_better
 from .run import Run
 
 LOSSES = ("loss", "val_loss")
+# Theil-Sen takes every pair up to this many pairs (about 1,400 points), then this many
+# pairs drawn with a fixed seed: the median of a million slopes is as stable as the exact one.
+SLOPE_PAIRS = 1_000_000
 
 
 @dataclass
@@ -55,13 +57,19 @@ class Curve:
         return lo + int(np.argmin(self.values[lo:hi]))
 
 
+def running_median(values: np.ndarray, size: int) -> np.ndarray:
+    """Median of each ``size``-point window (odd ``size``), the ends repeated outwards."""
+    half = size // 2
+    padded = np.pad(values.astype(float), half, mode="edge")
+    return np.median(sliding_window_view(padded, size), axis=1)
+
+
 def smooth(values: np.ndarray) -> np.ndarray:
     """A robust trend: running median (5 points, 3 for short curves) then a 3-point mean."""
     n = len(values)
     if n < 3:
         return values.astype(float)
-    size = 5 if n >= 10 else 3
-    med = median_filter(values.astype(float), size=size, mode="nearest")
+    med = running_median(values, 5 if n >= 10 else 3)
     padded = np.pad(med, 1, mode="edge")
     return (padded[:-2] + padded[1:-1] + padded[2:]) / 3.0
 
@@ -76,24 +84,52 @@ def noise_scale(values: np.ndarray) -> float:
 
 
 def slope(values: np.ndarray) -> float:
-    """Theil-Sen slope per evaluation (robust to a few outliers)."""
-    if len(values) < 3:
+    """Theil-Sen slope per evaluation (robust to a few outliers): the median of the
+    pairwise slopes, all pairs for short curves, ``SLOPE_PAIRS`` random ones beyond."""
+    n = len(values)
+    if n < 3:
         return 0.0
-    return float(theilslopes(values, np.arange(len(values)))[0])
+    y = values.astype(float)
+    if n * (n - 1) // 2 <= SLOPE_PAIRS:
+        pairs = np.concatenate([(y[k:] - y[:-k]) / k for k in range(1, n)])
+    else:
+        rng = np.random.default_rng(0)
+        i, j = rng.integers(0, n, SLOPE_PAIRS), rng.integers(0, n, SLOPE_PAIRS)
+        keep = i != j
+        i, j = i[keep], j[keep]
+        pairs = (y[j] - y[i]) / (j - i)
+    return float(np.median(pairs))
 
 
 def longest_run(mask: np.ndarray) -> tuple[int, int]:
-    """(start, length) of the longest run of True in ``mask``."""
-    best = (0, 0)
-    start = None
-    for i, flag in enumerate(list(mask) + [False]):
-        if flag and start is None:
-            start = i
-        elif not flag and start is not None:
-            if i - start > best[1]:
-                best = (start, i - start)
-            start = None
-    return best
+    """(start, length) of the first longest run of True in ``mask``."""
+    edges = np.diff(np.concatenate([[0], np.asarray(mask, dtype=np.int8), [0]]))
+    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    if not len(starts):
+        return (0, 0)
+    k = int(np.argmax(ends - starts))
+    return (int(starts[k]), int(ends[k] - starts[k]))
+
+
+def flat_ends(values: np.ndarray, tol: np.ndarray) -> np.ndarray:
+    """For each start i, the last index j >= i with ``|values[k] - values[i]| <= tol[i]``
+    for every k in i+1..j. Binary lifting over a sparse table of window maxima and
+    minima: O(n log n) time and memory."""
+    n = len(values)
+    highs, lows = [values], [values]
+    while 2 ** len(highs) <= n:
+        w = 2 ** (len(highs) - 1)
+        highs.append(np.maximum(highs[-1][:-w], highs[-1][w:]))
+        lows.append(np.minimum(lows[-1][:-w], lows[-1][w:]))
+    nxt = np.arange(1, n + 1)  # first index not yet known to be flat
+    for level in range(len(highs) - 1, -1, -1):
+        w = 2**level
+        i = np.flatnonzero(nxt + w <= n)
+        at = nxt[i]
+        # subtracting the same number keeps the order of floats, so the extremes decide
+        ok = (highs[level][at] - values[i] <= tol[i]) & (values[i] - lows[level][at] <= tol[i])
+        nxt[i[ok]] += w
+    return nxt - 1
 
 
 def chance_classes(value: float, tolerance: float = 0.005) -> int | None:
@@ -109,7 +145,7 @@ class Context:
 
     def __init__(self, run: Run):
         self.run = run
-        self._curves: dict[str, Curve | None] = {}
+        self._curves: dict[tuple[str, bool], Curve | None] = {}
 
     @cached_property
     def nan_onset_index(self) -> int | None:
@@ -123,22 +159,23 @@ class Context:
         """Number of epochs before the first NaN/Inf loss (all of them if none)."""
         return len(self.run) if self.nan_onset_index is None else self.nan_onset_index
 
-    def curve(self, name: str) -> Curve | None:
-        """The finite evaluations of ``name`` before any NaN loss; None if absent.
-        Built once per metric, so every rule shares its smoothing and noise."""
-        if name not in self._curves:
-            self._curves[name] = self._build_curve(name)
-        return self._curves[name]
+    def curve(self, name: str, whole: bool = False) -> Curve | None:
+        """The finite evaluations of ``name`` before any NaN loss (``whole``: over the
+        whole record, as a checkpoint callback sees it); None if absent. Built once per
+        metric, so every rule shares its smoothing and noise."""
+        key = (name, whole)
+        if key not in self._curves:
+            self._curves[key] = self._build_curve(name, len(self.run) if whole else self.healthy_span)
+        return self._curves[key]
 
-    def _build_curve(self, name: str) -> Curve | None:
+    def _build_curve(self, name: str, span: int) -> Curve | None:
         if name not in self.run.series:
             return None
         s = self.run.series[name]
-        span = slice(0, self.healthy_span)
-        mask = s.finite[span]
+        mask = s.finite[:span]
         if not mask.any():
             return None
-        return Curve(name, self.run.epochs[span][mask], s.values[span][mask])
+        return Curve(name, self.run.epochs[:span][mask], s.values[:span][mask])
 
     def paired(self, a: str, b: str) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
         """(epochs, a, b) at the epochs where both metrics are finite."""
@@ -181,36 +218,41 @@ class Context:
         start = loss.values[: max(1, len(loss) // 10)].mean()
         return tiny and loss.level_at_end() < 0.7 * start
 
-    def monitor(self, name: str | None = None) -> Curve | None:
+    def monitor(self, name: str | None = None, whole: bool = False) -> Curve | None:
         """The validation curve to judge generalisation by: ``name`` if given, else
         val_loss, else another validation metric (flipped so that lower is better)."""
         if name is not None:
             series_name = canonical(name) if name not in self.run.series else name
             self.run.get(series_name)  # KeyError listing the metrics that exist
-            c = self.curve(series_name)
-            if c is None:
-                return None
-            return Curve(series_name, c.epochs, -c.values) if higher_is_better(series_name) else c
-        c = self.curve("val_loss")
+            return self._lower_is_better(series_name, whole)
+        c = self.curve("val_loss", whole)
         if c is not None:
             return c
         for name in self.run.series:
             if name.startswith("val_") and name != "val_loss":
-                c = self.curve(name)
+                c = self._lower_is_better(name, whole)
                 if c is not None and len(c) >= 2:
-                    if higher_is_better(name):
-                        return Curve(name, c.epochs, -c.values)
                     return c
         return None
 
+    def _lower_is_better(self, name: str, whole: bool) -> Curve | None:
+        c = self.curve(name, whole)
+        if c is not None and higher_is_better(name):
+            return Curve(name, c.epochs, -c.values)
+        return c
+
     @cached_property
     def lr(self) -> float | None:
-        """Learning rate at the end of the run, if the record (or the live set-up of a
-        training callback) has it."""
+        """Learning rate at the end of the run, if the record (its lr column, LR change
+        messages, the settings it states, or the live set-up of a training callback)
+        has it."""
         c = self.curve("lr")
         if c is not None:
             return float(c.values[-1])
         changes = self.run.events_of("lr_change")
         if changes:
             return float(changes[-1].value)
+        stated = self.run.info.get("settings", {}).get("learning_rate")
+        if isinstance(stated, (int, float)) and np.isfinite(stated):
+            return float(stated)
         return getattr(self.run.info.get("setup"), "lr", None)

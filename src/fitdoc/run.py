@@ -14,6 +14,20 @@ from dataclasses import dataclass, field
 import numpy as np
 
 
+def epoch_value(epoch) -> int | float:
+    """An epoch number as the record prints it: an int, or a float for the fractional
+    epochs of a Trainer evaluated mid-epoch (``2.07``)."""
+    value = float(epoch)
+    return int(value) if value.is_integer() else round(value, 6)
+
+
+def _epoch_array(epochs) -> np.ndarray:
+    arr = np.asarray(epochs, dtype=float)
+    if np.all(np.mod(arr, 1.0) == 0) and np.all(np.abs(arr) < 2**62):
+        return arr.astype(np.int64)
+    return arr
+
+
 @dataclass(frozen=True)
 class Event:
     """Something the record says happened at an epoch (record numbering)."""
@@ -77,7 +91,7 @@ class StepSeries:
 class Run:
     """One training record, independent of the format it was read from."""
 
-    epochs: np.ndarray
+    epochs: np.ndarray  # ints, or floats when the record prints fractional epochs
     series: dict[str, Series]
     events: list[Event] = field(default_factory=list)
     source: str = ""
@@ -88,7 +102,7 @@ class Run:
     info: dict = field(default_factory=dict)  # e.g. train/val sample counts
 
     def __post_init__(self) -> None:
-        self.epochs = np.asarray(self.epochs, dtype=int)
+        self.epochs = _epoch_array(self.epochs)
         for name, s in self.series.items():
             if len(s) != len(self.epochs):
                 raise ValueError(f"series {name!r} has {len(s)} values for {len(self.epochs)} epochs")
@@ -124,7 +138,7 @@ class Run:
 
 
 def build_run(
-    rows: dict[int, dict[str, float]],
+    rows: dict[int | float, dict[str, float]],
     *,
     source: str,
     format: str,
@@ -143,4 +157,4 @@ def build_run(
     for row in per_epoch:
         names.extend(k for k in row if k not in names)
     series = {n: Series.from_list([row.get(n) for row in per_epoch]) for n in names}
-    return Run(np.array(epochs, dtype=int), series, events or [], source=source, format=format, **extra)
+    return Run(np.array(epochs, dtype=float), series, events or [], source=source, format=format, **extra)

@@ -2,19 +2,29 @@
 
 Each reader module defines ``FORMAT`` (its name in reports), ``sniff(source)``
 returning a confidence in [0, 1] from the file's content, and ``read(source)``
-returning a :class:`~fitdoc.run.Run` (or a list of runs for multi-run sources).
+returning a :class:`~fitdoc.run.Run` (or a list of runs for multi-run sources). Readers
+of free text set ``MIN_POINTS = 2``: a record they read must hold a metric at two
+epochs or evaluations at least, or it is refused (prose that mentions an epoch and a
+number is not a training record). ``-`` reads standard input, held in memory.
 """
 
 from __future__ import annotations
 
 import importlib
+import io
+import sys
 from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 
-from ..errors import FitdocError, InternalError, UnreadableRecord
+from ..errors import FitdocError, InternalError, UnreadableRecord, printable
+from ..names import is_bookkeeping
 from ..run import Run
 from . import textio
+from .shapes import SHAPES
+
+STDIN = "-"
+STDIN_LIMIT = 256 * 1024 * 1024  # a log pasted or piped in is read into memory, up to this
 
 # Order matters only for ties: the more specific reader comes first.
 READER_MODULES = [
@@ -25,6 +35,7 @@ READER_MODULES = [
     "hf_trainer",
     "lightning_csv",
     "mlflow_store",
+    "markdown_table",
     "freeform",
 ]
 
@@ -69,6 +80,32 @@ class Source:
         return textio.open_text(self.path, self.encoding)
 
 
+class MemorySource(Source):
+    """A record held in memory (standard input), read like a file."""
+
+    def __init__(self, name: str, data: bytes):
+        super().__init__(Path(name))
+        self.data = data
+
+    @property
+    def is_dir(self) -> bool:
+        return False
+
+    @cached_property
+    def head_bytes(self) -> bytes:
+        return self.data[: textio.HEAD_BYTES]
+
+    def open_text(self):
+        return io.TextIOWrapper(io.BytesIO(self.data), encoding=self.encoding, errors="replace", newline="")
+
+
+def _stdin_source() -> MemorySource:
+    data = sys.stdin.buffer.read(STDIN_LIMIT + 1)
+    if len(data) > STDIN_LIMIT:
+        raise UnreadableRecord("<stdin>", f"standard input holds more than {STDIN_LIMIT >> 20} MiB: save it to a file")
+    return MemorySource("<stdin>", data)
+
+
 def _modules():
     return [importlib.import_module(f"{__name__}.{m}") for m in READER_MODULES]
 
@@ -91,8 +128,8 @@ def detect(source: Source):
             source.encoding  # raises for a binary file
         raise UnreadableRecord(
             source.name,
-            "unknown format: no epoch lines, metric columns or history keys found "
-            f"(readable formats: {', '.join(formats())})",
+            f"unknown format: not a training record fitdoc reads ({', '.join(shape.name for shape in SHAPES)}; "
+            "`fitdoc formats` shows an example of each)",
         )
     return best
 
@@ -106,7 +143,7 @@ def read_runs(path: str | Path, format: str | None = None, on_skip=None) -> list
 
         runs = read_uri(str(path))
     else:
-        runs = _read_path(Path(path), format, on_skip, set())
+        runs = _read_path(path, format, on_skip, set())
     for run in runs:
         _neutralise(run)
     return runs
@@ -115,21 +152,24 @@ def read_runs(path: str | Path, format: str | None = None, on_skip=None) -> list
 def _neutralise(run: Run) -> None:
     """Control characters in the names and notes a record brought are made visible
     (``\\x1b``): a metric name must not retitle the terminal or forge a link."""
-    show = textio.printable
-    run.source = show(run.source)
-    run.series = {show(k): v for k, v in run.series.items()}
-    run.step_series = {show(k): v for k, v in run.step_series.items()}
-    run.notes = [show(n) for n in run.notes]
-    run.events = [replace(e, message=show(e.message)) for e in run.events]
+    run.source = printable(run.source)
+    run.series = {printable(k): v for k, v in run.series.items()}
+    run.step_series = {printable(k): v for k, v in run.step_series.items()}
+    run.notes = [printable(n) for n in run.notes]
+    run.events = [replace(e, message=printable(e.message)) for e in run.events]
 
 
-def _read_path(p: Path, format: str | None, on_skip, seen: set[Path]) -> list[Run]:
-    if not p.exists():
+def _read_path(path: str | Path, format: str | None, on_skip, seen: set[Path]) -> list[Run]:
+    p = Path(path)
+    if str(path) == STDIN:
+        source = _stdin_source()
+    elif not p.exists():
         raise FitdocError(str(p), "no such file or directory")
-    if not p.is_dir():
-        textio.check_regular(p)
-    source = Source(p)
-    if p.is_dir() and not format and not any(m.sniff(source) for m in _modules()):
+    else:
+        if not p.is_dir():
+            textio.check_regular(p)
+        source = Source(p)
+    if source.is_dir and not format and not any(m.sniff(source) for m in _modules()):
         return _read_folder(p, on_skip, seen)
     if format:
         by_name = {m.FORMAT: m for m in _modules()}
@@ -143,16 +183,30 @@ def _read_path(p: Path, format: str | None, on_skip, seen: set[Path]) -> list[Ru
     except FitdocError:
         raise
     except (OSError, UnicodeError) as exc:
-        raise UnreadableRecord(str(p), f"cannot read: {exc}") from None
+        raise UnreadableRecord(source.name, f"cannot read: {exc}") from None
     except RecursionError:
-        raise UnreadableRecord(str(p), "nested too deeply to read") from None
+        raise UnreadableRecord(source.name, "nested too deeply to read") from None
     except Exception as exc:  # a reader bug: named with its file, not a bare traceback
-        raise InternalError(str(p), exc) from exc
+        raise InternalError(source.name, exc) from exc
     runs = result if isinstance(result, list) else [result]
     for run in runs:
         if len(run) == 0:
-            raise UnreadableRecord(str(p), f"no epochs found in this {module.FORMAT} record")
+            raise UnreadableRecord(source.name, f"no epochs found in this {module.FORMAT} record")
+    needed = getattr(module, "MIN_POINTS", 1)
+    if not any(_evaluations(run) >= needed for run in runs):
+        raise UnreadableRecord(
+            source.name,
+            f"not a training record: a {module.FORMAT} record needs {needed} epochs or evaluations of a metric "
+            f"(loss, accuracy...), this one has {max(_evaluations(run) for run in runs)}",
+        )
     return runs
+
+
+def _evaluations(run: Run) -> int:
+    """The most epochs (or logged steps) at which one metric of ``run`` was written."""
+    by_epoch = [int(s.present.sum()) for name, s in run.series.items() if not is_bookkeeping(name)]
+    by_step = [len(s.steps) for name, s in run.step_series.items() if not is_bookkeeping(name)]
+    return max(by_epoch + by_step, default=0)
 
 
 def _read_folder(folder: Path, on_skip, seen: set[Path]) -> list[Run]:

@@ -106,7 +106,10 @@ def _read_state(source) -> Run:
     if bad:
         notes.append(f"{bad} log_history row(s) with an epoch or step that is not a number in range were skipped")
     events = _best_checkpoint(state, log, info)
-    return _run(log, source, info, notes, events, last, planned=index_or_none(state.get("num_train_epochs")) or None)
+    planned = index_or_none(state.get("num_train_epochs")) or None
+    batch = index_or_none(state.get("train_batch_size")) or None
+    info["settings"] = {k: v for k, v in (("batch_size", batch), ("num_epochs", planned)) if v}
+    return _run(log, source, info, notes, events, last, planned=planned)
 
 
 def _complete_rows(text: str) -> list:
@@ -190,7 +193,7 @@ def _best_checkpoint(state: dict, log: StepLog, info: dict) -> list[Event]:
     epoch = next((p.epoch for points in log.points.values() for p in points if p.position == step), None)
     where = f" at step {step}" if step is not None else ""
     value = f" (best metric {metric:.6g})" if isinstance(metric, (int, float)) else ""
-    return [Event(epoch, "checkpoint", metric, f"best checkpoint {checkpoint}{where}{value}")]
+    return [Event(epoch, "best_checkpoint", metric, f"best checkpoint {checkpoint}{where}{value}")]
 
 
 def _run(log, source, info, notes, events, last_epoch, *, planned=None, renumber=False) -> Run:

@@ -24,8 +24,6 @@ _BOMS = (
     (codecs.BOM_UTF16_LE, "utf-16"),
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
-# Characters that steer a terminal or reorder text (C0/C1 controls, DEL, bidi overrides).
-_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[()][AB012]|\x1b[=>]")
 
 
@@ -130,12 +128,6 @@ class TextStream:
                 if not line:
                     continue
             yield line
-
-
-def printable(text: str) -> str:
-    """``text`` with every control character written as an escape (``\\x1b``), so that
-    a name or note read from a file can be shown on a terminal without acting on it."""
-    return _UNPRINTABLE.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 256 else f"\\u{ord(m.group()):04x}", text)
 
 
 def clean(segment: str) -> str:

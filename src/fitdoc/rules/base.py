@@ -13,6 +13,8 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import ClassVar, Iterable
 
+from ..run import epoch_value
+
 SEVERITIES = ("info", "warning", "error")
 
 
@@ -71,8 +73,8 @@ class Rule:
             name=self.name,
             kind=kind or self.kind,
             severity=severity or self.severity,
-            epoch=None if epoch is None else int(epoch),
-            end_epoch=None if end_epoch is None else int(end_epoch),
+            epoch=None if epoch is None else epoch_value(epoch),
+            end_epoch=None if end_epoch is None else epoch_value(end_epoch),
             facts=facts,
             causes=[Cause(c, p) for c, p in causes],
             variant=variant,

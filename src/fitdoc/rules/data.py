@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..analysis import LOSSES, Context, chance_classes, longest_run, slope
+from ..run import epoch_value
 from .base import Rule
 
 from .causes import WIRING, dead_network, loss_change
@@ -52,28 +53,36 @@ class StuckAccuracy(Rule):
     max_near_value: float = 0.6
     converged: float = 0.995
     max_loss_change: float = 0.01
+    short_record: int = 8
+    min_exact_short: int = 3
 
     def check(self, ctx: Context):
         if ctx.accuracy_meaningless:
             return
         for name in ("val_accuracy", "accuracy"):
             c = ctx.curve(name)
-            if c is None or len(c) < self.min_exact_evals:
+            if c is None or len(c) < self.min_exact_short:
                 continue
             y = c.values
             exact = np.abs(np.diff(y)) <= self.exact_tolerance
             start, length = longest_run(exact)
             length += 1  # n equal steps cover n+1 evaluations
+            # a short record frozen from some evaluation to its end is as telling
+            frozen_to_end = len(y) <= self.short_record and length >= self.min_exact_short and start + length == len(y)
+            needed = self.min_exact_short if frozen_to_end else self.min_exact_evals
             variant = "exact"
-            if length < self.min_exact_evals:
+            if length < needed:
+                if len(c) < self.min_exact_evals:
+                    continue
                 start, length = self._near(ctx, c)
                 variant = "near"
                 if not length:
                     continue
             value = float(np.median(y[start : start + length]))
-            first, last = int(c.epochs[start]), int(c.epochs[start + length - 1])
+            first, last = epoch_value(c.epochs[start]), epoch_value(c.epochs[start + length - 1])
             change = loss_change(ctx, first, last)
-            learning = change is not None and change > self.max_loss_change and value > self.max_near_value
+            val_frozen = _frozen(ctx.curve("val_loss"), first, last, self.exact_tolerance)
+            learning = change is not None and change > self.max_loss_change and value > self.max_near_value and not val_frozen
             if variant == "exact" and (value >= self.converged or learning):
                 continue  # a good model still learning on a small set moves in steps of 1/n
             dead = dead_network(ctx, first, last)
@@ -99,6 +108,14 @@ class StuckAccuracy(Rule):
         if long_enough and center <= self.max_near_value and flat_loss and trend <= self.near_tolerance:
             return start, length
         return 0, 0
+
+
+def _frozen(curve, first, last, tolerance: float) -> bool:
+    """Whether ``curve`` holds one value over epochs first..last (at least 3 evaluations)."""
+    if curve is None:
+        return False
+    window = curve.values[(curve.epochs >= first) & (curve.epochs <= last)]
+    return len(window) >= 3 and float(np.ptp(window)) <= tolerance * max(1.0, abs(float(window[0])))
 
 
 @dataclass
@@ -188,9 +205,13 @@ class NegativeLoss(Rule):
             negative = c.values < -self.tolerance
             if negative.any():
                 bounded = bool(np.all(c.values >= -1.0 - 1e-6))
+                # negative in [-1, 0] from the start is a loss negative by design (cosine
+                # similarity): worth saying, not a broken set-up
+                by_design = bounded and bool(np.all(c.values[: max(1, len(c) // 2)] < 0))
                 yield self.finding(
                     c.epochs[int(np.argmax(negative))], severity="warning" if bounded else None,
-                    causes=[("data_problem", 0.6), ("loss_activation_mismatch", 0.55)],
+                    variant="by_design" if by_design else "",
+                    causes=[] if by_design else [("data_problem", 0.6), ("loss_activation_mismatch", 0.55)],
                     metric=name, min_value=float(np.min(c.values)), count=int(negative.sum()), bounded=bounded,
                 )
                 return

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..analysis import Context, chance_classes, slope
+from ..analysis import Context, chance_classes, flat_ends, slope
+from ..run import epoch_value
 from .base import Rule
 from .causes import dead_network, not_learning
 
@@ -43,7 +44,10 @@ class Overfitting(Rule):
     code = "FD101"
     name = "overfitting"
     kind = "overfitting"
+    supersedes = ("FD102",)  # a training loss that keeps improving is not underfitting
     min_evals: int = 6
+    min_rises: int = 3
+    min_rises_total: float = 0.05
     min_evals_after: int = 3
     min_rise: float = 0.10
     noise_factor: float = 3.0
@@ -55,7 +59,13 @@ class Overfitting(Rule):
     def check(self, ctx: Context):
         val = ctx.monitor()
         train = ctx.curve("loss")
-        if val is None or train is None or len(val) < self.min_evals:
+        if val is None or train is None or len(val) < self.min_rises + 1:
+            return
+        rising = self._consecutive_rises(ctx, val)
+        if rising is not None:
+            yield rising
+            return
+        if len(val) < self.min_evals:
             return
         best = val.argmin_near_trend()
         low = float(val.values[best])
@@ -65,11 +75,11 @@ class Overfitting(Rule):
         # so that one lucky evaluation does not make an ordinary wiggle look like a rise
         trend_low = float(np.min(val.smooth))
         rise = end - (low + max(low, trend_low)) / 2
-        train_at_best = ctx.value_at("loss", int(val.epochs[best]))
+        train_at_best = ctx.value_at("loss", epoch_value(val.epochs[best]))
         train_end = train.level_at_end()
         causes = _overfit_causes(ctx)
         facts = dict(
-            metric=val.name, best_epoch=int(val.epochs[best]), best_value=abs(low), end_value=abs(end),
+            metric=val.name, best_epoch=epoch_value(val.epochs[best]), best_value=abs(low), end_value=abs(end),
             evals_after=after, train_from=train_at_best, train_to=train_end,
         )
         # the training loss must keep improving: if it did not, the rise is instability or noise
@@ -83,11 +93,34 @@ class Overfitting(Rule):
             yield self.finding(val.epochs[best], causes=causes, variant=variant, **facts)
             return
         near = int(np.argmax(val.values <= low + self.stall_tolerance * abs(low)))
-        train_at_near = ctx.value_at("loss", int(val.epochs[near]))
+        train_at_near = ctx.value_at("loss", epoch_value(val.epochs[near]))
         stalled = len(val) - 1 - near
         if stalled >= max(self.min_evals_after + 2, self.stall_fraction * len(val)) and train_end < (1 - self.stall_train_drop) * train_at_near:
-            facts.update(best_epoch=int(val.epochs[near]), evals_after=stalled, train_from=train_at_near)
+            facts.update(best_epoch=epoch_value(val.epochs[near]), evals_after=stalled, train_from=train_at_near)
             yield self.finding(val.epochs[near], causes=causes, variant="stalled", severity="info", **facts)
+
+
+    def _consecutive_rises(self, ctx: Context, val):
+        """The short-run reading: the monitor rose at each of its last ``min_rises`` (or
+        more) evaluations after its minimum, by ``min_rises_total`` of it in all, while
+        the training loss fell over the same evaluations."""
+        y = val.values
+        best = int(np.argmin(y))
+        after = len(y) - 1 - best
+        if after < self.min_rises or not np.all(np.diff(y[best:]) > 0):
+            return None
+        low, end = float(y[best]), float(y[-1])
+        if end - low <= self.min_rises_total * abs(low):
+            return None
+        best_epoch = epoch_value(val.epochs[best])
+        train_from, train_to = ctx.value_at("loss", best_epoch), ctx.value_at("loss", epoch_value(val.epochs[-1]))
+        if train_from is None or train_to is None or train_to >= train_from:
+            return None
+        return self.finding(
+            val.epochs[best], causes=_overfit_causes(ctx), variant="rising_window" if best == 0 and ctx.is_window else "consecutive",
+            metric=val.name, best_epoch=best_epoch, best_value=abs(low), end_value=abs(end),
+            evals_after=after, train_from=train_from, train_to=train_to,
+        )
 
 
 def _overfit_causes(ctx: Context) -> list[tuple[str, float]]:
@@ -136,23 +169,27 @@ class Underfitting(Rule):
         train = ctx.curve("loss")
         if train is None or len(train) < self.min_evals:
             return
+        if still_falling(ctx.curve("val_loss") or train):
+            return  # still learning (FD103): too early to call the model too weak
         acc = None if ctx.accuracy_meaningless else ctx.curve("accuracy")
         val_acc = ctx.curve("val_accuracy")
         start, end = float(train.values[0]), train.level_at_end()
-        causes = not_learning(ctx, int(train.epochs[0]), int(train.epochs[-1]))
+        def causes():
+            return not_learning(ctx, epoch_value(train.epochs[0]), epoch_value(train.epochs[-1]))
+
         if acc is not None:
             acc_end = acc.level_at_end()
             gap_ok = val_acc is None or val_acc.level_at_end() >= acc_end - self.max_gap
             barely_fell = end > (1 - self.max_loss_drop_low_accuracy) * start
             if acc_end < self.max_train_accuracy and gap_ok and barely_fell:
                 yield self.finding(
-                    train.epochs[0], causes=causes, variant="accuracy",
+                    train.epochs[0], causes=causes(), variant="accuracy",
                     acc_end=acc_end, loss_from=start, loss_to=end, evals=len(train),
                 )
             return
         if not ctx.is_window and end > (1 - self.max_loss_drop) * start and start > 0:
             yield self.finding(
-                train.epochs[0], causes=causes, variant="loss", loss_from=start, loss_to=end, evals=len(train),
+                train.epochs[0], causes=causes(), variant="loss", loss_from=start, loss_to=end, evals=len(train),
             )
 
 
@@ -188,19 +225,29 @@ class StillLearning(Rule):
 
     def check(self, ctx: Context):
         curve = ctx.curve("val_loss") or ctx.curve("loss")
-        if curve is None or len(curve) < self.min_tail + 1 or ctx.run.events_of("early_stopping"):
+        if curve is None or ctx.run.events_of("early_stopping"):
             return
-        tail = curve.tail(self.tail_fraction, self.min_tail)
-        drop = float(tail.smooth[0] - tail.smooth[-1]) if len(tail) >= 3 else 0.0
-        fall = -slope(tail.values) * (len(tail) - 1)
-        level = abs(float(tail.values[0])) or 1.0
-        near_best = int(np.argmin(curve.values)) >= len(curve) - 2 or curve.values[-1] <= np.min(curve.values) + 2 * curve.noise
-        if drop > self.min_drop * level and fall > self.noise_factor * curve.noise and near_best:
+        tail = still_falling(curve, self.tail_fraction, self.min_tail, self.min_drop, self.noise_factor)
+        if tail is not None:
             yield self.finding(
                 tail.epochs[0], causes=[("too_few_epochs", 0.8)],
                 metric=curve.name, value_from=float(tail.values[0]), value_to=float(tail.values[-1]),
-                evals=len(tail), last_epoch=int(curve.epochs[-1]),
+                evals=len(tail), last_epoch=epoch_value(curve.epochs[-1]),
             )
+
+
+def still_falling(curve, tail_fraction: float = 0.25, min_tail: int = 4, min_drop: float = 0.03, noise_factor: float = 2.0):
+    """The tail of ``curve`` when it is still falling clearly at the end (by more than
+    ``min_drop`` of its level and ``noise_factor`` times its noise, the last evaluations
+    the best so far); else None."""
+    if curve is None or len(curve) < min_tail + 1:
+        return None
+    tail = curve.tail(tail_fraction, min_tail)
+    drop = float(tail.smooth[0] - tail.smooth[-1]) if len(tail) >= 3 else 0.0
+    fall = -slope(tail.values) * (len(tail) - 1)
+    level = abs(float(tail.values[0])) or 1.0
+    near_best = int(np.argmin(curve.values)) >= len(curve) - 2 or curve.values[-1] <= np.min(curve.values) + 2 * curve.noise
+    return tail if drop > min_drop * level and fall > noise_factor * curve.noise and near_best else None
 
 
 @dataclass
@@ -245,16 +292,11 @@ class Plateau(Rule):
             return
         s = train.smooth
         n = len(s)
-        best = None
-        for i in range(n):
-            level = abs(s[i]) or 1.0
-            tol = max(self.flat_tolerance * level, 2 * train.noise)
-            j = i
-            while j + 1 < n and abs(s[j + 1] - s[i]) <= tol:
-                j += 1
-            if best is None or j - i > best[1] - best[0]:
-                best = (i, j)
-        i, j = best
+        level = np.abs(s)
+        level[level == 0] = 1.0
+        ends = flat_ends(s, np.maximum(self.flat_tolerance * level, 2 * train.noise))
+        i = int(np.argmax(ends - np.arange(n)))
+        j = int(ends[i])
         length = j - i + 1
         if length < max(self.min_evals, self.min_fraction * n):
             return
@@ -264,11 +306,11 @@ class Plateau(Rule):
         escaped = j + 1 < n and after < (1 - self.escape_drop) * level
         at_start = i == 0 and not ctx.is_window
         stalled = j == n - 1 and level > self.stalled_level * first and not ctx.is_window
-        causes = dead_network(ctx, int(train.epochs[i]), int(train.epochs[j]))
+        causes = dead_network(ctx, epoch_value(train.epochs[i]), epoch_value(train.epochs[j]))
         if not (escaped or stalled or causes or (at_start and level > self.stalled_level * first)):
             return
         if causes is None:
-            causes = not_learning(ctx, int(train.epochs[i]), int(train.epochs[j]))
+            causes = not_learning(ctx, epoch_value(train.epochs[i]), epoch_value(train.epochs[j]))
             acc = ctx.curve("accuracy")
             if acc is not None and chance_classes(float(np.median(acc.values[i : j + 1])), 0.03):
                 causes.append(("loss_activation_mismatch", 0.35))
@@ -312,6 +354,8 @@ class ValBetterThanTrain(Rule):
         if pair is None or len(pair[0]) < self.min_evals:
             return
         epochs, train, val = pair
+        if np.any(train < 0) or np.any(val < 0):
+            return  # a ratio of negative losses (cosine similarity) says nothing
         below = val < train
         if below.mean() >= self.min_share:
             ratio = float(np.median(val / np.where(train == 0, np.nan, train)))

@@ -6,10 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
-from scipy.ndimage import median_filter
-
-from ..analysis import LOSSES, Context, slope
+from ..analysis import LOSSES, Context, running_median, slope
+from ..run import epoch_value
 from .base import Rule
 
 
@@ -183,11 +183,11 @@ class LossRisesAfterFall(Rule):
             if peak > threshold and above[-self.persist_evals :].all() and above.sum() >= self.persist_evals:
                 onset = low_i + 1 + int(np.argmax(y[low_i + 1 :] > low + 0.5 * (threshold - low)))
                 val = ctx.curve("val_loss")
-                val_rose = val is not None and ctx.value_at("val_loss", int(train.epochs[-1])) > float(np.min(val.values)) * 1.05
+                val_rose = val is not None and ctx.value_at("val_loss", epoch_value(train.epochs[-1])) > float(np.min(val.values)) * 1.05
                 yield self.finding(
                     train.epochs[onset],
                     causes=[("lr_too_high", 0.7), ("batch_too_small", 0.45)],
-                    low=low, low_epoch=int(train.epochs[low_i]), peak=peak, end=float(y[-1]),
+                    low=low, low_epoch=epoch_value(train.epochs[low_i]), peak=peak, end=float(y[-1]),
                     val_rose=bool(val_rose),
                 )
             return
@@ -313,14 +313,14 @@ class LossSpike(Rule):
         y = series.values.astype(float)
         finite = np.isfinite(y)
         y = np.where(finite, y, np.nan)
-        base = median_filter(np.nan_to_num(y, nan=float(np.nanmedian(y))), size=self.step_window, mode="nearest")
+        base = running_median(np.nan_to_num(y, nan=float(np.nanmedian(y))), self.step_window)
         residual = y - base
         noise = 1.4826 * float(np.nanmedian(np.abs(residual - np.nanmedian(residual))))
         high = (residual > self.min_jump * np.abs(base)) & (residual > self.step_noise_factor * noise) & finite
         start, length = _first_short_run(high, self.recover_steps)
         if length:
             i = start + int(np.argmax(y[start : start + length]))
-            epoch = None if series.epochs is None else int(series.epochs[i])
+            epoch = None if series.epochs is None else epoch_value(series.epochs[i])
             yield self.finding(
                 epoch, variant="step", causes=[("lr_too_high", 0.5), ("data_problem", 0.35), ("batch_too_small", 0.3)],
                 metric="loss", step=int(series.steps[i]), base=float(base[i]), peak=float(y[i]), factor=float(y[i] / base[i]),
@@ -331,22 +331,21 @@ class LossSpike(Rule):
         if c is not None and len(c) >= self.baseline_evals + 2:
             y = c.values
             fall = float(y[0] - np.min(y))
-            i = self.baseline_evals
-            while i < len(y):
-                base = float(np.median(y[i - self.baseline_evals : i]))
-                jump = y[i] - base
-                big = jump > self.min_jump * base and jump > self.min_jump_of_fall * fall
-                if base > 0 and big and jump > self.noise_factor * c.noise:
-                    later = y[i + 1 : i + 1 + self.recover_evals]
-                    back = np.nonzero(later <= base * (1 + self.min_jump / 2))[0]
-                    if len(back):
-                        end = i + int(back[0])
-                        yield self.finding(
-                            c.epochs[i], end_epoch=c.epochs[end], causes=[("lr_too_high", 0.5), ("data_problem", 0.35), ("batch_too_small", 0.3)],
-                            metric="loss", base=base, peak=float(y[i]), factor=float(y[i] / base),
-                        )
-                        return
-                i += 1
+            # the median of the evaluations before each one, all at once
+            bases = np.median(sliding_window_view(y, self.baseline_evals)[:-1], axis=1)
+            jumps = y[self.baseline_evals :] - bases
+            big = (jumps > self.min_jump * bases) & (jumps > self.min_jump_of_fall * fall)
+            for k in np.flatnonzero((bases > 0) & big & (jumps > self.noise_factor * c.noise)):
+                i, base = self.baseline_evals + int(k), float(bases[k])
+                later = y[i + 1 : i + 1 + self.recover_evals]
+                back = np.nonzero(later <= base * (1 + self.min_jump / 2))[0]
+                if len(back):
+                    end = i + int(back[0])
+                    yield self.finding(
+                        c.epochs[i], end_epoch=c.epochs[end], causes=[("lr_too_high", 0.5), ("data_problem", 0.35), ("batch_too_small", 0.3)],
+                        metric="loss", base=base, peak=float(y[i]), factor=float(y[i] / base),
+                    )
+                    return
 
 
 def _first_short_run(mask: np.ndarray, longest: int) -> tuple[int, int]:
