@@ -196,12 +196,14 @@ def execute(path: Path, render: bool = False):
     return runs
 
 
-def silent_changes(full: dict, resumed: dict, runs) -> list:
+def silent_changes(full: dict, resumed: dict, axes: dict, runs) -> list:
     """Values of a cut record that differ from the whole record's, in runs without a note
     saying the record is cut or partial. An epoch the whole record wrote again later (a
     resumed run: ``resumed`` holds each run's first resume epoch) may differ: the cut
-    record holds the first attempt."""
-    noted = {i for i, run in enumerate(runs) if any(w in n for n in run.notes for w in CUT_WORDS)}
+    record holds the first attempt. A run whose x-axis is not the whole record's (steps,
+    not epochs: ``axes`` holds each run's) is not compared."""
+    noted = {i for i, run in enumerate(runs)
+             if any(w in n for n in run.notes for w in CUT_WORDS) or run.info.get("x_axis") != axes.get(i)}
     return [(k, v, full[k]) for k, v in values(runs).items()
             if k[0] not in noted and k in full and full[k] != v and not k[1] >= resumed.get(k[0], math.inf)]
 
@@ -222,6 +224,7 @@ class Seed:
         runs = read_runs(self.root)
         self.full = values(runs)
         self.resumed = {i: min(e.epoch for e in run.events_of("resume")) for i, run in enumerate(runs) if run.events_of("resume")}
+        self.axes = {i: run.info.get("x_axis") for i, run in enumerate(runs)}
 
     def run(self, data: bytes, cut: bool, render: bool = False):
         """(outcome, detail) for the seed with its file replaced by ``data``."""
@@ -236,7 +239,7 @@ class Seed:
         # points (its last epoch's mean is over fewer steps): only a cut inside a line,
         # a half-written number, is checked there.
         whole_lines = self.target != self.root and data.endswith(b"\n")
-        changed = silent_changes(self.full, self.resumed, got) if cut and not whole_lines else []
+        changed = silent_changes(self.full, self.resumed, self.axes, got) if cut and not whole_lines else []
         return ("silent", changed[:3]) if changed else ("ok", None)
 
 

@@ -198,6 +198,8 @@ class _Parser:
         """One run per ``fit``: a record that starts again from its first epoch with a
         fresh model's loss holds several fits; any other step back is a resume."""
         indexed = [(i, b) for i, b in enumerate(self.blocks) if b.summary or b.partial or b.epoch is not None]
+        if not indexed:  # callback messages only (a log cut before its first epoch line)
+            raise UnreadableRecord(self.name, "Keras callback messages but no epoch summary lines with metrics")
         notes = self._number_leading([b for _, b in indexed])
         fits, current, blocks = [], [], []  # blocks: the current fit's blocks, kept alongside
         for item in indexed:
