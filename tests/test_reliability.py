@@ -346,3 +346,15 @@ def test_trainer_lines_with_lists_are_not_taken_for_keras_history(tmp_path):
     path = tmp_path / "stdout.txt"
     path.write_text("{'loss': [[0.5]], 'epoch': 1}\n{'loss': 0.4, 'epoch': 2}\n")
     assert fitdoc.read(path).format == "hf-trainer"
+
+
+def test_a_number_of_200000_digits_is_read_in_linear_time(tmp_path):
+    import time
+
+    digits = "9" * 200_000
+    path = tmp_path / "train.log"
+    path.write_text(f"epoch 1 loss 0.5\nepoch 2 loss 0.4 acc {digits}\nepoch 3 loss 0.3\nloss{digits}x\n")
+    started = time.monotonic()
+    run = fitdoc.read(path)
+    assert time.monotonic() - started < 10  # was quadratic: minutes
+    assert run.get("loss").values.tolist() == [0.5, 0.4, 0.3] and run.get("accuracy").values[1] == float("inf")
