@@ -358,3 +358,10 @@ def test_a_number_of_200000_digits_is_read_in_linear_time(tmp_path):
     run = fitdoc.read(path)
     assert time.monotonic() - started < 10  # was quadratic: minutes
     assert run.get("loss").values.tolist() == [0.5, 0.4, 0.3] and run.get("accuracy").values[1] == float("inf")
+
+
+def test_a_csv_header_longer_than_the_sniffed_head_is_read_whole(tmp_path):
+    names = [f"m{i}" for i in range(20_000)]  # a 140 kB header: more than the 64 KiB head
+    path = tmp_path / "wide.csv"
+    path.write_text("epoch," + ",".join(names) + "\n0," + ",".join(["0.5"] * len(names)) + "\n")
+    assert sorted(fitdoc.read(path).series) == sorted(names)
