@@ -238,7 +238,7 @@ class Seed:
         # A metric file of an MLflow store cut at a line end is a run that logged fewer
         # points (its last epoch's mean is over fewer steps): only a cut inside a line,
         # a half-written number, is checked there.
-        whole_lines = self.target != self.root and data.endswith(b"\n")
+        whole_lines = self.target != self.root and (not data or data.endswith(b"\n"))
         changed = silent_changes(self.full, self.resumed, self.axes, got) if cut and not whole_lines else []
         return ("silent", changed[:3]) if changed else ("ok", None)
 
