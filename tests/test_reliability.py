@@ -119,6 +119,7 @@ HOSTILE = {
     "deep.json": b'{"loss":' + b"[" * 100_000 + b"]" * 100_000 + b"}",
     "wide.csv": ("epoch," + ",".join(f"m{i}" for i in range(20_000)) + "\n0," + ",".join(["0.5"] * 20_000) + "\n").encode(),
     "long-cell.csv": b"epoch,loss\n0,0.5\n1," + b"1" * 200_000 + b"\n",
+    "dup-columns.csv": b"epoch,loss,loss\n0,0.5,0.4\n1,0.3,0.2\n",
     "long-line.txt": b"Epoch 1/3\n12/12 - 1s - loss: 0.5\nEpoch 2/3\n" + b"a" * (17 << 20),
 }
 MUST_READ = {"utf16.txt", "utf16-nobom.txt", "gbk.txt", "bom.csv", "crlf.csv", "nul-inside.txt", "nul-padded.csv",
