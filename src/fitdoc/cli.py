@@ -12,8 +12,8 @@ import sys
 
 import click
 
-from .commandline import CONFIG, FORMAT, LANG, MONITOR, Group, console, expand_paths, load_config, plotted, progress, writable
-from .errors import FitdocError, InternalError
+from .commandline import CONFIG, FORMAT, LANG, MONITOR, Group, console, expand_paths, load_config, plotted, progress, read_input, writable
+from .errors import FitdocError, InternalError, printable
 
 
 @click.group(cls=Group)
@@ -37,9 +37,8 @@ def main(debug) -> None:
 @click.option("-v", "--verbose", is_flag=True, help="Show code snippets.")
 @LANG
 def diagnose_cmd(paths, fmt, plot_path, reader, monitor, fail_on, select, ignore, config_path, verbose, lang):
-    """Diagnose the training record(s) at PATHS (files, run directories or globs)."""
+    """Diagnose the training record(s) at PATHS (files, run directories or globs; - reads stdin)."""
     from .engine import SEVERITY_ORDER, diagnose
-    from .readers import read_runs
 
     cfg = load_config(config_path, select, ignore)
     if plot_path:
@@ -47,10 +46,10 @@ def diagnose_cmd(paths, fmt, plot_path, reader, monitor, fail_on, select, ignore
     runs = []
 
     def skipped(exc: FitdocError) -> None:
-        click.echo(f"fitdoc: skipped {exc}", err=True)
+        click.echo(f"fitdoc: skipped {printable(str(exc))}", err=True)
 
     for path in expand_paths(paths):
-        runs.extend(read_runs(path, reader, on_skip=skipped))
+        runs.extend(read_input(path, reader, on_skip=skipped))
     if plot_path and len(runs) != 1:
         raise FitdocError(plot_path, f"--plot draws one run; {len(runs)} were read")
     reports = []

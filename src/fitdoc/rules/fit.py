@@ -20,7 +20,9 @@ class Overfitting(Rule):
     while the training loss keeps improving (variant ``rising``), or comes within
     ``stall_tolerance`` of its best and stays there for ``stall_fraction`` of the run
     while the training loss keeps falling (variant ``stalled``, info: the classic "train
-    loss falling, test loss flat").
+    loss falling, validation loss flat"). In short runs (variant ``consecutive``): the
+    validation loss rose at each of its last ``min_rises`` evaluations or more after its
+    minimum, by ``min_rises_total`` of it in all, while the training loss fell.
 
     Why it matters
     Every epoch after the onset makes the model worse on unseen data: keep the weights
@@ -274,7 +276,8 @@ class Plateau(Rule):
 
     Known false alarms
     A converged run is flat at the end too; it is not reported because its loss is far
-    below where it started.
+    below where it started. A pause in the middle of a converging run (not at its start)
+    must cover ``min_midrun_fraction`` of the evaluations.
     """
 
     code = "FD104"
@@ -283,8 +286,9 @@ class Plateau(Rule):
     min_evals: int = 5
     min_fraction: float = 0.15
     flat_tolerance: float = 0.01
-    escape_drop: float = 0.1
+    escape_drop: float = 0.2
     stalled_level: float = 0.8
+    min_midrun_fraction: float = 0.25
 
     def check(self, ctx: Context):
         train = ctx.curve("loss")
@@ -303,8 +307,10 @@ class Plateau(Rule):
         level = float(np.median(train.values[i : j + 1]))
         first = float(train.values[0])
         after = float(np.min(s[j:])) if j + 1 < n else level
-        escaped = j + 1 < n and after < (1 - self.escape_drop) * level
         at_start = i == 0 and not ctx.is_window
+        # a pause in the middle of a converging run is its pace slowing, unless it lasts
+        long_pause = at_start or length >= self.min_midrun_fraction * n
+        escaped = j + 1 < n and after < (1 - self.escape_drop) * level and long_pause
         stalled = j == n - 1 and level > self.stalled_level * first and not ctx.is_window
         causes = dead_network(ctx, epoch_value(train.epochs[i]), epoch_value(train.epochs[j]))
         if not (escaped or stalled or causes or (at_start and level > self.stalled_level * first)):
