@@ -1,7 +1,8 @@
 """The ``fitdoc`` command line: a thin shell over readers, engine and renderers.
 
 Exit codes: 0 done (no finding at or above ``--fail-on``), 1 findings at or above
-``--fail-on``, 2 unreadable input or bad usage (one line on stderr, no traceback).
+``--fail-on``, 2 unreadable input or bad usage (one line on stderr, no traceback),
+3 an unexpected internal error (one line; ``fitdoc --debug ...`` shows the traceback).
 Plumbing shared by the command modules lives in :mod:`fitdoc.commandline`.
 """
 
@@ -12,12 +13,13 @@ import sys
 import click
 
 from .commandline import CONFIG, FORMAT, LANG, MONITOR, Group, console, expand_paths, load_config, plotted, progress, read_input, writable
-from .errors import FitdocError
+from .errors import FitdocError, InternalError, printable
 
 
 @click.group(cls=Group)
 @click.version_option(package_name="fitdoc")
-def main() -> None:
+@click.option("--debug", is_flag=True, help="Show the traceback of an unexpected error (exit code 3).")
+def main(debug) -> None:
     """Diagnose neural-network training runs from their logs."""
 
 
@@ -44,7 +46,7 @@ def diagnose_cmd(paths, fmt, plot_path, reader, monitor, fail_on, select, ignore
     runs = []
 
     def skipped(exc: FitdocError) -> None:
-        click.echo(f"fitdoc: skipped {exc}", err=True)
+        click.echo(f"fitdoc: skipped {printable(str(exc))}", err=True)
 
     for path in expand_paths(paths):
         runs.extend(read_input(path, reader, on_skip=skipped))
@@ -53,7 +55,12 @@ def diagnose_cmd(paths, fmt, plot_path, reader, monitor, fail_on, select, ignore
     reports = []
     with progress(len(runs)) as advance:
         for run in runs:
-            reports.append(diagnose(run, cfg, lang, monitor=monitor))
+            try:
+                reports.append(diagnose(run, cfg, lang, monitor=monitor))
+            except FitdocError:
+                raise
+            except Exception as exc:
+                raise InternalError(run.source, exc) from exc
             advance()
     if fmt == "json":
         from .output import jsonout

@@ -20,6 +20,11 @@ _CLOSING = set("，。、：；！？）」』】》…%,.;:!?)")
 _OPENING = set("（「『【《(")
 
 
+def md_cell(text: str) -> str:
+    """``text`` as one Markdown table cell: ``|`` escaped, line breaks as spaces."""
+    return " ".join(str(text).replace("|", "\\|").splitlines())
+
+
 def cell_len(text: str) -> int:
     """Columns ``text`` takes on a terminal (CJK characters take two)."""
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)

@@ -13,11 +13,11 @@ from __future__ import annotations
 import importlib
 import io
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 
-from ..errors import FitdocError, UnreadableRecord
+from ..errors import FitdocError, InternalError, UnreadableRecord, printable
 from ..names import is_bookkeeping
 from ..run import Run
 from . import textio
@@ -146,8 +146,22 @@ def read_runs(path: str | Path, format: str | None = None, on_skip=None) -> list
     if "://" in str(path):
         from .mlflow_store import read_uri
 
-        return read_uri(str(path))
-    return _read_path(path, format, on_skip, set())
+        runs = read_uri(str(path))
+    else:
+        runs = _read_path(path, format, on_skip, set())
+    for run in runs:
+        _neutralise(run)
+    return runs
+
+
+def _neutralise(run: Run) -> None:
+    """Control characters in the names and notes a record brought are made visible
+    (``\\x1b``): a metric name must not retitle the terminal or forge a link."""
+    run.source = printable(run.source)
+    run.series = {printable(k): v for k, v in run.series.items()}
+    run.step_series = {printable(k): v for k, v in run.step_series.items()}
+    run.notes = [printable(n) for n in run.notes]
+    run.events = [replace(e, message=printable(e.message)) for e in run.events]
 
 
 def _read_path(path: str | Path, format: str | None, on_skip, seen: set[Path]) -> list[Run]:
@@ -187,6 +201,10 @@ def _read_with(module, source: Source) -> list[Run]:
         raise
     except (OSError, UnicodeError) as exc:
         raise UnreadableRecord(source.name, f"cannot read: {exc}") from None
+    except RecursionError:
+        raise UnreadableRecord(source.name, "nested too deeply to read") from None
+    except Exception as exc:  # a reader bug: named with its file, not a bare traceback
+        raise InternalError(source.name, exc) from exc
     runs = result if isinstance(result, list) else [result]
     for run in runs:
         if len(run) == 0:

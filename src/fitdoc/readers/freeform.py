@@ -137,7 +137,7 @@ def read(source) -> Run:
     if len(epochs) < 2 and sum(1 for r in records if r.per_step or r.epoch is None) >= 2:
         rows = _by_point(records, epochs, notes, info)
     else:
-        rows = _by_epoch(records)
+        rows = _by_epoch(records, notes)
     metrics = _without_counters(rows.rows)
     table = test_as_validation(metrics)
     if table is not metrics:
@@ -150,9 +150,10 @@ def read(source) -> Run:
     return build_run(table, source=source.name, format=FORMAT, events=rows.events, planned_epochs=parser.planned, notes=notes, info=info)
 
 
-def _by_epoch(records: list[_Record]) -> EpochRows:
+def _by_epoch(records: list[_Record], notes: list[str]) -> EpochRows:
     """Epoch rows: an epoch's own lines, and the mean of its per-step lines for the
-    metrics those do not print."""
+    metrics those do not print (noted for a last epoch with per-step lines only: the
+    log may end inside it)."""
     rows = EpochRows()
     pending_epoch, pending = None, {}
 
@@ -173,6 +174,8 @@ def _by_epoch(records: list[_Record]) -> EpochRows:
         else:
             flush()
             rows.add(record.epoch, record.metrics, merge=not record.opens_table)
+    if pending:
+        notes.append(f"epoch {pending_epoch} is read from its per-step lines up to the end of the log (it may be partial)")
     flush()
     return rows
 
@@ -182,7 +185,7 @@ def _by_point(records: list[_Record], epochs: set[int], notes: list[str], info: 
     add other metrics to the same point (a train and a test line) are merged."""
     points = [r for r in records if r.per_step or r.epoch is None]
     steps = [r.step for r in points]
-    numbered = all(s is not None and float(s).is_integer() for s in steps) and all(a <= b for a, b in zip(steps, steps[1:]))
+    numbered = all(index_or_none(s) is not None for s in steps) and all(a <= b for a, b in zip(steps, steps[1:]))
     rows = EpochRows()
     n, current = 0, {}
     for record in points:
