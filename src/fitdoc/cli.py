@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+from functools import partial
 from pathlib import Path
 
 import click
@@ -86,24 +87,30 @@ def diagnose_cmd(paths, fmt, plot_path, reader, monitor, fail_on, select, ignore
     """Diagnose the training record(s) at PATHS (files, run directories or globs)."""
     from . import config as config_mod
     from .engine import SEVERITY_ORDER, diagnose
-    from .readers import read_runs
+    from .readers import empty_folder, folder_records
 
     cfg = config_mod.load(Path(config_path) if config_path else None)
     cfg.select = list(select) or cfg.select
     cfg.ignore = list(ignore) + cfg.ignore
-    runs = []
-    def skipped(exc: FitdocError) -> None:
-        click.echo(f"fitdoc: skipped {exc}", err=True)
-
+    targets = []  # (record path, the folder it was found in or None)
     for path in _paths(paths):
-        runs.extend(read_runs(path, reader, on_skip=skipped))
-    if plot_path and len(runs) != 1:
-        raise FitdocError(plot_path, f"--plot draws one run; {len(runs)} were read")
-    reports = []
-    with _progress(len(runs)) as advance:
-        for run in runs:
-            reports.append(diagnose(run, cfg, lang, monitor=monitor))
+        inside = None if reader else folder_records(path)
+        targets += [(path, None)] if inside is None else [(child, path) for child in inside] or [(path, None)]
+    reports, found_in = [], {}
+    work = partial(_read_and_diagnose, reader=reader, diagnose_one=partial(diagnose, config=cfg, lang=lang, monitor=monitor))
+    with _progress(len(targets)) as advance:
+        for (path, folder), (found, skips) in zip(targets, _mapped(work, targets)):
+            for exc in skips:
+                click.echo(f"fitdoc: skipped {exc}", err=True)
+            reports += found
+            if folder is not None:
+                found_in[folder] = found_in.get(folder, 0) + len(found)
             advance()
+    for folder, count in found_in.items():
+        if not count:
+            raise empty_folder(Path(folder))
+    if plot_path and len(reports) != 1:
+        raise FitdocError(plot_path, f"--plot draws one run; {len(reports)} were read")
     if fmt == "json":
         from .output import jsonout
 
@@ -129,14 +136,44 @@ def diagnose_cmd(paths, fmt, plot_path, reader, monitor, fail_on, select, ignore
         sys.exit(1)
 
 
+POOL_MIN_RUNS = 16  # fewer records are read in this process: starting workers costs more
+
+
+def _read_and_diagnose(target, reader, diagnose_one) -> tuple[list, list[FitdocError]]:
+    """(reports, skipped errors) of one record; only a record inside a folder is skipped."""
+    from .readers import read_runs
+
+    path, folder = target
+    skips: list[FitdocError] = []
+    try:
+        runs = read_runs(path, reader, on_skip=skips.append)
+    except FitdocError as exc:
+        if folder is None:
+            raise
+        return [], [exc]
+    return [diagnose_one(run) for run in runs], skips
+
+
+def _mapped(work, items: list):
+    """``work`` of each item, in order; many items are spread over one process per core."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    if len(items) < POOL_MIN_RUNS or cores < 2:
+        yield from map(work, items)
+        return
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(min(cores, len(items) // POOL_MIN_RUNS + 1)) as pool:
+        yield from pool.map(work, items, chunksize=max(1, len(items) // (8 * cores)))
+
+
 class _progress:
-    """A progress bar on stderr when many runs are diagnosed; nothing for a few."""
+    """A progress bar when many runs are diagnosed and stderr is a terminal; nothing otherwise."""
 
     def __init__(self, total: int):
-        self.total = total
+        self.shown = total >= 5 and sys.stderr.isatty()
 
     def __enter__(self):
-        if self.total < 5:
+        if not self.shown:
             return lambda: None
         from rich.progress import Progress
 
@@ -146,7 +183,7 @@ class _progress:
         return lambda: self._bar.advance(task)
 
     def __exit__(self, *exc):
-        if self.total >= 5:
+        if self.shown:
             self._bar.stop()
 
 

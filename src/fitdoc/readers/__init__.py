@@ -39,7 +39,7 @@ class Source:
     def name(self) -> str:
         return str(self.path)
 
-    @property
+    @cached_property
     def is_dir(self) -> bool:
         return self.path.is_dir()
 
@@ -77,13 +77,41 @@ def formats() -> list[str]:
     return [m.FORMAT for m in _modules()]
 
 
+# The readers a file's name suggests are asked first, and a reader is not asked once
+# its highest score (CEILING) cannot beat the best so far: for a History JSON, the
+# free-form parser never runs.
+_LIKELY = {
+    "dir": ("tensorboard", "hf_trainer", "lightning_csv", "mlflow_store"),
+    "tfevents": ("tensorboard",),
+    ".csv": ("keras_csv", "lightning_csv"),
+    ".json": ("keras_json", "hf_trainer"),
+    ".txt": ("keras_text", "hf_trainer"),
+    ".log": ("keras_text", "hf_trainer"),
+}
+CEILING = {"keras_json": 0.9, "keras_csv": 0.9, "keras_text": 0.95, "hf_trainer": 0.95, "lightning_csv": 0.95,
+           "mlflow_store": 0.9, "freeform": 0.5}
+
+
+def _sniff(source: Source):
+    """The reader module that best recognises ``source``'s content, or None; ties go
+    to the reader listed first in READER_MODULES."""
+    kind = "dir" if source.is_dir else "tfevents" if "tfevents" in source.path.name else source.path.suffix.lower()
+    likely = _LIKELY.get(kind, ())
+    best, best_key = None, (0.0, 0)
+    for name in [*likely, *(m for m in READER_MODULES if m not in likely)]:
+        rank = -READER_MODULES.index(name)
+        if (CEILING.get(name, 1.0), rank) < best_key:
+            continue
+        module = importlib.import_module(f"{__name__}.{name}")
+        score = module.sniff(source)
+        if score > 0 and (score, rank) > best_key:
+            best, best_key = module, (score, rank)
+    return best
+
+
 def detect(source: Source):
     """The reader module that best recognises ``source``'s content."""
-    best, best_score = None, 0.0
-    for module in _modules():
-        score = module.sniff(source)
-        if score > best_score:
-            best, best_score = module, score
+    best = _sniff(source)
     if best is None:
         if not source.is_dir and not source.head_bytes.strip():
             raise UnreadableRecord(source.name, "file is empty")
@@ -109,13 +137,15 @@ def read_runs(path: str | Path, format: str | None = None, on_skip=None) -> list
     if not p.exists():
         raise FitdocError(str(p), "no such file or directory")
     source = Source(p)
-    if p.is_dir() and not format and not any(m.sniff(source) for m in _modules()):
-        return _read_folder(p, on_skip)
     if format:
         by_name = {m.FORMAT: m for m in _modules()}
         if format not in by_name:
             raise FitdocError(str(p), f"unknown format {format!r}; choose one of {', '.join(by_name)}")
         module = by_name[format]
+    elif p.is_dir():
+        module = _sniff(source)
+        if module is None:
+            return _read_folder(p, on_skip)
     else:
         module = detect(source)
     try:
@@ -131,19 +161,34 @@ def read_runs(path: str | Path, format: str | None = None, on_skip=None) -> list
     return runs
 
 
+def folder_records(path: str | Path) -> list[Path] | None:
+    """The entries ``read_runs`` reads one by one when ``path`` is a folder of records
+    rather than a record some reader knows; None otherwise."""
+    p = Path(path)
+    if "://" in str(path) or not p.is_dir() or _sniff(Source(p)) is not None:
+        return None
+    return _entries(p)
+
+
+def _entries(folder: Path) -> list[Path]:
+    return [child for child in sorted(folder.iterdir()) if not child.name.startswith(".")]
+
+
 def _read_folder(folder: Path, on_skip) -> list[Run]:
     runs: list[Run] = []
-    for child in sorted(folder.iterdir()):
-        if child.name.startswith("."):
-            continue
+    for child in _entries(folder):
         try:
             runs.extend(read_runs(child, on_skip=on_skip))
         except FitdocError as exc:
             if on_skip:
                 on_skip(exc)
     if not runs:
-        raise UnreadableRecord(str(folder), "no readable training record in this directory")
+        raise empty_folder(folder)
     return runs
+
+
+def empty_folder(folder: Path) -> UnreadableRecord:
+    return UnreadableRecord(str(folder), "no readable training record in this directory")
 
 
 def read(path: str | Path, format: str | None = None) -> Run:
