@@ -99,6 +99,25 @@ def test_explain_prints_the_rule_page_and_thresholds():
     out = fitdoc("explain", "FD101")
     text = out.stdout.decode()
     assert out.returncode == 0 and "What it detects" in text and "min_rise = 0.1" in text
+    assert "``" not in text and "\nWhy it matters\n" in text  # one heading style, code rendered
+
+
+@pytest.mark.parametrize("lang, words", [("en", ("FD101 Overfitting", "default severity: warning", "Thresholds")),
+                                         ("zh", ("FD101 过拟合", "默认级别：警告", "阈值"))])
+def test_explain_finds_a_rule_by_its_name(lang, words):
+    out = fitdoc("explain", "overfitting", "--lang", lang, env={"COLUMNS": "80"})
+    text = out.stdout.decode()
+    assert out.returncode == 0 and all(w in text for w in words), text
+    assert max(len(line) for line in text.splitlines()) <= 80
+    if lang == "zh":
+        assert "Thresholds" not in text and "default severity" not in text
+
+
+def test_rules_has_a_header_and_each_rules_own_title():
+    lines = fitdoc("rules", env={"COLUMNS": "80"}).stdout.decode().splitlines()
+    assert lines[0].split() == ["Code", "Name", "Severity", "Title"]
+    assert any(line.startswith("FD401") and line.rstrip().endswith("Unnormalised inputs") for line in lines)
+    assert max(len(line.rstrip()) for line in lines) <= 80
 
 
 def test_every_rule_has_a_chinese_page():

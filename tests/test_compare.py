@@ -42,4 +42,38 @@ def test_compare_cli_json_plot_and_chinese(fixtures, tmp_path):
     assert data["runs"][0]["report"]["series"]["val_loss"]
     assert png.stat().st_size > 10_000
     zh = runner.invoke(compare_cmd, [*args, "--format", "markdown", "--lang", "zh"])
-    assert zh.exit_code == 0 and "最佳 epoch" in zh.stdout
+    assert zh.exit_code == 0 and "最佳轮次" in zh.stdout
+
+
+def _compare_text(columns: int, *extra: str) -> list[str]:
+    import os
+    import subprocess
+    import sys
+
+    from conftest import DATA, ROOT
+
+    paths = [DATA / "cases" / "overfit.csv", DATA / "cases" / "nan.csv", ROOT / "examples" / "keras2_loss_rises_again.txt"]
+    env = {**os.environ, "COLUMNS": str(columns), "PYTHONIOENCODING": "utf-8"}
+    out = subprocess.run([sys.executable, "-m", "fitdoc.cli", "compare", *map(str, paths), *extra],
+                         capture_output=True, env=env)
+    assert out.returncode == 0, out.stderr
+    return out.stdout.decode().splitlines()
+
+
+def test_compare_fits_80_columns_with_every_number_whole():
+    lines = _compare_text(80, "--lang", "en")
+    assert max(len(line) for line in lines) <= 80
+    text = "\n".join(lines)
+    for number in ("0.5821", "0.752", "1.121", "0.5317", "-0.0067", "1.136", "0.6071", "0.09094", "2.098"):
+        assert any(number in line.split() for line in lines), number
+    assert "FD101 Overfitting" in text and "FD201 NaN loss" in text  # findings by title
+
+
+def test_compare_narrower_still_keeps_numbers_whole_in_chinese():
+    from fitdoc.output.text import cell_len
+
+    for columns in (60, 40):
+        lines = _compare_text(columns, "--lang", "zh")
+        assert max(cell_len(line) for line in lines) <= columns
+        words = " ".join(lines).split()
+        assert "0.5821" in words and "-0.0067" in words and "0.09094" in words

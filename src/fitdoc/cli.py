@@ -2,6 +2,7 @@
 
 Exit codes: 0 done (no finding at or above ``--fail-on``), 1 findings at or above
 ``--fail-on``, 2 unreadable input or bad usage (one line on stderr, no traceback).
+Plumbing shared by the command modules lives in :mod:`fitdoc.commandline`.
 """
 
 from __future__ import annotations
@@ -13,64 +14,17 @@ from pathlib import Path
 
 import click
 
-from . import advice
+from .commandline import CONFIG, FORMAT, LANG, MONITOR, Group, console, expand_paths, load_config, plotted, progress, writable
 from .errors import FitdocError
-from .options import CONFIG, FORMAT, LANG, MONITOR
-
-# numpy, the readers, the rules and the engine load inside the commands that use them:
-# ``fitdoc --help`` starts in a tenth of a second
 
 
-def _safe_streams() -> None:
-    """Never crash on a console that cannot encode a character (GBK, a pipe)."""
-    for stream in (sys.stdout, sys.stderr):
-        if hasattr(stream, "reconfigure"):
-            stream.reconfigure(errors="replace")
-
-
-def _console(stderr: bool = False):
-    from rich.console import Console
-
-    no_color = bool(os.environ.get("NO_COLOR"))
-    return Console(stderr=stderr, no_color=no_color, highlight=False, soft_wrap=False)
-
-
-def _fail(message: str) -> None:
-    click.echo(f"fitdoc: error: {message}", err=True)
-    sys.exit(2)
-
-
-class _Group(click.Group):
-    def invoke(self, ctx):
-        _safe_streams()
-        try:
-            return super().invoke(ctx)
-        except FitdocError as exc:
-            _fail(str(exc))
-
-
-@click.group(cls=_Group)
+@click.group(cls=Group)
 @click.version_option(package_name="fitdoc")
 def main() -> None:
     """Diagnose neural-network training runs from their logs."""
 
 
-
-
-def _paths(patterns: tuple[str, ...]) -> list[str]:
-    out: list[str] = []
-    for p in patterns:
-        if any(ch in p for ch in "*?[") and not Path(p).exists():
-            matches = sorted(str(m) for m in Path().glob(p))
-            if not matches:
-                raise FitdocError(p, "no file matches this pattern")
-            out.extend(matches)
-        else:
-            out.append(p)
-    return out
-
-
-@main.command("diagnose")
+@main.command("diagnose", short_help="Diagnose training records: files, run folders or globs.")
 @click.argument("paths", nargs=-1, required=True)
 @FORMAT
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False), help="Write a PNG of the curves (one run).")
@@ -85,20 +39,19 @@ def _paths(patterns: tuple[str, ...]) -> list[str]:
 @LANG
 def diagnose_cmd(paths, fmt, plot_path, reader, monitor, fail_on, select, ignore, config_path, verbose, lang):
     """Diagnose the training record(s) at PATHS (files, run directories or globs)."""
-    from . import config as config_mod
     from .engine import SEVERITY_ORDER, diagnose
     from .readers import empty_folder, folder_records
 
-    cfg = config_mod.load(Path(config_path) if config_path else None)
-    cfg.select = list(select) or cfg.select
-    cfg.ignore = list(ignore) + cfg.ignore
+    cfg = load_config(config_path, select, ignore)
+    if plot_path:
+        writable(plot_path)
     targets = []  # (record path, the folder it was found in or None)
-    for path in _paths(paths):
+    for path in expand_paths(paths):
         inside = None if reader else folder_records(path)
-        targets += [(path, None)] if inside is None else [(child, path) for child in inside] or [(path, None)]
+        targets += [(path, None)] if not inside else [(child, path) for child in inside]
     reports, found_in = [], {}
     work = partial(_read_and_diagnose, reader=reader, diagnose_one=partial(diagnose, config=cfg, lang=lang, monitor=monitor))
-    with _progress(len(targets)) as advance:
+    with progress(len(targets)) as advance:
         for (path, folder), (found, skips) in zip(targets, _mapped(work, targets)):
             for exc in skips:
                 click.echo(f"fitdoc: skipped {exc}", err=True)
@@ -122,15 +75,13 @@ def diagnose_cmd(paths, fmt, plot_path, reader, monitor, fail_on, select, ignore
     else:
         from .output import terminal
 
-        console = _console()
+        out = console()
         for report in reports:
-            terminal.render(report, console, verbose)
+            terminal.render(report, out, verbose)
     if plot_path:
         from .output.plot import plot_run
 
-        used = plot_run(reports[0], plot_path)
-        if used != reports[0].lang:
-            click.echo("fitdoc: note: no CJK font installed (apt-get install fonts-wqy-microhei); plot labels in English", err=True)
+        plotted(plot_run(reports[0], plot_path), reports[0].lang)
     worst = max((SEVERITY_ORDER[f.severity] for r in reports for f in r.findings), default=0)
     if fail_on != "never" and worst >= SEVERITY_ORDER[fail_on]:
         sys.exit(1)
@@ -166,68 +117,51 @@ def _mapped(work, items: list):
         yield from pool.map(work, items, chunksize=max(1, len(items) // (8 * cores)))
 
 
-class _progress:
-    """A progress bar when many runs are diagnosed and stderr is a terminal; nothing otherwise."""
-
-    def __init__(self, total: int):
-        self.shown = total >= 5 and sys.stderr.isatty()
-
-    def __enter__(self):
-        if not self.shown:
-            return lambda: None
-        from rich.progress import Progress
-
-        self._bar = Progress(console=_console(stderr=True), transient=True)
-        self._bar.start()
-        task = self._bar.add_task("diagnosing", total=self.total)
-        return lambda: self._bar.advance(task)
-
-    def __exit__(self, *exc):
-        if self.shown:
-            self._bar.stop()
-
-
-@main.command("explain")
+@main.command("explain", short_help="Print the page of one rule, by code or name (FD101, overfitting).")
 @click.argument("code")
 @LANG
 def explain_cmd(code, lang):
-    """Print the documentation page of rule CODE (e.g. FD101)."""
-    from .rules import all_rules
+    """Print the documentation page of the rule CODE, given by code (FD101) or name (overfitting)."""
+    from .commandline import resolve_lang
+    from .output.rulepages import find_rule, page, styled
 
-    rules = all_rules()
-    cls = rules.get(code.upper())
-    if cls is None:
-        raise FitdocError(code, f"no such rule; known: {', '.join(rules)}")
-    from .output.rulepages import page
-
-    click.echo(page(cls, lang or advice.default_lang()))
+    out = console()
+    out.print(styled(page(find_rule(code), resolve_lang(lang), min(out.width, 100))), no_wrap=True, crop=False)
 
 
-@main.command("rules")
+@main.command("rules", short_help="List the rules: code, name, default severity, title.")
 @click.option("--markdown", "as_markdown", is_flag=True, help="Print every rule's page as Markdown (docs/rules*.md).")
 @LANG
 def rules_cmd(as_markdown, lang):
-    """List the rules with their codes and names."""
-    from .rules import all_rules
+    """List the rules with their codes, names, default severities and titles."""
+    from .commandline import resolve_lang
+    from .output import rulepages
 
-    lang = lang or advice.default_lang()
+    lang = resolve_lang(lang)
     if as_markdown:
-        from .output.rulepages import markdown
-
-        click.echo(markdown(lang), nl=False)
+        click.echo(rulepages.markdown(lang), nl=False)
         return
-    for code, cls in all_rules().items():
-        click.echo(f"{code}  {cls.name:<28} {cls.severity:<8} {advice.kind_title(cls.kind, lang)}")
+    console().print(rulepages.listing(lang))
 
 
-def _register_workflow() -> None:
+@main.command("formats")
+def formats_cmd():
+    """List the shapes of training record fitdoc reads, with an example of each."""
+    from .readers.shapes import SHAPES
+
+    for shape in SHAPES:
+        click.echo(f"{shape.name} [{shape.reader}]\n    {shape.example}")
+
+
+def _register() -> None:
+    from .watch import watch_cmd
     from .workflow.commands import compare_cmd, report_cmd, sweep_cmd
 
-    for command in (compare_cmd, report_cmd, sweep_cmd):
+    for command in (compare_cmd, report_cmd, sweep_cmd, watch_cmd):
         main.add_command(command)
 
 
-_register_workflow()
+_register()
 
 if __name__ == "__main__":
     main()

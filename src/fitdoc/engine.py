@@ -9,6 +9,7 @@ from pathlib import Path
 
 
 from . import advice
+from .advising import Advice, advise
 from .analysis import Context
 from .best import BestEpoch, choose_best
 from .config import Config
@@ -17,14 +18,21 @@ from .rules import Finding
 from .run import Run, epoch_value
 
 SEVERITY_ORDER = {"info": 0, "warning": 1, "error": 2}
-EXCLUSIVE_CAUSES = [frozenset({"lr_too_high", "lr_too_low"})]
-
-
-@dataclass
-class Advice:
-    evidence: str
-    fixes: list[str]
-    causes: list[dict]  # cause_advice() entries, most likely first
+# How much a kind explains a run, among findings of one severity: a breakdown first,
+# then what went wrong on the way, then readings of the run's shape.
+KIND_WEIGHT = {
+    "nan_loss": 10, "divergence": 9, "val_acc_zero": 8, "loss_rises_after_fall": 8, "suspicious_validation": 7,
+    "overfitting": 7, "stuck_accuracy": 6, "negative_loss": 5, "oscillation": 5, "loss_spike": 4, "plateau": 4,
+    "underfitting": 3, "still_learning": 2, "val_better_than_train": 1,
+}
+# The train-vs-validation reading the finding that leads a report stands for.
+READING_OF_KIND = {
+    "nan_loss": "broke_down", "divergence": "bad_setup", "overfitting": "overfitting",
+    "loss_rises_after_fall": "climbed_back", "plateau": "bottleneck", "underfitting": "bottleneck",
+    "stuck_accuracy": "bottleneck", "still_learning": "still_learning",
+}
+# Fewer evaluations than this of the main loss are too few to call a run healthy.
+MIN_EVALS_TO_JUDGE = 5
 
 
 @dataclass
@@ -46,6 +54,25 @@ class Report:
     def best_epoch(self) -> int | None:
         return self.best.epoch
 
+    @property
+    def summary(self) -> str:
+        """The run in one sentence: the finding that explains it (or what the curves
+        say when nothing is wrong) and the checkpoint to keep."""
+        lang = self.lang
+        lead = next((f for f in self.findings if f.severity != "info"), None)
+        if lead is not None:
+            title = advice.kind_title(lead.kind, lang)
+            head = advice.say("story", "lead", lang, title=title, epoch=lead.epoch) if lead.epoch is not None else title
+        else:
+            reading = self.trend.get("reading", "converged")
+            text = advice.say("story", reading, lang, evals=self.trend.get("evals"))
+            head = advice.say("story", "healthy", lang, reading=text) if reading != "too_short" else advice.say("story", "short", lang, reading=text)
+        if self.best.epoch is None:
+            return head
+        key = "keep_so_far" if self.best.reason == "still_improving" and lead is None else "keep"
+        sep = "；" if lang == "zh" else "; "
+        return head + sep + advice.say("story", key, lang, epoch=self.best.epoch)
+
     def items(self):
         """(finding, advice) pairs, most severe first."""
         return list(zip(self.findings, self.advice))
@@ -65,6 +92,7 @@ class Report:
             "series": {name: [_json_number(v, p) for v, p in zip(s.values, s.present)] for name, s in self.run.series.items()},
             "events": [e.to_dict() for e in self.run.events],
             "verdict": self.verdict,
+            "summary": self.summary,
             "findings": [
                 {
                     "code": f.code,
@@ -76,8 +104,9 @@ class Report:
                     "evidence": a.evidence,
                     "causes": [c.to_dict() for c in f.causes],
                     "fixes": a.fixes,
+                    "fix_actions": a.fix_actions,
                     "experiment": a.causes[0]["experiment"] if a.causes else None,
-                    "snippets": {k: a.causes[0][k] for k in ("keras", "pytorch")} if a.causes else None,
+                    "snippets": a.snippets or None,
                 }
                 for f, a in self.items()
             ],
@@ -110,12 +139,10 @@ def diagnose(
     lang = lang or config.lang or advice.default_lang()
     ctx = Context(run)
     findings = [f for rule in config.instantiate() for f in rule.check(ctx)]
-    findings = _drop_superseded(findings)
-    findings.sort(key=lambda f: (-SEVERITY_ORDER[f.severity], f.epoch if f.epoch is not None else -1, f.code))
+    findings = rank(_drop_superseded(findings))
     best = choose_best(ctx, monitor)
-    facts = _run_facts(ctx, best)
-    advised = [_advise(f, facts, lang) for f in findings]
-    return Report(run, findings, advised, best, _likely_causes(findings), lang, _trend(ctx))
+    advised, likely = advise(ctx, findings, best, lang)
+    return Report(run, findings, advised, best, likely, lang, trend(ctx, findings))
 
 
 def _drop_superseded(findings: list[Finding]) -> list[Finding]:
@@ -123,68 +150,31 @@ def _drop_superseded(findings: list[Finding]) -> list[Finding]:
     return [f for f in findings if f.code not in dropped]
 
 
-def _run_facts(ctx: Context, best: BestEpoch) -> dict:
-    lr = ctx.lr
-    return {
-        "lr": lr,
-        "lr_lower": None if lr is None else lr / 3,
-        "lr_higher": None if lr is None else lr * 3,
-        "best_epoch": best.epoch,
-        "patience": best.patience,
-        "stop_epoch": best.stop_epoch,
-        "recommended_epochs": best.recommended_epochs,
-    }
+def rank(findings: list[Finding]) -> list[Finding]:
+    """Most severe first; among equals, the finding that explains the run best
+    (a collapse before the start-of-run readings), then the earliest."""
+    return sorted(findings, key=lambda f: (
+        -SEVERITY_ORDER[f.severity], -KIND_WEIGHT.get(f.kind, 0), f.epoch if f.epoch is not None else -1, f.code))
 
 
-def _advise(finding: Finding, run_facts: dict, lang: str) -> Advice:
-    facts = {**run_facts, **finding.facts}
-    ranked = sorted(finding.causes, key=lambda c: -c.confidence)
-    causes = [advice.cause_advice(c.cause, lang, facts) for c in ranked]
-    fixes = advice.rule_fixes(finding.code, lang, facts)
-    for c, take in zip(causes, (2, 1)):
-        fixes.extend(x for x in c["fixes"][:take] if x not in fixes)
-    return Advice(advice.evidence(finding, lang), fixes, causes)
-
-
-def _likely_causes(
-    findings: list[Finding], min_score: float = 0.4, near_top: float = 0.7, top: int = 2, info_weight: float = 0.5
-) -> list[str]:
-    """Run-level causes: confidence summed over the findings (info findings count at
-    ``info_weight``); those close to the strongest (within ``near_top`` of its score),
-    best first."""
-    score: dict[str, float] = {}
-    for f in findings:
-        weight = info_weight if f.severity == "info" else 1.0
-        for c in f.causes:
-            score[c.cause] = score.get(c.cause, 0.0) + weight * c.confidence
-    for pair in EXCLUSIVE_CAUSES:  # a run cannot suffer from both: keep the better supported
-        if pair <= score.keys():
-            del score[min(pair, key=score.get)]
-    ranked = sorted(score.items(), key=lambda kv: -kv[1])
-    if not ranked:
-        return []
-    cut = max(min_score, near_top * ranked[0][1])
-    return [c for c, s in ranked if s >= cut][:top]
-
-
-def _trend(ctx: Context) -> dict:
-    """The five classic readings of train vs validation loss over the last half."""
-    out = {}
+def trend(ctx: Context, findings: list[Finding], tail: float = 0.5, flat: float = 0.02) -> dict:
+    """The seeds' train-vs-validation reading, taken from the finding that leads the
+    report so that it can never contradict it; ``loss``/``val_loss`` say where each curve went over the
+    last ``tail`` of the record (relative change of its trend beyond ``flat``)."""
+    out: dict = {}
     for name in ("loss", "val_loss"):
         c = ctx.curve(name)
         if c is None or len(c) < 4:
             continue
-        half = c.tail(0.5, 3)
+        half = c.tail(tail, 3)
         change = (half.smooth[-1] - half.smooth[0]) / (abs(half.smooth[0]) or 1.0)
-        out[name] = "falling" if change < -0.02 else "rising" if change > 0.02 else "flat"
-    readings = {
-        ("falling", "falling"): "still_learning",
-        ("falling", "flat"): "overfitting",
-        ("falling", "rising"): "overfitting",
-        ("flat", "falling"): "data_problem",
-        ("flat", "flat"): "bottleneck",
-        ("rising", "rising"): "bad_setup",
-    }
-    if "loss" in out and "val_loss" in out:
-        out["reading"] = readings.get((out["loss"], out["val_loss"]), "mixed")
+        out[name] = "falling" if change < -flat else "rising" if change > flat else "flat"
+    lead = next((f for f in findings if f.severity != "info"), None) or next(iter(findings), None)
+    if lead is not None:
+        out["reading"] = "data_problem" if lead.code == "FD305" else READING_OF_KIND.get(lead.kind, "see_findings")
+    else:
+        main = ctx.curve("val_loss") or ctx.curve("loss")
+        evals = 0 if main is None else len(main)
+        out["reading"] = "converged" if evals >= MIN_EVALS_TO_JUDGE else "too_short"
+        out["evals"] = evals
     return out

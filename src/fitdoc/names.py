@@ -21,8 +21,8 @@ _BASE_ALIASES = {
     "learning_rate": "lr",
     "learning rate": "lr",
 }
-_VAL_PREFIXES = ("val_", "val/", "val.", "eval_", "eval/", "validation_", "validation/", "valid_", "valid/", "val ", "validation ")
-_TRAIN_PREFIXES = ("train_", "train/", "train.", "training_", "training/", "train ", "training ")
+_VAL_PREFIXES = tuple(f"{w}{sep}" for w in ("val", "eval", "validation", "valid") for sep in "_/. -")
+_TRAIN_PREFIXES = tuple(f"{w}{sep}" for w in ("train", "training") for sep in "_/. -")
 
 
 def split_prefix(name: str) -> tuple[bool, str]:
@@ -81,3 +81,34 @@ def higher_is_better(name: str) -> bool:
     if _MINIMISED.search(base):
         return False
     return bool(_MAXIMISED.search(base))
+
+
+def is_metric_name(name: str) -> bool:
+    """A loss- or accuracy-like name (``Validation Loss``, ``val_acc``, ``mAP``, ``Wer``)."""
+    base = train_counterpart(canonical(name))
+    return bool(_MINIMISED.search(base) or _MAXIMISED.search(base))
+
+
+# Columns and pairs that logs print beside the metrics: clocks, counters, memory.
+_BOOKKEEPING = re.compile(
+    r"^(lr|lr_.*|x_lr\d*|time|.*_time|time_.*|data|eta|mem|memory|.*_mem|epoch|step|iter|batch|it|samples|"
+    r"grad_norm|v_num|.*per_second|.*runtime|loss_scale)$"
+)
+
+
+def is_bookkeeping(name: str) -> bool:
+    """A value logs print that is not a training metric (``lr``, ``time_avg``, ``mem``)."""
+    return bool(_BOOKKEEPING.match(canonical(name)))
+
+
+def test_as_validation(rows: dict[int, dict[str, float]]) -> dict[int, dict[str, float]]:
+    """``test_*`` metrics renamed ``val_*`` when the record has no other held-out metric
+    (the same ``rows`` object when nothing changes)."""
+    names = {k for row in rows.values() for k in row}
+    if any(n.startswith("val_") for n in names) or not any(n.startswith("test_") for n in names):
+        return rows
+    rename = {n: canonical("val_" + n[len("test_"):]) if n.startswith("test_") else n for n in names}
+    return {epoch: {rename[k]: v for k, v in row.items()} for epoch, row in rows.items()}
+
+
+TEST_AS_VALIDATION_NOTE = "test metrics read as validation metrics (the log has no other validation metric)"

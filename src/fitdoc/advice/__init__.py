@@ -7,6 +7,7 @@ import locale
 import os
 import re
 import string
+from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
@@ -55,15 +56,18 @@ class _Strict(string.Formatter):
         return value
 
 
-def fill(entry: dict | str | None, lang: str, facts: dict) -> str | None:
-    """The entry's text in ``lang`` with placeholders filled; None if a fact is missing."""
+def fill(entry: dict | str | list | None, lang: str, facts: dict) -> str | None:
+    """The entry's text in ``lang`` with placeholders filled; None if a fact is missing.
+    A text may be a list of alternatives: the first whose facts are all known."""
     if entry is None:
         return None
-    template = entry if isinstance(entry, str) else entry.get(lang) or entry.get("en")
-    try:
-        return _Strict().format(template, **facts)
-    except (KeyError, ValueError, TypeError):
-        return None
+    template = entry.get(lang) or entry.get("en") if isinstance(entry, dict) else entry
+    for text in template if isinstance(template, list) else [template]:
+        try:
+            return _Strict().format(text, **facts)
+        except (KeyError, ValueError, TypeError, IndexError):
+            continue
+    return None
 
 
 def say(section: str, key: str, lang: str, **facts) -> str:
@@ -85,28 +89,102 @@ def evidence(finding, lang: str) -> str:
     return text
 
 
-def fix_text(fix: dict, lang: str, facts: dict) -> str | None:
-    """A fix with the run's numbers, or its generic ``fallback`` when they are unknown."""
-    return fill(fix, lang, facts) or fill(fix.get("fallback"), lang, facts)
-
-
-def cause_advice(cause: str, lang: str, facts: dict) -> dict:
-    """Title, reason, fixes, snippets and a quick confirming check for one cause."""
+def cause_words(cause: str, lang: str, facts: dict) -> dict:
+    """Title, reason and quick confirming check of one cause, and its fix ids."""
     entry = catalog()["causes"][cause]
     return {
         "cause": cause,
         "title": fill(entry["title"], lang, facts),
         "why": fill(entry.get("why"), lang, facts),
-        "fixes": [t for t in (fix_text(f, lang, facts) for f in entry.get("fixes", [])) if t],
-        "keras": entry.get("keras"),
-        "pytorch": entry.get("pytorch"),
         "experiment": fill(entry.get("experiment"), lang, facts),
+        "fixes": list(entry.get("fixes", [])),
     }
 
 
-def rule_fixes(code: str, lang: str, facts: dict) -> list[str]:
-    """The run-specific fixes of a rule."""
-    return [t for t in (fix_text(f, lang, facts) for f in catalog().get("rule_fixes", {}).get(code, [])) if t]
+def rule_fix_ids(code: str) -> list[str]:
+    return list(catalog().get("rule_fixes", {}).get(code, []))
+
+
+def fix_entry(fix_id: str) -> dict:
+    return catalog()["fixes"][fix_id]
+
+
+def framework_of(run) -> str | None:
+    """keras, lightning, pytorch or hf when the record says which; None otherwise."""
+    frameworks = catalog()["frameworks"]
+    return run.info.get("framework") or frameworks["formats"].get(run.format)
+
+
+@dataclass
+class Fix:
+    """One fix in the run's framework: sentence, code per framework label, action."""
+
+    id: str
+    text: str
+    action: dict
+    code: dict[str, str]  # framework ("keras") -> code; empty for a fix in words
+    group: str
+    direction: str | None  # "lower" / "raise" when it moves the learning rate
+
+
+def render_fix(fix_id: str, lang: str, facts: dict, framework: str | None) -> Fix | None:
+    """The fix with the run's numbers (its ``fallback`` when they are unknown), or None
+    when the run's framework has no code for it."""
+    entry = fix_entry(fix_id)
+    base = {k: v for k, v in entry.items() if k != "fallback"}
+    for variant in (base, {**base, **entry["fallback"]} if "fallback" in entry else None):
+        if variant is None:
+            continue
+        code = _code(variant.get("code"), facts, framework)
+        if code is None:
+            continue
+        text = fill(variant, lang, {**facts, "code": "; ".join(
+            c if len(code) == 1 else f"{framework_label(fw)}: {c}" for fw, c in code.items())})
+        action = _action(variant["action"], facts)
+        if text is not None and action is not None:
+            return Fix(fix_id, text, action, code, entry.get("group", fix_id), entry.get("direction") or _direction(action))
+    return None
+
+
+# The frameworks shown when the record does not say which; others borrow pytorch code.
+UNKNOWN_FRAMEWORKS = ("keras", "pytorch")
+
+
+def _code(table: dict | None, facts: dict, framework: str | None) -> dict[str, str] | None:
+    """Framework -> filled code; {} for a fix without code; None if unavailable."""
+    if not table:
+        return {}
+    out = {}
+    for fw in (framework,) if framework else UNKNOWN_FRAMEWORKS:
+        text = fill(table.get(fw) or table.get("pytorch" if fw != "keras" else ""), "en", facts)
+        if text is None:
+            return None
+        out[fw] = text
+    return out
+
+
+def framework_label(framework: str) -> str:
+    return catalog()["frameworks"]["labels"][framework]
+
+
+def _action(template: dict, facts: dict) -> dict | None:
+    """The action with its "{fact}" values replaced by the facts themselves (numbers stay
+    numbers); None when a fact is unknown."""
+    out = {}
+    for key, value in template.items():
+        if isinstance(value, str) and value.startswith("{") and value.endswith("}"):
+            value = facts.get(value[1:-1])
+            if value is None:
+                return None
+        out[key] = value
+    return out
+
+
+def _direction(action: dict) -> str | None:
+    if action.get("param") != "learning_rate":
+        return None
+    scale = action["scale"] if "scale" in action else action["to"] / action["from"]
+    return "lower" if scale < 1 else "raise"
 
 
 def note(text: str, lang: str) -> str:

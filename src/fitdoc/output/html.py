@@ -187,7 +187,7 @@ def _run_section(index: int, d: dict, label: str, t: dict) -> str:
     findings = d.get("findings", [])
     parts.extend(_finding(f, t) for f in findings)
     if not findings:
-        parts.append(f'<p class="no-findings">{escape(t["no_findings"])}</p>')
+        parts.append(f'<p class="no-findings">{escape(d.get("summary", t["no_findings"]))}</p>')
     return "\n".join(parts) + "</section>"
 
 

@@ -9,7 +9,7 @@ from .text import best_epoch_lines, metrics_at_best, span, sparkline, trend_line
 def render_one(report) -> str:
     lang, run = report.lang, report.run
     out = [f"### {advice.say('ui', 'title', lang)}: `{run.source}` — **{advice.say('ui', 'verdict_' + report.verdict, lang)}**", ""]
-    out.append(f"{run.format}, {span(run)}")
+    out.append(f"{run.format}, {span(run, lang)}")
     out.append("")
     out.append("| metric | curve | first | last |")
     out.append("|---|---|---|---|")
@@ -22,8 +22,7 @@ def render_one(report) -> str:
     reading = trend_line(report)
     if reading:
         out.extend([f"*{advice.say('ui', 'trend', lang)}*: {reading}", ""])
-    if not report.findings:
-        out.append(advice.say("ui", "no_findings", lang))
+    out.extend([f"**{report.summary}**", ""])
     for finding, adv in report.items():
         out.append(f"- **{finding.code} {advice.kind_title(finding.kind, lang)}** ({advice.say('ui', 'severity_' + finding.severity, lang)}, {when(finding, lang)}): {adv.evidence}")
         if adv.causes:

@@ -1,27 +1,142 @@
 """Rule documentation pages, from the rules' docstrings and thresholds (English) or
-the catalogue's pages (other languages): ``fitdoc explain CODE`` and docs/rules*.md."""
+the catalogue's pages (other languages): ``fitdoc explain CODE`` and docs/rules*.md.
+
+A page is a list of sections (a heading and its paragraphs); ``page`` lays it out as
+plain text, ``markdown`` as Markdown. ````code```` in a docstring becomes `code`."""
 
 from __future__ import annotations
 
+import re
+
 from .. import advice
+from ..errors import FitdocError
 from ..rules import all_rules
+from .text import title, wrap
+
+HEADINGS = {
+    "en": ("What it detects", "Why it matters", "Example", "What to do", "Known false alarms"),
+    "zh": ("检测内容", "为何重要", "示例", "怎么做", "已知误报"),
+}
+_CJK_END = re.compile(r"[\u3000-\u9fff\uff00-\uffef]$")
+_CJK_START = re.compile(r"^[\u3000-\u9fff\uff00-\uffef]")
+CODE = re.compile(r"`([^`]+)`")
 
 
-def page(cls, lang: str) -> str:
-    """One rule's page as plain text."""
-    lines = [f"{cls.code} {cls.name}  ({advice.kind_title(cls.kind, lang)}; {cls.kind}, default severity {cls.severity})", ""]
-    lines.append(advice.catalog().get("pages", {}).get(cls.code, {}).get(lang) or cls.doc())
+def find_rule(query: str):
+    """The rule class named by code (``FD101``), name (``overfitting``) or kind."""
+    rules = all_rules()
+    wanted = query.strip().lower().replace("_", "-")
+    for code, cls in rules.items():
+        if wanted in (code.lower(), cls.name, cls.kind.replace("_", "-")):
+            return cls
+    names = ", ".join(f"{code} {cls.name}" for code, cls in rules.items())
+    raise FitdocError(query, f"no such rule; known: {names}")
+
+
+def listing(lang: str):
+    """``fitdoc rules``: a table with a header row."""
+    from rich.table import Table
+
+    table = Table(box=None, pad_edge=False, header_style="bold")
+    for column in ("code", "name", "severity", "title"):
+        table.add_column(advice.say("ui", f"rules_{column}", lang), no_wrap=column != "title", overflow="fold")
+    for code, cls in all_rules().items():
+        table.add_row(code, cls.name, advice.say("ui", f"severity_{cls.severity}", lang), title(code, cls.kind, lang))
+    return table
+
+
+def _join(lines: list[str]) -> str:
+    """Lines of one paragraph as one string: no space where Chinese meets Chinese."""
+    out = ""
+    for line in lines:
+        glue = "" if not out or (_CJK_END.search(out) and _CJK_START.search(line)) else " "
+        out += glue + line
+    return out
+
+
+def sections(cls, lang: str) -> list[tuple[str, list[str]]]:
+    """(heading, paragraphs) of the rule's page, then its thresholds."""
+    text = advice.catalog().get("pages", {}).get(cls.code, {}).get(lang) or cls.doc()
+    headings = set(HEADINGS.get(lang, ())) | set(HEADINGS["en"])
+    out: list[tuple[str, list[str]]] = []
+    para: list[str] = []
+
+    def flush():
+        if para and out:
+            out[-1][1].append(_join(para).replace("``", "`"))
+        para.clear()
+
+    for raw in text.splitlines():
+        line = raw.strip()
+        if line in headings:
+            flush()
+            out.append((line, []))
+        elif not line:
+            flush()
+        else:
+            if not out:
+                out.append(("", []))
+            para.append(line)
+    flush()
     thresholds = cls.thresholds()
     if thresholds:
-        lines += ["", f"Thresholds ([tool.fitdoc.rules.{cls.code}]):"]
-        lines += [f"  {name} = {default!r}" for name, default in thresholds.items()]
+        out.append((thresholds_heading(cls, lang), [f"`{name} = {default!r}`" for name, default in thresholds.items()]))
+    return out
+
+
+def thresholds_heading(cls, lang: str) -> str:
+    return advice.say("ui", "paren", lang, text=advice.say("ui", "thresholds", lang), detail=f"[tool.fitdoc.rules.{cls.code}]")
+
+
+def head(cls, lang: str) -> tuple[str, str]:
+    """``FD101 Overfitting`` and ``overfitting · default severity: warning``."""
+    severity = advice.say("ui", f"severity_{cls.severity}", lang)
+    meta = f"{cls.name} · {advice.say('ui', 'default_severity', lang)}{advice.say('ui', 'colon', lang)}{severity}"
+    return f"{cls.code} {title(cls.code, cls.kind, lang)}", meta
+
+
+def page(cls, lang: str, width: int = 80) -> str:
+    """One rule's page as plain text: headings at the margin, paragraphs indented two."""
+    first, meta = head(cls, lang)
+    lines = [first, f"  {meta}"]
+    for heading, paragraphs in sections(cls, lang):
+        lines += ["", heading] if heading else [""]
+        for paragraph in paragraphs:
+            lines += [f"  {line}" for line in wrap(paragraph, width - 2)]
     return "\n".join(lines)
+
+
+def styled(text: str):
+    """A page as rich text: its heading lines bold, `code` in cyan without the backticks."""
+    from rich.text import Text
+
+    out = Text()
+    for k, line in enumerate(text.splitlines()):
+        if k:
+            out.append("\n")
+        if line and not line.startswith(" "):
+            out.append(line, style="bold")
+            continue
+        last = 0
+        for m in CODE.finditer(line):
+            out.append(line[last:m.start()])
+            out.append(m.group(1), style="cyan")
+            last = m.end()
+        out.append(line[last:])
+    return out
 
 
 def markdown(lang: str) -> str:
     """Every rule's page, for the docs folder."""
     out = [f"# fitdoc rules ({lang})", "", "Generated by `fitdoc rules --markdown --lang " + lang + "`; do not edit.", ""]
-    for code, cls in all_rules().items():
-        head, _, body = page(cls, lang).partition("\n")
-        out += [f"## {head}", "", "```text", body.strip("\n"), "```", ""]
+    for cls in all_rules().values():
+        first, meta = head(cls, lang)
+        out += [f"## {first}", "", meta, ""]
+        for heading, paragraphs in sections(cls, lang):
+            if heading:
+                out += [f"### {heading}", ""]
+            if heading == thresholds_heading(cls, lang):
+                out += [f"- {p}" for p in paragraphs] + [""]
+            else:
+                out += [paragraph for p in paragraphs for paragraph in (p, "")]
     return "\n".join(out)

@@ -2,15 +2,87 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
+
 import numpy as np
 
 from .. import advice
 
 SPARK = "▁▂▃▄▅▆▇█"
+ASCII_SPARK = "_.-=+*#@"
+
+_CJK = "\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f"
+# A line may break before any token: a CJK character, a run of other non-space characters,
+# or "第 10 轮" / "第 11-64 轮" / "20 轮" kept whole.
+_TOKEN = re.compile(rf"(?:第 ?)?[\d.,\-–~]+ ?[轮步次]|[{_CJK}]|[^\s{_CJK}]+|\s+")
+_CLOSING = set("，。、：；！？）」』】》…%,.;:!?)")
+_OPENING = set("（「『【《(")
 
 
-def sparkline(values: np.ndarray, width: int = 40) -> str:
-    """A unicode sparkline of the finite values (resampled to ``width`` by bucket means)."""
+def cell_len(text: str) -> int:
+    """Columns ``text`` takes on a terminal (CJK characters take two)."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def wrap(text: str, width: int) -> list[str]:
+    """``text`` in lines of at most ``width`` columns: English breaks at spaces, Chinese
+    between characters, never inside ``第 10 轮``, never before closing or after opening
+    punctuation; a word longer than a line is folded."""
+    lines: list[str] = []
+    for para in text.split("\n"):
+        lines += _wrap_paragraph(para, max(width, 2)) or [""]
+    return lines
+
+
+def _segments(para: str) -> list[tuple[str, bool]]:
+    """Unbreakable pieces of ``para``, each with whether a space came before it."""
+    segments: list[tuple[str, bool]] = []
+    space = glue = False
+    for token in _TOKEN.findall(para):
+        if token.isspace():
+            space = True
+            continue
+        if segments and not space and (glue or token[0] in _CLOSING):
+            segments[-1] = (segments[-1][0] + token, segments[-1][1])
+        else:
+            segments.append((token, space))
+        glue, space = token[-1] in _OPENING, False
+    return segments
+
+
+def _wrap_paragraph(para: str, width: int) -> list[str]:
+    lines, line = [], ""
+    for segment, space in _segments(para):
+        joined = f"{line} {segment}" if space and line else line + segment
+        if cell_len(joined) <= width:
+            line = joined
+            continue
+        if line:
+            lines.append(line)
+        line = segment
+        while cell_len(line) > width:
+            cut = _fit(line, width)
+            lines.append(line[:cut])
+            line = line[cut:]
+    if line:
+        lines.append(line)
+    return lines
+
+
+def _fit(text: str, width: int) -> int:
+    """How many leading characters of ``text`` fit in ``width`` columns (at least one)."""
+    used = 0
+    for i, ch in enumerate(text):
+        used += cell_len(ch)
+        if used > width:
+            return max(i, 1)
+    return len(text)
+
+
+def sparkline(values: np.ndarray, width: int = 40, ramp: str = SPARK) -> str:
+    """A sparkline of the finite values (resampled to ``width`` by bucket means); pass
+    ``ramp=ASCII_SPARK`` for a stream that cannot encode block characters."""
     v = values[np.isfinite(values)]
     if len(v) == 0:
         return ""
@@ -18,7 +90,14 @@ def sparkline(values: np.ndarray, width: int = 40) -> str:
         v = np.array([chunk.mean() for chunk in np.array_split(v, width)])
     lo, hi = float(v.min()), float(v.max())
     span = hi - lo or 1.0
-    return "".join(SPARK[int((x - lo) / span * (len(SPARK) - 1))] for x in v)
+    return "".join(ramp[int((x - lo) / span * (len(ramp) - 1))] for x in v)
+
+
+def title(code: str, kind: str, lang: str) -> str:
+    """A rule's (or its finding's) own title: the catalogue's ``rule_CODE``, else its kind's."""
+    key = f"rule_{code}"
+    said = advice.say("ui", key, lang)
+    return advice.kind_title(kind, lang) if said == key else said
 
 
 def epoch_gaps(epochs) -> list[int]:
@@ -31,10 +110,13 @@ def epoch_gaps(epochs) -> list[int]:
     return [int(i) for i in np.flatnonzero(np.diff(epochs) > 2 * step)]
 
 
-def span(run) -> str:
-    """``30 epochs 0-29`` (or steps, for a record whose x-axis is the logged step)."""
-    unit = "steps" if run.info.get("x_axis") == "step" else "epochs"
-    return f"{len(run)} {unit} {int(run.epochs[0])}-{int(run.epochs[-1])}"
+def span(run, lang: str = "en") -> str:
+    """``30 epochs 0-29``; ``20 epochs recorded (1-74)`` when the record skips some; steps for a
+    record whose x-axis is the logged step; singular for one."""
+    unit = "step" if run.info.get("x_axis") == "step" else "epoch"
+    first, last, n = int(run.epochs[0]), int(run.epochs[-1]), len(run)
+    shape = "one" if n == 1 else "gaps" if epoch_gaps(run.epochs) or last - first + 1 > n else "all"
+    return advice.say("ui", f"span_{unit}_{shape}", lang, n=n, first=first, last=last)
 
 
 def when(finding, lang: str) -> str:
@@ -63,11 +145,17 @@ def best_epoch_lines(report) -> list[str]:
 
 
 def trend_line(report) -> str | None:
-    """The classic train-vs-validation reading of the run's second half."""
-    trend = report.trend
+    """Where the losses went and what that means, from the same analysis as the findings."""
+    trend, lang = report.trend, report.lang
     if "reading" not in trend:
         return None
-    return advice.say("readings_trend", trend["reading"], report.lang, loss=trend["loss"], val_loss=trend["val_loss"])
+    word = {k: advice.say("directions", trend[k], lang) for k in ("loss", "val_loss") if k in trend}
+    reading = advice.say("story", trend["reading"], lang, evals=trend.get("evals"))
+    if len(word) == 2:
+        return advice.say("story", "directions", lang, **word) + ": " + reading
+    if "loss" in word:
+        return advice.say("story", "direction_train", lang, **word) + ": " + reading
+    return reading
 
 
 def metrics_at_best(report) -> str | None:

@@ -2,19 +2,29 @@
 
 Each reader module defines ``FORMAT`` (its name in reports), ``sniff(source)``
 returning a confidence in [0, 1] from the file's content, and ``read(source)``
-returning a :class:`~fitdoc.run.Run` (or a list of runs for multi-run sources).
+returning a :class:`~fitdoc.run.Run` (or a list of runs for multi-run sources). Readers
+of free text set ``MIN_POINTS = 2``: a record they read must hold a metric at two
+epochs or evaluations at least, or it is refused (prose that mentions an epoch and a
+number is not a training record). ``-`` reads standard input, held in memory.
 """
 
 from __future__ import annotations
 
 import importlib
+import io
+import sys
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
 from ..errors import FitdocError, UnreadableRecord
+from ..names import is_bookkeeping
 from ..run import Run
 from . import textio
+from .shapes import SHAPES
+
+STDIN = "-"
+STDIN_LIMIT = 256 * 1024 * 1024  # a log pasted or piped in is read into memory, up to this
 
 # Order matters only for ties: the more specific reader comes first.
 READER_MODULES = [
@@ -25,6 +35,7 @@ READER_MODULES = [
     "hf_trainer",
     "lightning_csv",
     "mlflow_store",
+    "markdown_table",
     "freeform",
 ]
 
@@ -63,10 +74,36 @@ class Source:
             enc = self.encoding
         except UnreadableRecord:
             return ""
-        return self.head_bytes.decode(enc, errors="replace")
+        return self.head_bytes.decode(enc, errors="replace").replace("\x00", "")
 
     def open_text(self):
         return textio.open_text(self.path, self.encoding)
+
+
+class MemorySource(Source):
+    """A record held in memory (standard input), read like a file."""
+
+    def __init__(self, name: str, data: bytes):
+        super().__init__(Path(name))
+        self.data = data
+
+    @property
+    def is_dir(self) -> bool:
+        return False
+
+    @cached_property
+    def head_bytes(self) -> bytes:
+        return self.data[: textio.HEAD_BYTES]
+
+    def open_text(self):
+        return io.TextIOWrapper(io.BytesIO(self.data), encoding=self.encoding, errors="replace", newline="")
+
+
+def _stdin_source() -> MemorySource:
+    data = sys.stdin.buffer.read(STDIN_LIMIT + 1)
+    if len(data) > STDIN_LIMIT:
+        raise UnreadableRecord("<stdin>", f"standard input holds more than {STDIN_LIMIT >> 20} MiB: save it to a file")
+    return MemorySource("<stdin>", data)
 
 
 def _modules():
@@ -87,9 +124,10 @@ _LIKELY = {
     ".json": ("keras_json", "hf_trainer"),
     ".txt": ("keras_text", "hf_trainer"),
     ".log": ("keras_text", "hf_trainer"),
+    ".md": ("markdown_table",),
 }
 CEILING = {"keras_json": 0.9, "keras_csv": 0.9, "keras_text": 0.95, "hf_trainer": 0.95, "lightning_csv": 0.95,
-           "mlflow_store": 0.9, "freeform": 0.5}
+           "mlflow_store": 0.9, "markdown_table": 0.9, "freeform": 0.5}
 
 
 def _sniff(source: Source):
@@ -119,8 +157,8 @@ def detect(source: Source):
             source.encoding  # raises for a binary file
         raise UnreadableRecord(
             source.name,
-            "unknown format: no epoch lines, metric columns or history keys found "
-            f"(readable formats: {', '.join(formats())})",
+            f"unknown format: not a training record fitdoc reads ({', '.join(shape.name for shape in SHAPES)}; "
+            "`fitdoc formats` shows an example of each)",
         )
     return best
 
@@ -133,19 +171,28 @@ def read_runs(path: str | Path, format: str | None = None, on_skip=None) -> list
         from .mlflow_store import read_uri
 
         return read_uri(str(path))
+    return _read_path(path, format, on_skip, set())
+
+
+def _read_path(path: str | Path, format: str | None, on_skip, seen: set[Path]) -> list[Run]:
     p = Path(path)
-    if not p.exists():
+    if str(path) == STDIN:
+        source = _stdin_source()
+    elif not p.exists():
         raise FitdocError(str(p), "no such file or directory")
-    source = Source(p)
+    else:
+        if not p.is_dir():
+            textio.check_regular(p)
+        source = Source(p)
     if format:
         by_name = {m.FORMAT: m for m in _modules()}
         if format not in by_name:
             raise FitdocError(str(p), f"unknown format {format!r}; choose one of {', '.join(by_name)}")
         module = by_name[format]
-    elif p.is_dir():
+    elif source.is_dir:
         module = _sniff(source)
         if module is None:
-            return _read_folder(p, on_skip)
+            return _read_folder(p, on_skip, seen)
     else:
         module = detect(source)
     try:
@@ -153,32 +200,47 @@ def read_runs(path: str | Path, format: str | None = None, on_skip=None) -> list
     except FitdocError:
         raise
     except (OSError, UnicodeError) as exc:
-        raise UnreadableRecord(str(p), f"cannot read: {exc}") from None
+        raise UnreadableRecord(source.name, f"cannot read: {exc}") from None
     runs = result if isinstance(result, list) else [result]
     for run in runs:
         if len(run) == 0:
-            raise UnreadableRecord(str(p), f"no epochs found in this {module.FORMAT} record")
+            raise UnreadableRecord(source.name, f"no epochs found in this {module.FORMAT} record")
+    needed = getattr(module, "MIN_POINTS", 1)
+    if not any(_evaluations(run) >= needed for run in runs):
+        raise UnreadableRecord(
+            source.name,
+            f"not a training record: a {module.FORMAT} record needs {needed} epochs or evaluations of a metric "
+            f"(loss, accuracy...), this one has {max(_evaluations(run) for run in runs)}",
+        )
     return runs
 
 
-def folder_records(path: str | Path) -> list[Path] | None:
-    """The entries ``read_runs`` reads one by one when ``path`` is a folder of records
-    rather than a record some reader knows; None otherwise."""
-    p = Path(path)
-    if "://" in str(path) or not p.is_dir() or _sniff(Source(p)) is not None:
-        return None
-    return _entries(p)
+def _evaluations(run: Run) -> int:
+    """The most epochs (or logged steps) at which one metric of ``run`` was written."""
+    by_epoch = [int(s.present.sum()) for name, s in run.series.items() if not is_bookkeeping(name)]
+    by_step = [len(s.steps) for name, s in run.step_series.items() if not is_bookkeeping(name)]
+    return max(by_epoch + by_step, default=0)
 
 
-def _entries(folder: Path) -> list[Path]:
-    return [child for child in sorted(folder.iterdir()) if not child.name.startswith(".")]
-
-
-def _read_folder(folder: Path, on_skip) -> list[Run]:
+def _read_folder(folder: Path, on_skip, seen: set[Path]) -> list[Run]:
+    """The runs of each entry of ``folder``; an entry that a symbolic link leads to
+    again (a link loop, a second link to one file) is read once."""
+    seen.add(folder.resolve())
     runs: list[Run] = []
-    for child in _entries(folder):
+    for child in sorted(folder.iterdir()):
+        if child.name.startswith("."):
+            continue
         try:
-            runs.extend(read_runs(child, on_skip=on_skip))
+            real = child.resolve()
+        except (OSError, RuntimeError):  # RuntimeError: a loop of links to links
+            real = None
+        if real is not None and real in seen:
+            continue
+        seen.add(real)
+        try:
+            if real is None:
+                raise UnreadableRecord(str(child), "symbolic link loop")
+            runs.extend(_read_path(child, None, on_skip, seen))
         except FitdocError as exc:
             if on_skip:
                 on_skip(exc)
@@ -189,6 +251,18 @@ def _read_folder(folder: Path, on_skip) -> list[Run]:
 
 def empty_folder(folder: Path) -> UnreadableRecord:
     return UnreadableRecord(str(folder), "no readable training record in this directory")
+
+
+def folder_records(path: str | Path) -> list[Path] | None:
+    """The files ``read_runs`` reads one by one when ``path`` is a folder of plain
+    files (no links, no subfolders) that no reader knows as a whole; None otherwise."""
+    p = Path(path)
+    if "://" in str(path) or str(path) == STDIN or not p.is_dir() or _sniff(Source(p)) is not None:
+        return None
+    entries = [child for child in sorted(p.iterdir()) if not child.name.startswith(".")]
+    if any(child.is_symlink() or not child.is_file() for child in entries):
+        return None
+    return entries
 
 
 def read(path: str | Path, format: str | None = None) -> Run:

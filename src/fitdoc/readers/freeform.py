@@ -1,4 +1,5 @@
-"""Free-form training logs: what ``print`` and ``logging`` write in PyTorch loops.
+"""Free-form training logs: what ``print`` and ``logging`` write in PyTorch loops
+(and PaddlePaddle, MXNet, TensorFlow scripts).
 
 Recognised lines (anything before the word ``epoch`` is ignored, so timestamps and
 absl/logging prefixes do not matter)::
@@ -8,16 +9,23 @@ absl/logging prefixes do not matter)::
     [Epoch 3/10] loss=0.41, val_loss=0.52
     I1123 12:00:00.123 12345 train.py:88] epoch 3 loss 0.4
     Epoch 3: 100%|####| 50/50 [00:01<00:00, train_loss=0.3, val_loss=0.5]
+    INFO:root:Epoch[26] Validation-accuracy=0.556103
 
-tables with a header row (``epoch  train_loss  val_loss  val_acc``; fastai's
-``epoch train_loss valid_loss accuracy time``, whose metrics are on validation) and the
-PyTorch tutorial's ``[1,  2000] loss: 2.235`` (``[epoch, batch]``). A line
-``Epoch 3/10`` alone opens epoch 3 for the lines that follow it and start with a phase
-word (``train Loss: 0.41 Acc: 0.85`` / ``val Loss: 0.52 Acc: 0.80``). A phase word
-(train, training, val, valid, validation, eval, test) applies to the metric after it
-and to the following metrics of the line that have none. Lines that also print a
-step, batch or iteration count (or a bracketed ``[640/60000]`` position) are per-step lines: their mean over the epoch is used
-for a metric the epoch's own lines do not print.
+tables (see :mod:`.tables`: a header row, then rows of values; fastai's, Trainer's
+notebook table, a printed pandas history, a header repeated before every epoch's
+values) and the PyTorch tutorial's ``[1,  2000] loss: 2.235`` (``[epoch, batch]``). A
+line ``Epoch 3/10`` alone opens epoch 3 for the lines that follow it and start (after
+a log prefix) with a phase word (``train Loss: 0.41 Acc: 0.85``, ``Train loss is 0.31,
+train accuracy 88.2%``). A phase word (train, training, val, valid, validation, eval,
+test) applies to the metric after it and to the following metrics of the line that
+have none. Lines that also print a step, batch or iteration count (or a bracketed
+``[640/60000]`` position) are per-step lines: their mean over the epoch is used for a
+metric the epoch's own lines do not print. Clocks, memory and ``eta`` are not metrics.
+A line with more words than its values explain is prose, not a record.
+
+A record without epoch numbers (``train loss: 1.10`` once per epoch), or one that is a
+window inside one epoch, is read point by point: each logged step (or line) is a
+point, numbered by its printed step when every point has one, else from 1.
 
 Names are mapped to canonical series (``Training Loss`` -> ``loss``, ``Validation
 Accuracy`` -> ``val_accuracy``, ``Valid Loss`` -> ``val_loss``); other metrics keep
@@ -31,15 +39,18 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import dataclass
 
-from ..names import canonical
+from ..names import TEST_AS_VALIDATION_NOTE, canonical, is_bookkeeping, is_metric_name, test_as_validation
 from ..run import Run, build_run
-from .numbers import NUMBER_PATTERN, parse_number
+from .numbers import NUMBER_PATTERN, index_or_none, parse_number
 from .steps import CompleteLines
 from .stitch import EpochRows
+from .tables import Row, Table
 from .textio import clean
 
 FORMAT = "text-log"
+MIN_POINTS = 2  # a record of free text: one number near the word epoch is prose
 
 _PHASES = {
     "train": "train", "training": "train",
@@ -48,23 +59,36 @@ _PHASES = {
 }  # fmt: skip
 _PHASE_WORD = "|".join(sorted(_PHASES, key=len, reverse=True))
 PAIR = re.compile(
-    rf"(?<![\w./-])(?:({_PHASE_WORD})\s+)?([A-Za-z][\w./-]*)\s*[:=]?\s*({NUMBER_PATTERN})(?:\s*/\s*(\d+))?(%)?(?![\w.])",
+    rf"(?<![\w./-])(?:({_PHASE_WORD})\s+)?([A-Za-z][\w./-]*)\s*(?:[:=]|\s(?:is|was|of)\s)?\s*({NUMBER_PATTERN})(?:\s*/\s*(\d+))?(%)?(?![\w.])",
     re.I,
 )
 EPOCH_WORD = re.compile(r"(?<![\w.])epoch(?![a-z])", re.I)
-PHASE_LINE = re.compile(rf"^\s*({_PHASE_WORD})(?:\b|_)", re.I)
+_PHASE_AT = re.compile(rf"(?<![\w.])({_PHASE_WORD})(?:\b|_)", re.I)
+_PHASE_BEFORE = re.compile(rf"(?<![\w.])({_PHASE_WORD})\s*$", re.I)
 _PHASE_PREFIX = re.compile(rf"({_PHASE_WORD})[_/.]", re.I)
 _TABLE_RULE = re.compile(r"^[\s|:+=-]*$")
 _BRACKETS = re.compile(r"[\[\](){}]")
-_TOKENS = re.compile(r"[\s|,;]+")
-_NAME = re.compile(r"^[A-Za-z][\w./-]*$")
+_QUOTED = re.compile(r"^\s*(?:#+|//|>+)\s?")  # a log pasted into code comments or a quote
+# what a logging prefix holds: dates, clocks, levels, thread ids, file:line, logger names
+_LOG_PREFIX = re.compile(
+    r"[\d\s\[\]().,:;|/+*-]+|\b(?:INFO|DEBUG|WARNING|WARN|ERROR|CRITICAL|root|__main__)\b|\b[IWEF](?=\d)|[\w.-]+\.py\b|\bT(?=\d)"
+)
+_WORD = re.compile(r"[A-Za-z]{2,}")
+_TWO_WORD = re.compile(r"\blearning rate\b", re.I)
 _EPOCH_NAMES = {"epoch", "ep"}
 # "[1,  2000] loss: 2.235": the PyTorch tutorial's "[epoch, batch]" prefix
-BRACKET_EPOCH = re.compile(r"^\s*\[\s*(\d+)\s*,\s*\d+\s*\]")
-_CLOCK = re.compile(r"^\d+:\d{2}(?::\d{2})?$")  # a time column ("00:10") in a table
-_COUNTER = re.compile(r"\[\s*\d+\s*/\s*\d+")  # "[640/60000 (1%)]": a position inside the epoch
+BRACKET_EPOCH = re.compile(r"^\s*\[\s*(\d+)\s*,\s*(\d+)\s*\]")
+_COUNTER = re.compile(r"\[\s*(\d+)\s*/\s*\d+")  # "[640/60000 (1%)]": a position inside the epoch
 _STEP_NAMES = {"step", "steps", "batch", "iter", "iteration", "it", "global_step"}
 _NOT_METRICS = {"eta", "v_num", "from", "to", "of", "is", "was", "at", "in", "on", "by", "after", "took", "for", "with", "and", "than"}
+
+
+@dataclass
+class _Record:
+    epoch: int | None
+    metrics: dict[str, float]
+    per_step: bool
+    step: float | None = None  # the printed step, batch or iteration of a per-step line
 
 
 def sniff(source) -> float:
@@ -77,115 +101,170 @@ def sniff(source) -> float:
 
 def read(source) -> Run:
     parser = _Parser()
-    rows = EpochRows()
-    pending_epoch, pending = None, {}  # per-step values of the current epoch
+    records: list[_Record] = []
+    with source.open_text() as fh:
+        lines = CompleteLines(fh)
+        for line in lines:
+            record = parser.parse(clean(line))
+            if record is not None:
+                records.append(record)
     notes = []
+    if lines.cut is not None and parser.parse(clean(lines.cut)) is not None:
+        notes.append(lines.cut_note())
+    epochs = {r.epoch for r in records if r.epoch is not None}
+    info: dict = {}
+    if len(epochs) < 2 and sum(1 for r in records if r.per_step or r.epoch is None) >= 2:
+        rows = _by_point(records, epochs, notes, info)
+    else:
+        rows = _by_epoch(records)
+    metrics = _without_counters(rows.rows)
+    table = test_as_validation(metrics)
+    if table is not metrics:
+        notes.append(TEST_AS_VALIDATION_NOTE)
+    for name in _percent_accuracies(table):
+        for row in table.values():
+            if name in row:
+                row[name] /= 100
+        notes.append(f"{name} is printed in percent: read as a fraction")
+    return build_run(table, source=source.name, format=FORMAT, events=rows.events, planned_epochs=parser.planned, notes=notes, info=info)
+
+
+def _by_epoch(records: list[_Record]) -> EpochRows:
+    """Epoch rows: an epoch's own lines, and the mean of its per-step lines for the
+    metrics those do not print."""
+    rows = EpochRows()
+    pending_epoch, pending = None, {}
 
     def flush():
         if pending:
             rows.add(pending_epoch, {k: math.fsum(v) / len(v) for k, v in pending.items()}, merge=True)
             pending.clear()
 
-    with source.open_text() as fh:
-        lines = CompleteLines(fh)
-        for line in lines:
-            record = parser.parse(clean(line))
-            if record is None:
-                continue
-            epoch, metrics, per_step = record
-            if epoch != pending_epoch:
-                flush()
-            if per_step:
-                pending_epoch = epoch
-                for k, v in metrics.items():
-                    pending.setdefault(k, []).append(v)
-            else:
-                flush()
-                rows.add(epoch, metrics, merge=True)
-        flush()
-    if lines.cut is not None and parser.parse(clean(lines.cut)) is not None:
-        notes.append(lines.cut_note())
-    table = _test_as_validation(rows.rows)
-    if table is not rows.rows:
-        notes.append("test metrics read as validation metrics (the log has no other validation metric)")
-    for name in _percent_accuracies(table):
-        for row in table.values():
-            if name in row:
-                row[name] /= 100
-        notes.append(f"{name} is printed in percent: read as a fraction")
-    return build_run(table, source=source.name, format=FORMAT, events=rows.events, planned_epochs=parser.planned, notes=notes)
+    for record in records:
+        if record.epoch is None:
+            continue
+        if record.epoch != pending_epoch:
+            flush()
+        if record.per_step:
+            pending_epoch = record.epoch
+            for k, v in record.metrics.items():
+                pending.setdefault(k, []).append(v)
+        else:
+            flush()
+            rows.add(record.epoch, record.metrics, merge=True)
+    flush()
+    return rows
+
+
+def _by_point(records: list[_Record], epochs: set[int], notes: list[str], info: dict) -> EpochRows:
+    """Rows of a record without two epochs: one per logged step (or line). Lines that
+    add other metrics to the same point (a train and a test line) are merged."""
+    points = [r for r in records if r.per_step or r.epoch is None]
+    steps = [r.step for r in points]
+    numbered = all(s is not None and float(s).is_integer() for s in steps) and all(a <= b for a, b in zip(steps, steps[1:]))
+    rows = EpochRows()
+    n, current = 0, {}
+    for record in points:
+        if numbered:
+            at = int(record.step)
+            rows.add(at, record.metrics, merge=True)
+            continue
+        if not current or set(current) & set(record.metrics):
+            n, current = n + 1, {}
+        current.update(record.metrics)
+        rows.add(n, record.metrics, merge=True)
+    where = f"a window inside epoch {next(iter(epochs))}" if epochs else "no epoch numbers"
+    count = "each logged step is one point, numbered as printed" if numbered else "each logged line is one point, numbered from 1"
+    notes.append(f"{where}: {count}")
+    info["x_axis"] = "step"
+    return rows
 
 
 class _Parser:
-    """Turns lines into ``(epoch, {metric: value}, per_step)`` records, keeping the
-    state that spans lines: the open epoch and a table header."""
+    """Turns lines into :class:`_Record`, keeping the state that spans lines: the open
+    epoch and a table header."""
 
     def __init__(self) -> None:
         self.epoch: int | None = None
-        self.header: list[str] | None = None
+        self.fresh_epoch = False  # an "Epoch N" line no table row has used yet
+        self.table: Table | None = None
         self.planned: int | None = None
 
-    def parse(self, line: str):
-        if self.header is not None:
+    def parse(self, line: str) -> _Record | None:
+        line = _QUOTED.sub("", line, count=1)
+        if self.table is not None:
             if _TABLE_RULE.match(line):
                 return None
-            record = self._table_row(line)
-            if record is not None:
-                return record
-            self.header = None
-        tokens = [t for t in _TOKENS.split(line.strip()) if t]
-        if len(tokens) >= 2 and all(_NAME.match(t) for t in tokens) and any(t.lower() in _EPOCH_NAMES for t in tokens):
-            self.header = tokens
+            row = self.table.row(line)
+            if row is True:
+                return None
+            if row is not None:
+                return self._table_record(row)
+            self.table = None
+        table = Table.parse(line)
+        if table is not None:
+            self.table = table
             return None
+        line = _TWO_WORD.sub("learning_rate", line)
         bracket = BRACKET_EPOCH.match(line)
-        if bracket:
+        if bracket and index_or_none(bracket.group(1)) is not None:
             self.epoch = int(bracket.group(1))
-            metrics = {name: value for name, value, _ in _pairs(line[bracket.end():]) if name not in _STEP_NAMES | _EPOCH_NAMES}
-            return (self.epoch, metrics, True) if metrics else None
+            metrics = _metrics(_pairs(line[bracket.end():]))
+            return _Record(self.epoch, metrics, True, float(bracket.group(2))) if metrics else None
         found = EPOCH_WORD.search(line)
         if found:
-            pairs = _pairs(line[found.start():])
-            if not pairs or pairs[0][0] not in _EPOCH_NAMES or not pairs[0][1].is_integer():
+            text = line[found.start():]
+            before = _PHASE_BEFORE.search(line[: found.start()])  # "Valid Epoch: 3 Loss: 0.4"
+            pairs = _pairs(text, _PHASES[before.group(1).lower()] if before else None)
+            if not pairs or pairs[0][0] not in _EPOCH_NAMES or index_or_none(pairs[0][1]) is None:
                 return None
             (_, epoch, planned), pairs = pairs[0], pairs[1:]
-            self.epoch = int(epoch)
+            self.epoch, self.fresh_epoch = int(epoch), True
             if planned:
                 self.planned = max(planned, self.planned or 0)
-        elif self.epoch is not None and PHASE_LINE.match(line):
-            word = PHASE_LINE.match(line).group(1).lower()
-            pairs = _pairs(line, _PHASES[word])
         else:
-            return None
-        per_step = any(name in _STEP_NAMES for name, _, _ in pairs) or bool(_COUNTER.search(line))
-        metrics = {name: value for name, value, _ in pairs if name not in _STEP_NAMES | _EPOCH_NAMES}
-        return (self.epoch, metrics, per_step) if metrics else None
-
-    def _table_row(self, line: str):
-        cells = [t for t in _TOKENS.split(line.strip()) if t]
-        if len(cells) != len(self.header):
-            return None
-        row = {}
-        for name, cell in zip((h.lower() for h in self.header), cells):
-            if _CLOCK.match(cell):
-                continue  # a time column
-            try:
-                row[name] = parse_number(cell)
-            except ValueError:
+            phase = _PHASE_AT.search(line)
+            if phase is None or not _is_log_prefix(line[: phase.start()]):
                 return None
-        epoch = next((row.pop(k) for k in list(row) if k in _EPOCH_NAMES), None)
-        if epoch is None or not float(epoch).is_integer():
+            text = line[phase.start():]
+            pairs = _pairs(text, _PHASES[phase.group(1).lower()])
+        metrics = _metrics(pairs)
+        if not metrics or _is_prose(text, len(pairs)):
             return None
-        self.epoch = int(epoch)
-        return self.epoch, {_table_name(k, self.header): v for k, v in row.items() if v is not None}, False
+        step = next((v for name, v, _ in pairs if name in _STEP_NAMES), None)
+        counter = _COUNTER.search(line)
+        if step is None and counter:
+            step = float(counter.group(1))
+        per_step = step is not None or counter is not None
+        return _Record(self.epoch, metrics, per_step, step)
+
+    def _table_record(self, row: Row) -> _Record | None:
+        epoch = row.epoch if row.epoch is not None else row.index
+        if epoch is None and self.fresh_epoch:
+            epoch = self.epoch  # values under an "Epoch N" line
+        self.fresh_epoch = False
+        metrics = {k: v for k, v in row.metrics.items() if not is_bookkeeping(k) or k == "lr"}
+        if epoch is not None and index_or_none(epoch) is None:
+            epoch = None  # fractional (or absurd) epochs: the rows are steps
+        if epoch is not None:
+            self.epoch = int(epoch)
+            return _Record(self.epoch, metrics, False, row.step)
+        return _Record(None, metrics, row.step is not None, row.step)
 
 
-def _table_name(column: str, header: list[str]) -> str:
-    """Canonical name of a table column. In fastai's tables (``train_loss valid_loss
-    accuracy``) the metric columns after ``valid_loss`` are measured on validation."""
-    lowered = [h.lower() for h in header]
-    if "valid_loss" in lowered and lowered.index(column) > lowered.index("valid_loss") and not column.startswith(("train", "val")):
-        return canonical("val_" + column)
-    return canonical(column)
+def _metrics(pairs) -> dict[str, float]:
+    return {name: value for name, value, _ in pairs if name not in _STEP_NAMES | _EPOCH_NAMES and (name == "lr" or not is_bookkeeping(name))}
+
+
+def _is_log_prefix(text: str) -> bool:
+    """Whether ``text`` holds only what a logging prefix holds (time, level, place)."""
+    return not _LOG_PREFIX.sub("", text).strip()
+
+
+def _is_prose(text: str, pairs: int) -> bool:
+    """More words than a log line's names and phase words explain: a sentence."""
+    words = [w for w in _WORD.findall(PAIR.sub(" ", text)) if w.lower() not in _PHASES and w.lower() not in _EPOCH_NAMES]
+    return len(words) > 2 + 2 * pairs
 
 
 def _pairs(text: str, phase: str | None = None) -> list[tuple[str, float, int | None]]:
@@ -201,16 +280,32 @@ def _pairs(text: str, phase: str | None = None) -> list[tuple[str, float, int | 
             phase = _PHASES[word.lower()]
         low = name.lower()
         if low in _EPOCH_NAMES or low in _STEP_NAMES:
-            out.append((low, float(value), int(planned) if planned else None))
+            out.append((low, float(value), index_or_none(planned) if planned else None))
             continue
         full = f"{phase}_{name}" if phase and not _PHASE_PREFIX.match(name) else name
         number = parse_number(value)
-        if planned:
-            number /= int(planned)
+        if planned and float(planned) > 0:
+            number /= float(planned)
         elif percent:
             number /= 100
         out.append((canonical(full), number, None))
     return out
+
+
+def _without_counters(rows: dict[int, dict[str, float]]) -> dict[int, dict[str, float]]:
+    """Rows without the series that count something (``Eit 12400``, ``12500``...): under
+    a name that is no loss or accuracy, whole numbers rising by the same step at every
+    point are an iteration counter, not a metric."""
+    names = {k for row in rows.values() for k in row if not is_metric_name(k)}
+    counters = set()
+    for name in names:
+        values = [row[name] for row in rows.values() if name in row]
+        steps = {b - a for a, b in zip(values, values[1:])}
+        if len(values) >= 3 and len(steps) == 1 and steps.pop() >= 1 and all(float(v).is_integer() for v in values):
+            counters.add(name)
+    if not counters:
+        return rows
+    return {epoch: {k: v for k, v in row.items() if k not in counters} for epoch, row in rows.items()}
 
 
 def _percent_accuracies(rows: dict[int, dict[str, float]]) -> list[str]:
@@ -222,11 +317,3 @@ def _percent_accuracies(rows: dict[int, dict[str, float]]) -> list[str]:
         if values and max(values) > 1.0 and max(values) <= 100.0 and min(values) >= 0.0:
             out.append(name)
     return out
-
-
-def _test_as_validation(rows: dict[int, dict[str, float]]) -> dict[int, dict[str, float]]:
-    names = {k for row in rows.values() for k in row}
-    if any(n.startswith("val_") for n in names) or not any(n.startswith("test_") for n in names):
-        return rows
-    rename = {n: canonical("val_" + n[len("test_"):]) if n.startswith("test_") else n for n in names}
-    return {epoch: {rename[k]: v for k, v in row.items()} for epoch, row in rows.items()}

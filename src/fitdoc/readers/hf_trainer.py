@@ -26,7 +26,7 @@ from pathlib import Path
 
 from ..errors import UnreadableRecord
 from ..run import Event, Run, build_run
-from .numbers import parse_number
+from .numbers import MAX_INDEX, index_or_none, parse_number
 from .steps import CompleteLines, StepLog, epoch_of_fraction
 
 FORMAT = "hf-trainer"
@@ -37,6 +37,7 @@ _DICT_LINE = re.compile(r"\{'[A-Za-z_][^{}\n]*'epoch': [^{}\n]*\}")
 _NOT_METRIC = re.compile(r"(^|_)(runtime|samples_per_second|steps_per_second|tokens_per_second|total_flos|num_input_tokens_seen)$")
 _SUMMARY_KEY = "train_runtime"  # marks the end-of-training summary row
 _JSON_OBJECT = re.compile(r'\s*\{\s*"')
+_CHECKPOINT = re.compile(r"checkpoint-([0-9]{1,15})")
 
 
 def sniff(source) -> float:
@@ -65,10 +66,10 @@ def _state_file(directory: Path) -> Path | None:
     top = directory / STATE_FILE
     if top.is_file():
         return top
-    checkpoints = [
-        p for p in directory.glob(f"checkpoint-*/{STATE_FILE}") if p.parent.name.split("-")[-1].isdigit()
-    ]
-    return max(checkpoints, key=lambda p: int(p.parent.name.split("-")[-1]), default=None)
+    checkpoints = {
+        int(m.group(1)): p for p in directory.glob(f"checkpoint-*/{STATE_FILE}") if (m := _CHECKPOINT.fullmatch(p.parent.name))
+    }
+    return checkpoints[max(checkpoints)] if checkpoints else None
 
 
 def _read_state(source) -> Run:
@@ -77,6 +78,8 @@ def _read_state(source) -> Run:
     notes = []
     try:
         state = json.loads(text)
+    except RecursionError:
+        raise UnreadableRecord(source.name, "JSON nested too deeply: not a trainer_state.json") from None
     except json.JSONDecodeError as exc:
         if text.rstrip().endswith("}"):
             raise UnreadableRecord(source.name, f"not valid JSON: {exc.msg} at line {exc.lineno}") from None
@@ -85,18 +88,28 @@ def _read_state(source) -> Run:
             raise UnreadableRecord(source.name, "JSON ends before the first complete log_history row (file cut?)") from None
         state = {"log_history": rows}
         notes.append(f"file ends mid-JSON (cut?): read its {len(rows)} complete log_history rows")
+    except ValueError as exc:  # an integer of more than 4300 digits
+        raise UnreadableRecord(source.name, f"not valid JSON: {exc}") from None
     if not isinstance(state, dict) or not isinstance(state.get("log_history"), list):
         raise UnreadableRecord(source.name, "JSON without a log_history list: not a Trainer trainer_state.json")
     log = StepLog()
     info: dict = {}
-    last = None
+    last, bad = None, 0
     for row in state["log_history"]:
         if isinstance(row, dict) and isinstance(row.get("step"), (int, float)):
-            epoch = _add_row(log, info, row, row["step"])
+            try:
+                epoch = _add_row(log, info, row, row["step"])
+            except ValueError:
+                bad += 1
+                continue
             last = last if epoch is None else epoch
+    if bad:
+        notes.append(f"{bad} log_history row(s) with an epoch or step that is not a number in range were skipped")
     events = _best_checkpoint(state, log, info)
-    num_epochs = state.get("num_train_epochs")
-    return _run(log, source, info, notes, events, last, planned=int(num_epochs) if num_epochs else None)
+    planned = index_or_none(state.get("num_train_epochs")) or None
+    batch = index_or_none(state.get("train_batch_size")) or None
+    info["settings"] = {k: v for k, v in (("batch_size", batch), ("num_epochs", planned)) if v}
+    return _run(log, source, info, notes, events, last, planned=planned)
 
 
 def _complete_rows(text: str) -> list:
@@ -111,7 +124,7 @@ def _complete_rows(text: str) -> list:
             pos += 1
         try:
             row, pos = decoder.raw_decode(text, pos)
-        except json.JSONDecodeError:
+        except (ValueError, RecursionError):  # JSONDecodeError included: the cut row
             return rows
         rows.append(row)
 
@@ -128,10 +141,10 @@ def _read_stdout(source) -> Run:
             for match in _DICT_LINE.finditer(line):
                 try:
                     row = ast.literal_eval(match.group())
-                except (ValueError, SyntaxError):
+                    epoch = _add_row(log, info, row, None)
+                except (ValueError, TypeError, SyntaxError, RecursionError, MemoryError):
                     bad.append(lines.number)
                     continue
-                epoch = _add_row(log, info, row, None)
                 last = last if epoch is None else epoch
     if lines.cut is not None and "{'" in lines.cut:
         notes.append(lines.cut_note())
@@ -142,12 +155,15 @@ def _read_stdout(source) -> Run:
 
 def _add_row(log: StepLog, info: dict, row: dict, position: float | None) -> float | None:
     """Add one log row at ``position`` (its epoch when None); its fractional epoch if it
-    held training or evaluation metrics. Values that are not numbers are ignored."""
-    values = {k: _number(v) for k, v in row.items() if k != "step"}
+    held training or evaluation metrics. Values that are not numbers are ignored; an
+    epoch or step out of range raises ValueError."""
+    values = {k: _number(v) for k, v in row.items() if isinstance(k, str) and k != "step"}
     epoch = values.pop("epoch", None)
     values = {k: v for k, v in values.items() if v is not None}
     if epoch is None:
         return None
+    if position is not None and not abs(position) <= MAX_INDEX:
+        raise ValueError("step out of range")
     if _SUMMARY_KEY in values:
         info.update(values)
         return None
@@ -166,13 +182,13 @@ def _number(value) -> float | None:
 
 
 def _best_checkpoint(state: dict, log: StepLog, info: dict) -> list[Event]:
-    checkpoint, metric = state.get("best_model_checkpoint"), state.get("best_metric")
+    checkpoint, metric = state.get("best_model_checkpoint"), _number(state.get("best_metric"))
     if checkpoint is None and metric is None:
         return []
-    step = state.get("best_global_step")
+    step = index_or_none(state.get("best_global_step"))
     if step is None and checkpoint:
-        found = re.search(r"checkpoint-(\d+)$", str(checkpoint).rstrip("/"))
-        step = int(found.group(1)) if found else None
+        found = _CHECKPOINT.search(str(checkpoint).rstrip("/"))
+        step = int(found.group(1)) if found and found.end() == len(str(checkpoint).rstrip("/")) else None
     info.update(best_metric=metric, best_model_checkpoint=checkpoint, best_global_step=step)
     epoch = next((p.epoch for points in log.points.values() for p in points if p.position == step), None)
     where = f" at step {step}" if step is not None else ""

@@ -18,28 +18,26 @@ import numpy as np
 from ..errors import UnreadableRecord
 from ..names import canonicalize_keys
 from ..run import Event, Run, Series
+from .numbers import MAX_INDEX, MISSING, parse_index
 
 FORMAT = "keras-csv"
 _DELIMITERS = (",", "\t", ";")
-_MISSING = {"", "na", "n/a", "none", "null"}
 BLOCK_LINES = 50_000
 _PLAIN = re.compile(r"[0-9eE+\-.\n]*")  # a block of plain numbers (delimiters removed)
 
 
-def _header(source) -> tuple[list[str], str] | None:
-    for line in source.head.splitlines():
-        if line.strip():
-            first = line.strip().lstrip("\ufeff")
-            for delim in _DELIMITERS:
-                fields = [f.strip() for f in first.split(delim)]
-                if len(fields) >= 2 and fields[0].lower() == "epoch":
-                    return fields, delim
-            return None
+def _header(line: str) -> tuple[list[str], str] | None:
+    """(names, delimiter) of a CSVLogger header line."""
+    first = line.strip().lstrip("\ufeff")
+    for delim in _DELIMITERS:
+        fields = [f.strip() for f in first.split(delim)]
+        if len(fields) >= 2 and fields[0].lower() == "epoch":
+            return fields, delim
     return None
 
 
 def sniff(source) -> float:
-    found = _header(source)
+    found = next((_header(line) for line in source.head.splitlines() if line.strip()), None)
     if not found:
         return 0.0
     fields = [f.lower() for f in found[0]]
@@ -80,7 +78,7 @@ class _Columns:
         """Append a block of complete numeric rows (epoch first, increasing after the
         rows already read); False, appending nothing, when it is not such a block."""
         epochs = block[:, 0]
-        if not np.array_equal(epochs, np.floor(epochs)) or np.any(np.diff(epochs) <= 0):
+        if not np.all(np.abs(epochs) <= MAX_INDEX) or not np.array_equal(epochs, np.floor(epochs)) or np.any(np.diff(epochs) <= 0):
             return False
         if self.epochs and epochs[0] <= self.epochs[-1]:
             return False
@@ -112,37 +110,53 @@ def _numeric_block(lines: list[str], delim: str, width: int) -> np.ndarray | Non
         return None
     if text.count(delim) != (width - 1) * len(lines):
         return None
-    flat = np.array(text.replace("\n", delim).split(delim)[:-1], dtype=float)
+    try:
+        flat = np.array(text.replace("\n", delim).split(delim)[:-1], dtype=float)
+    except ValueError:  # an empty cell, a lone "-" or "."
+        return None
     return flat.reshape(len(lines), width) if flat.size == width * len(lines) else None
 
 
 def read(source) -> Run:
-    found = _header(source)
-    if not found:
-        raise UnreadableRecord(source.name, "no CSVLogger header (a first row starting with 'epoch')")
-    header, delim = found
+    """The file's rows; a last line without its newline (a file cut or still being
+    written: its last number may be cut) is left out with a note."""
     table = _Columns()
-    targets = table.use_header(header[1:])
     notes: list[str] = []
     with source.open_text() as fh:
-        next(fh)
+        line_no, found = 0, None
+        for line in fh:
+            line_no += 1
+            if line.strip():
+                found = _header(line)
+                break
+        if not found or not line.endswith(("\n", "\r")):
+            raise UnreadableRecord(source.name, "no CSVLogger header (a first row starting with 'epoch')")
+        header, delim = found
+        targets = table.use_header(header[1:])
         short: tuple[int, int] | None = None  # (line, cells) of a short row: an error unless it is the last
-        line_no = 1
+        cut = None
         while True:
             lines = list(islice(fh, BLOCK_LINES))
             if not lines:
                 break
+            if not lines[-1].endswith(("\n", "\r")):
+                cut = lines.pop()  # only the file's last line can lack its newline
             block = None if short else _numeric_block(lines, delim, len(header))
             if block is not None and table.extend(header[1:], block):
                 line_no += len(lines)
                 continue
-            for fields in csv.reader(lines, delimiter=delim):
-                line_no += 1
-                short, header, targets = _careful_row(table, fields, short, header, targets, line_no, source.name)
+            try:
+                for fields in csv.reader(lines, delimiter=delim):
+                    line_no += 1
+                    short, header, targets = _careful_row(table, fields, short, header, targets, line_no, source.name)
+            except csv.Error as exc:
+                raise UnreadableRecord(source.name, f"line {line_no + 1}: {exc}") from None
         if short:
             notes.append(f"last line ({short[0]}) is incomplete and was skipped: the file looks truncated")
+        if cut is not None and cut.strip():
+            notes.append(f"last line ({line_no + 1}) does not end in a newline: the file looks truncated or is still being written; that line was ignored")
     if not table.epochs:
-        raise UnreadableRecord(source.name, "CSVLogger header but no epoch rows")
+        raise UnreadableRecord(source.name, "CSVLogger header but no complete epoch rows")
     return table.run(source.name, notes)
 
 
@@ -158,15 +172,15 @@ def _careful_row(table: _Columns, fields: list[str], short, header, targets, lin
     if len(fields) != len(header):
         return (line_no, len(fields)), header, targets
     try:
-        table.start_row(int(float(fields[0])))
+        table.start_row(parse_index(fields[0]))
     except ValueError:
-        raise UnreadableRecord(name, f"line {line_no}: epoch {fields[0]!r} is not a number") from None
+        raise UnreadableRecord(name, f"line {line_no}: epoch {fields[0][:40]!r} is not a whole number in range") from None
     for (values, present), cell in zip(targets, fields[1:]):
         try:
             values[-1] = float(cell)
         except ValueError:
-            if cell.strip().lower() not in _MISSING:
-                raise UnreadableRecord(name, f"line {line_no}: {cell!r} is not a number") from None
+            if cell.strip().lower() not in MISSING:
+                raise UnreadableRecord(name, f"line {line_no}: {cell[:40]!r} is not a number") from None
             continue
         present[-1] = 1
     return None, header, targets

@@ -21,20 +21,21 @@ import re
 from ..errors import UnreadableRecord
 from ..run import Event, Run, build_run
 from .numbers import NUMBER_PATTERN, parse_number
+from .steps import CompleteLines
 from .stitch import EpochRows
-from .textio import screen_segments
+from .textio import clean, screen_segments
 
 FORMAT = "keras-text"
 
 # "Epoch 3/20", or "Epoch 3 - 12s - loss: ..." / "Epoch 3- ..." with the metrics on the line
-HEADER = re.compile(r"\bEpoch\s+(\d+)\s*(?:/\s*(\d+)|(?=-\s|\s+-\s))")
-CALLBACK = re.compile(r"^\W*Epoch\s+0*(\d+)\s*:\s*(.+)$")
-PROGRESS = re.compile(r"^\s*(\d+)/(\d+)\b")
+HEADER = re.compile(r"\bEpoch\s+(\d{1,15})\s*(?:/\s*(\d{1,15})(?!\d)|(?=-\s|\s+-\s))")
+CALLBACK = re.compile(r"^\W*Epoch\s+0*(\d{1,15})\s*:\s*(.+)$")
+PROGRESS = re.compile(r"^\s*(\d{1,15})/(\d{1,15})\b")
 PAIR = re.compile(r"(?<![\w/.])([A-Za-z_][\w./@-]*)\s*:\s*(" + NUMBER_PATTERN + r")(?![\w.])")
 DASH_PAIR = re.compile(r"(?:^|\s)-\s+[A-Za-z_][\w./@-]*\s*:\s*" + NUMBER_PATTERN)
-SAMPLES = re.compile(r"Train on (\d+) samples(?:, validate on (\d+) samples)?")
+SAMPLES = re.compile(r"Train on (\d{1,15}) samples(?:, validate on (\d{1,15}) samples)?")
 LR_CHANGE = re.compile(r"(?:reducing|setting) learning rate to\s*(" + NUMBER_PATTERN + ")", re.I)
-RESTORE = re.compile(r"Restoring model weights from the end of the best epoch(?::\s*(\d+))?", re.I)
+RESTORE = re.compile(r"Restoring model weights from the end of the best epoch(?::\s*(\d{1,15})\b)?", re.I)
 NAN_STOP = re.compile(r"Batch \d+: Invalid loss, terminating training")
 IMPROVED = re.compile(r"(\S+) improved from \S+ to (" + NUMBER_PATTERN + ")")
 _NOT_METRICS = {"eta", "epoch", "batch", "step", "steps", "time"}
@@ -259,9 +260,15 @@ def _fresh_start(fit: list[_Block], block: _Block, jump: float = 1.5) -> bool:
 
 
 def read(source) -> Run | list[Run]:
+    """The fits in the record; a last line without its newline (a log cut or still being
+    written: its last number may be cut) is left out, with a note when it held metrics."""
     parser = _Parser(source.name)
     with source.open_text() as fh:
-        for segment in screen_segments(fh):
+        lines = CompleteLines(fh)
+        for segment in screen_segments(lines):
             parser.feed(segment)
     runs = parser.runs()
+    cut = clean(lines.cut or "")
+    if HEADER.search(cut) or _looks_like_metrics(cut):
+        runs[-1].notes.append(lines.cut_note())
     return runs[0] if len(runs) == 1 else runs

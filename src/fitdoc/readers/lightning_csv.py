@@ -24,7 +24,7 @@ from pathlib import Path
 
 from ..errors import UnreadableRecord
 from ..run import Run, build_run
-from .numbers import parse_number
+from .numbers import parse_index, parse_number
 from .steps import CompleteLines, EpochByStep, StepLog
 
 FORMAT = "lightning-csv"
@@ -97,27 +97,40 @@ def _read_file(source) -> _File:
     with source.open_text() as fh:
         lines = CompleteLines(fh)
         reader = csv.reader(lines)
-        header = [c.strip() for c in next(reader, [])]
-        if "epoch" not in header or "step" not in header:
-            raise UnreadableRecord(source.name, "no 'epoch' and 'step' columns: not a Lightning CSVLogger metrics.csv")
-        for cells in reader:
-            if not cells or cells == header:
-                continue
-            if len(cells) > len(header):
-                raise UnreadableRecord(source.name, f"line {lines.number}: {len(cells)} cells, header has {len(header)}")
-            try:
-                values = {c: parse_number(v) for c, v in zip(header, cells)}
-            except ValueError:
-                bad = next(v for v in cells if _not_number(v))
-                raise UnreadableRecord(source.name, f"line {lines.number}: {bad!r} is not a number") from None
-            step = values.pop("step")
-            epoch = values.pop("epoch")
-            if step is None:
-                continue
-            rows.append((None if epoch is None else int(epoch), int(step), {c: v for c, v in values.items() if v is not None}))
+        try:
+            header = [c.strip() for c in next(reader, [])]
+            if "epoch" not in header or "step" not in header:
+                raise UnreadableRecord(source.name, "no 'epoch' and 'step' columns: not a Lightning CSVLogger metrics.csv")
+            for cells in reader:
+                if not cells or cells == header:
+                    continue
+                if len(cells) != len(header):
+                    raise UnreadableRecord(source.name, f"line {lines.number}: {len(cells)} cells, header has {len(header)}")
+                rows.append(_row(header, cells, lines.number, source.name))
+        except csv.Error as exc:
+            raise UnreadableRecord(source.name, f"line {lines.number + 1}: {exc}") from None
+        rows = [row for row in rows if row is not None]
     if lines.cut is not None:
         notes.append(f"{source.name}: {lines.cut_note()}")
     return _File(source.name, rows, header, notes)
+
+
+def _row(header: list[str], cells: list[str], line: int, name: str):
+    """``(epoch or None, step, {column: value})`` of one row; None for a row without a step."""
+    try:
+        values = {c: parse_number(v) for c, v in zip(header, cells)}
+    except ValueError:
+        bad = next(v for v in cells if _not_number(v))
+        raise UnreadableRecord(name, f"line {line}: {bad[:40]!r} is not a number") from None
+    step, epoch = values.pop("step"), values.pop("epoch")
+    if step is None:
+        return None
+    try:
+        epoch = None if epoch is None else parse_index(epoch)
+        step = parse_index(step)
+    except ValueError:
+        raise UnreadableRecord(name, f"line {line}: an epoch or step that is not a whole number in range") from None
+    return epoch, step, {c: v for c, v in values.items() if v is not None}
 
 
 def _not_number(cell: str) -> bool:

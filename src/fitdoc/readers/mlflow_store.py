@@ -20,25 +20,41 @@ at the nearest following step and the steps are kept as step series; otherwise e
 step is an epoch, numbered as logged. A metric whose step goes back was resumed: the
 later values win and a ``resume`` event is kept. MLflow's database stores save an
 infinite value as +/-1.7976931348623157e308 (the largest float); it is read as +/-inf.
+A value written as ``NA``/``None``/``null`` is a missing point.
+
+A tracking server gets ``MLFLOW_HTTP_REQUEST_TIMEOUT=10`` (seconds per request),
+``MLFLOW_HTTP_REQUEST_MAX_RETRIES=2``, ``MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR=1`` and
+``MLFLOW_ALLOW_HTTP_REDIRECTS=false`` (a redirect could send the requests to another
+host or downgrade HTTPS) unless these variables are set in the environment.
 """
 
 from __future__ import annotations
 
 import math
+import os
 import socket
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from ..errors import FitdocError, UnreadableRecord
 from ..run import Run, build_run
-from .numbers import parse_number
+from . import textio
+from .numbers import MAX_INDEX, index_or_none, parse_index, parse_number
 from .steps import CompleteLines, EpochByStep, StepLog, epoch_of_fraction
 
 FORMAT = "mlflow"
 
 SCHEMES = {"mlflow": "http", "mlflow+http": "http", "mlflow+https": "https"}
 _EPOCH = "epoch"
+# MLflow client settings while fitdoc reads a server, unless the environment sets them.
+CLIENT_LIMITS = {
+    "MLFLOW_HTTP_REQUEST_TIMEOUT": "10",
+    "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2",
+    "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
+    "MLFLOW_ALLOW_HTTP_REDIRECTS": "false",
+}
 
 # A metric history: (timestamp_ms, step, value) in the order it was logged.
 History = list[tuple[int, int, float]]
@@ -71,7 +87,7 @@ def _run_dirs(path: Path) -> list[Path]:
     runs = [c for c in _subdirs(path) if _is_run(c)]
     if not runs:
         runs = [r for e in _subdirs(path) for r in _subdirs(e) if _is_run(r)]
-    return sorted(runs, key=lambda d: _meta(d / "meta.yaml").get("start_time", ""))
+    return sorted(runs, key=lambda d: index_or_none(_meta(d / "meta.yaml").get("start_time")) or 0)
 
 
 def _meta(path: Path) -> dict[str, str]:
@@ -99,7 +115,7 @@ def _read_run_dir(run_dir: Path) -> Run | None:
 
 def _read_metric_file(path: Path, notes: list[str]) -> History:
     history: History = []
-    with open(path, encoding="utf-8", errors="replace", newline="") as fh:
+    with textio.open_text(path, "utf-8") as fh:
         lines = CompleteLines(fh)
         for line in lines:
             fields = line.split()
@@ -109,9 +125,11 @@ def _read_metric_file(path: Path, notes: list[str]) -> History:
                 if len(fields) not in (2, 3):
                     raise ValueError
                 value = parse_number(fields[1])
-                history.append((int(fields[0]), int(fields[2]) if len(fields) == 3 else 0, value))
+                point = (parse_index(fields[0]), parse_index(fields[2]) if len(fields) == 3 else 0, value)
             except (ValueError, TypeError):
-                raise UnreadableRecord(str(path), f"line {lines.number}: expected '<timestamp_ms> <value> <step>', got {line.strip()!r}") from None
+                raise UnreadableRecord(str(path), f"line {lines.number}: expected '<timestamp_ms> <value> <step>', got {line.strip()[:80]!r}") from None
+            if value is not None:
+                history.append(point)
     if lines.cut is not None:
         notes.append(f"{path}: {lines.cut_note()}")
     return history
@@ -119,13 +137,11 @@ def _read_metric_file(path: Path, notes: list[str]) -> History:
 
 def _build(metrics: dict[str, History], source: str, info: dict, notes: list[str]) -> Run:
     """A run from metric histories, steps mapped to epochs (see the module docstring)."""
-    epochs = metrics.pop(_EPOCH, None)
+    epochs = [(ts, step, v) for ts, step, v in metrics.pop(_EPOCH, None) or [] if abs(v) <= MAX_INDEX]
     log = StepLog()
     if epochs:
-        fractional = any(not float(v).is_integer() for _, _, v in epochs if math.isfinite(v))
-        epoch_of = EpochByStep(
-            [(step, epoch_of_fraction(v) if fractional else int(v)) for _, step, v in epochs if math.isfinite(v)]
-        )
+        fractional = any(not float(v).is_integer() for _, _, v in epochs)
+        epoch_of = EpochByStep([(step, epoch_of_fraction(v) if fractional else int(v)) for _, step, v in epochs])
     points = sorted(
         ((ts, i, name, step, value) for name, history in metrics.items() for i, (ts, step, value) in enumerate(history)),
         key=lambda p: (p[0], p[1]),
@@ -146,7 +162,6 @@ def read_uri(uri: str) -> list[Run]:
     """The runs an ``mlflow://`` URI names, read from the tracking server."""
     tracking_uri, host, port, experiment, run_ref = _parse_uri(uri)
     try:
-        from mlflow.exceptions import MlflowException
         from mlflow.tracking import MlflowClient
     except ImportError:
         raise FitdocError(uri, "reading a tracking server needs MLflow: pip install fitdoc[mlflow]") from None
@@ -155,12 +170,32 @@ def read_uri(uri: str) -> list[Run]:
     except OSError as exc:
         raise FitdocError(uri, f"cannot reach the MLflow tracking server at {host}:{port} ({exc.strerror or exc})") from None
     client = MlflowClient(tracking_uri)
+    with _client_limits():
+        return _read_server(client, uri, tracking_uri, experiment, run_ref)
+
+
+@contextmanager
+def _client_limits():
+    """``CLIENT_LIMITS`` in the environment for the MLflow client, then the environment as it was."""
+    added = {k: v for k, v in CLIENT_LIMITS.items() if k not in os.environ}
+    os.environ.update(added)
+    try:
+        yield
+    finally:
+        for k in added:
+            os.environ.pop(k, None)
+
+
+def _read_server(client, uri: str, tracking_uri: str, experiment: str | None, run_ref: str) -> list[Run]:
+    from mlflow.exceptions import MlflowException
+
     try:
         found = _find_runs(client, uri, experiment, run_ref)
         runs = []
         for r in found:
             metrics = {
-                key: [(m.timestamp, m.step, m.value) for m in client.get_metric_history(r.info.run_id, key)]
+                key: [(m.timestamp, m.step, m.value) for m in client.get_metric_history(r.info.run_id, key)
+                      if abs(m.step) <= MAX_INDEX]
                 for key in r.data.metrics
             }
             info = {"run_id": r.info.run_id, "run_name": r.info.run_name, "experiment_id": r.info.experiment_id}

@@ -1,19 +1,50 @@
 """Numbers as training logs spell them: ``6.3949e-04``, ``nan``, ``NaN``, ``inf``,
-``-inf``, ``NA``, empty cells, numbers quoted as strings."""
+``-inf``, ``NA``, empty cells, numbers quoted as strings; and epoch or step numbers,
+which must be whole and in range."""
 
 from __future__ import annotations
 
-_MISSING = {"", "na", "n/a", "none", "null", "-"}
+import math
+
+MISSING = {"", "na", "n/a", "none", "null", "-"}  # lower case
 NUMBER_PATTERN = r"[-+]?(?:\d+\.?\d*(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?|nan|NaN|NAN|inf|Inf|INF|infinity|Infinity)"
+MAX_INDEX = 2**53  # epochs and steps above this are not exact as floats: not a real count
 
 
 def parse_number(text) -> float | None:
-    """A float, NaN/Inf included; ``None`` for a missing cell. Raises ValueError otherwise."""
+    """A float, NaN/Inf included; ``None`` for a missing cell. Raises ValueError otherwise.
+    An integer too large for a float is +/-inf."""
     if text is None:
         return None
     if isinstance(text, (int, float)) and not isinstance(text, bool):
-        return float(text)
+        try:
+            return float(text)
+        except OverflowError:  # an int beyond 1.8e308
+            return math.inf if text > 0 else -math.inf
     s = str(text).strip().strip("'\"")
-    if s.lower() in _MISSING:
+    if s.lower() in MISSING:
         return None
-    return float(s)  # float() accepts nan, inf, infinity in any case
+    return float(s)  # float() accepts nan, inf, infinity in any case, and any number of digits
+
+
+def parse_index(text) -> int:
+    """A whole epoch or step number within +/-``MAX_INDEX`` (``3``, ``"3"``, ``3.0``,
+    ``"1e3"``). Raises ValueError otherwise (NaN, Inf, ``1.5``, ``1e30``, missing)."""
+    if isinstance(text, int) and not isinstance(text, bool):
+        value = text
+    else:
+        number = parse_number(text)
+        if number is None or not math.isfinite(number) or not number.is_integer():
+            raise ValueError("not a whole number")
+        value = int(number)
+    if abs(value) > MAX_INDEX:
+        raise ValueError("out of range for an epoch or step")
+    return value
+
+
+def index_or_none(text) -> int | None:
+    """:func:`parse_index`, or None where the text is not such a number."""
+    try:
+        return parse_index(text)
+    except (TypeError, ValueError):
+        return None

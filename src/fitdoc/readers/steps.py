@@ -14,6 +14,7 @@ import numpy as np
 
 from ..names import canonical, is_validation
 from ..run import Event, StepSeries
+from .numbers import MAX_INDEX
 
 
 @dataclass
@@ -124,7 +125,10 @@ class EpochByStep:
 
 
 def epoch_of_fraction(epoch: float) -> int:
-    """1-based epoch of a fractional epoch position: (k-1, k] is epoch k."""
+    """1-based epoch of a fractional epoch position: (k-1, k] is epoch k. Raises
+    ValueError for NaN, Inf or an epoch beyond ``MAX_INDEX``."""
+    if not abs(epoch) <= MAX_INDEX:
+        raise ValueError("epoch is not a number in range")
     return max(1, math.ceil(epoch - 1e-9))
 
 

@@ -34,6 +34,7 @@ How scalars become a :class:`~fitdoc.run.Run`:
 
 from __future__ import annotations
 
+import os
 import re
 import struct
 from array import array
@@ -142,6 +143,7 @@ def _batches(path: Path, notes: list[str]):
     """Yield ``(buffer, data_starts, lengths, file_offset)`` for the verified records."""
     name = str(path)
     with open(path, "rb") as fh:
+        file_size = os.fstat(fh.fileno()).st_size  # a record's length is checked against it before reading
         buf = b""
         offset = 0  # file offset of buf[0]
         need = _CHUNK
@@ -164,14 +166,14 @@ def _batches(path: Path, notes: list[str]):
             rest = size - pos
             if rest >= 12 and _U32.unpack_from(buf, pos + 8)[0] != _masked_crc(buf[pos : pos + 8]):
                 raise UnreadableRecord(name, f"corrupt event record at byte {offset + pos} (length checksum mismatch)")
-            if eof:
+            need = 16 + _U64.unpack_from(buf, pos)[0] if rest >= 12 else _CHUNK
+            if eof or (rest >= 12 and offset + pos + need > file_size):  # the file ends inside this record
                 if rest:
                     notes.append(
-                        f"{path.name}: last record is incomplete (file ends {rest} bytes into it at byte "
-                        f"{offset + size}); read the complete records before it"
+                        f"{path.name}: last record is incomplete (file ends {file_size - offset - pos} bytes into it "
+                        f"at byte {file_size}); read the complete records before it"
                     )
                 return
-            need = 16 + _U64.unpack_from(buf, pos)[0] if rest >= 12 else _CHUNK
             buf = buf[pos:]
             offset += pos
 

@@ -1,5 +1,7 @@
 """Text decoding shared by the text readers: BOMs, UTF-16 (PowerShell ``>``), GBK,
-terminal control sequences (``\\r``, ``\\b``, ANSI colour codes)."""
+terminal control sequences (``\\r``, ``\\b``, ANSI colour codes), NUL padding; and the
+limits that keep any input bounded: regular files only, lines of at most
+``LINE_LIMIT`` characters, whole-file reads of at most ``READ_LIMIT``."""
 
 from __future__ import annotations
 
@@ -12,6 +14,10 @@ from typing import IO, Iterator
 from ..errors import UnreadableRecord
 
 HEAD_BYTES = 64 * 1024
+LINE_LIMIT = 16 << 20  # characters: a longer line is not a training log's
+READ_LIMIT = 256 << 20  # characters of a file read whole (JSON)
+# Bytes that do not occur in text (NUL is handled apart: logs get NUL-padded).
+_CONTROL = bytes(c for c in range(1, 32) if chr(c) not in "\t\n\r\f\v\b\x1b") + b"\x7f"
 
 _BOMS = (
     (codecs.BOM_UTF8, "utf-8-sig"),
@@ -27,13 +33,18 @@ def detect_encoding(head: bytes) -> str:
         if head.startswith(bom):
             return name
     if head:
-        # UTF-16 without BOM: every other byte is NUL in mostly-ASCII text.
+        # UTF-16 without BOM: every other byte (and only that one) is NUL in mostly-ASCII text.
         sample = head[:4096]
-        if sample[1::2].count(0) > 0.4 * len(sample[1::2]):
+        odd, even = sample[1::2].count(0) / len(sample[1::2] or b"."), sample[0::2].count(0) / len(sample[0::2])
+        if odd > 0.4 and even < 0.1:
             return "utf-16-le"
-        if sample[0::2].count(0) > 0.4 * len(sample[0::2]):
+        if even > 0.4 and odd < 0.1:
             return "utf-16-be"
-    if b"\x00" in head[:4096]:
+    if b"\x00" in head:  # NUL padding (a crash, a power cut) is dropped; binary data is refused
+        head = head.replace(b"\x00", b"")
+        if not head.strip():
+            raise UnreadableRecord("", "the file holds only NUL bytes, no text")
+    if len(head) - len(head.translate(None, _CONTROL)) > 0.01 * len(head):
         raise UnreadableRecord("", "binary file, not a text log")
     try:
         _strict_prefix_decode(head, "utf-8")
@@ -53,13 +64,21 @@ def _strict_prefix_decode(data: bytes, encoding: str) -> None:
     decoder.decode(data, final=False)
 
 
+def check_regular(path: Path) -> None:
+    """Refuse a FIFO, device or socket: reading one may never end."""
+    if not path.is_file():
+        raise UnreadableRecord(str(path), "not a regular file (a FIFO, device or socket); save the record to a file first")
+
+
 def read_head(path: Path) -> bytes:
+    check_regular(path)
     with open(path, "rb") as fh:
         return fh.read(HEAD_BYTES)
 
 
-def open_text(path: Path, encoding: str | None = None) -> IO[str]:
+def open_text(path: Path, encoding: str | None = None) -> TextStream:
     """Open a text log for streaming; ``newline=''`` keeps ``\\r`` progress updates apart."""
+    check_regular(path)
     raw = open(path, "rb")
     if encoding is None:
         try:
@@ -68,7 +87,47 @@ def open_text(path: Path, encoding: str | None = None) -> IO[str]:
             raw.close()
             raise UnreadableRecord(str(path), exc.reason) from None
         raw.seek(0)
-    return io.TextIOWrapper(raw, encoding=encoding, errors="replace", newline="")
+    return TextStream(io.TextIOWrapper(raw, encoding=encoding, errors="replace", newline=""), str(path))
+
+
+class TextStream:
+    """The lines of a text file without NUL bytes, each at most ``LINE_LIMIT``
+    characters (a longer one raises :class:`UnreadableRecord`), and :meth:`read` of
+    at most ``READ_LIMIT`` characters, so that no input grows memory without bound."""
+
+    def __init__(self, stream: IO[str], name: str) -> None:
+        self._stream, self.name = stream, name
+        self._lines = self._iter()
+
+    def __enter__(self) -> TextStream:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stream.close()
+
+    def __iter__(self) -> Iterator[str]:
+        return self._lines
+
+    def __next__(self) -> str:
+        return next(self._lines)
+
+    def read(self) -> str:
+        text = self._stream.read(READ_LIMIT + 1)
+        if len(text) > READ_LIMIT:
+            raise UnreadableRecord(self.name, f"more than {READ_LIMIT >> 20} MiB of text to read at once: not a training record")
+        return text.replace("\x00", "") if "\x00" in text else text
+
+    def _iter(self) -> Iterator[str]:
+        readline, number = self._stream.readline, 0
+        while line := readline(LINE_LIMIT):
+            number += 1
+            if len(line) == LINE_LIMIT and not line.endswith(("\n", "\r")):
+                raise UnreadableRecord(self.name, f"line {number} is longer than {LINE_LIMIT >> 20} MiB: not a training log")
+            if "\x00" in line:
+                line = line.replace("\x00", "")
+                if not line:
+                    continue
+            yield line
 
 
 def clean(segment: str) -> str:

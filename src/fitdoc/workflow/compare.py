@@ -11,7 +11,6 @@ from collections import Counter
 from pathlib import Path
 from typing import Sequence
 
-import numpy as np
 
 from ..names import higher_is_better
 from ..output import html
@@ -106,7 +105,8 @@ class Comparison:
                       findings_cell(r["findings"], self.lang)]
             rows.append(cells)
         numeric = {0, 3, 4, 5, 6} | ({7} if self.second else set())
-        return Table(t["compare_title"], columns, rows, [t["final_gap_note"].format(metric=self.metric)], numeric)
+        return Table(t["compare_title"], columns, rows, [t["final_gap_note"].format(metric=self.metric)], numeric,
+                     optional=[2, 3], detail=len(columns) - 1)  # format and epochs go first, then findings move under the row
 
     def to_dict(self) -> dict:
         return {"metric": self.metric, "runs": [{**row, "report": d} for row, d in zip(self.rows(), self.datas)]}
@@ -123,7 +123,9 @@ class Comparison:
 
     def plot(self, path: str | Path) -> str:
         """Save the curves of all runs overlaid, one panel per metric, as an image; returns the language used."""
-        return overlay_plot(self.datas, self.labels, path, self.lang)
+        from ..output.plot import overlay
+
+        return overlay(self.datas, self.labels, path, self.lang)
 
 
 def compare(sources: Sequence, *, lang: str | None = None, config=None, **options) -> Comparison:
@@ -136,59 +138,3 @@ def compare(sources: Sequence, *, lang: str | None = None, config=None, **option
         runs = [source] if isinstance(source, fitdoc.Run) else fitdoc.read_runs(source)
         reports += [fitdoc.diagnose(run, config, lang, **options) for run in runs]
     return Comparison(reports, lang=lang)
-
-
-def overlay_plot(datas: Sequence[dict], labels: Sequence[str], path: str | Path, lang: str = "en") -> str:
-    """Overlay the runs' curves (colour per run, dashed train, solid validation, best epoch
-    starred) into an image; returns the language used (English when no CJK font is installed)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from ..output.plot import cjk_font
-
-    font = cjk_font() if lang == "zh" else None
-    if lang == "zh" and font is None:
-        lang = "en"
-    with plt.rc_context({"font.sans-serif": [font, "DejaVu Sans"], "axes.unicode_minus": False} if font else {}):
-        _overlay(plt, datas, labels, html.texts(lang)).savefig(path, dpi=120)
-    plt.close("all")
-    return lang
-
-
-def _overlay(plt, datas: Sequence[dict], labels: Sequence[str], t: dict):
-    from matplotlib.lines import Line2D
-
-    groups = html.metric_groups(dict.fromkeys(n for d in datas for n in d["series"]))
-    ncols = min(2, len(groups))
-    nrows = -(-len(groups) // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(6.2 * ncols, 3.6 * nrows), squeeze=False)
-    colors = plt.get_cmap("tab10").colors
-    for ax, (base, names) in zip(axes.flat, groups):
-        for i, d in enumerate(datas):
-            color = colors[i % len(colors)]
-            for name in names:
-                if name not in d["series"]:
-                    continue
-                y = np.array([np.nan if v is None else v for v in d["series"][name]], dtype=float)
-                ax.plot(d["epochs"], y, color=color, ls="-" if name.startswith("val_") else "--",
-                        marker=".", ms=4, lw=1.3)
-                best = d.get("best_epoch")
-                if name.startswith("val_") and best in d["epochs"]:
-                    ax.plot([best], [y[d["epochs"].index(best)]], marker="*", ms=12, color=color, mec="black", mew=0.6)
-        ax.set_title(base)
-        ax.set_xlabel(t["epoch"])
-        ax.grid(alpha=0.3)
-        if base == "lr":
-            ax.set_yscale("log")
-    for ax in axes.flat[len(groups):]:
-        ax.axis("off")
-    handles = [Line2D([], [], color=colors[i % len(colors)], lw=2) for i in range(len(datas))]
-    handles += [Line2D([], [], color="gray", ls="--"), Line2D([], [], color="gray"),
-                Line2D([], [], ls="", marker="*", ms=10, color="gray", mec="black")]
-    names = [*labels, t["train"], t["validation"], t["best_epoch"]]
-    fig.legend(handles, names, loc="lower center", ncol=min(len(names), 6), frameon=False)
-    fig.suptitle(t["compare_title"])
-    fig.tight_layout(rect=(0, 0.07 + 0.02 * (len(names) // 6), 1, 0.97))
-    return fig

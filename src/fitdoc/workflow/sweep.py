@@ -404,7 +404,7 @@ class SweepResult:
                          mean_std([r["retrain_epochs"] for r in rs]),
                          *(mean_std([r["test"].get(m) for r in rs]) for m in test_metrics), findings])
         numeric = set(range(2, 4 + len(val_metrics) + 1 + len(test_metrics)))
-        return Table(t["results"], columns, rows, self.notes(), numeric)
+        return Table(t["results"], columns, rows, self.notes(), numeric, optional=[1], detail=len(columns) - 1)
 
     def notes(self) -> list[str]:
         if not self.results:

@@ -1,0 +1,117 @@
+"""Markdown tables of a run's epochs or evaluations (a README's results table), and
+the Hugging Face model card that Trainer writes: its "Training results" table
+(``| Training Loss | Epoch | Step | Validation Loss | Accuracy |``, ``No log`` before
+the first logged training loss) and its "Training hyperparameters" list, kept in
+``Run.info["settings"]`` (``learning_rate``, ``batch_size``, ``optimizer``,
+``num_epochs``).
+
+A table is read when its header row names an epoch or step column and a loss- or
+accuracy-like column, and a rule row (``|---|``) follows it; other tables of the
+document are passed over. Rows are numbered by their epoch: Trainer's fractional
+epochs (evaluations every N steps) by the epoch each falls in, as for
+``trainer_state.json``, or by their step when several fall in one epoch.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+from ..names import TEST_AS_VALIDATION_NOTE, test_as_validation
+from ..run import Run, build_run
+from .numbers import parse_number
+from .steps import epoch_of_fraction
+from .stitch import EpochRows
+from .tables import EPOCH_COLUMNS, STEP_COLUMNS, Row, Table
+
+FORMAT = "markdown-table"
+MIN_POINTS = 2
+
+_HEADER_ROW = re.compile(r"^[ \t]*\|[^\n]*\b(?:epoch|step)s?\b[^\n]*\n[ \t]*\|?[ \t]*:?-{3,}", re.I | re.M)
+_SETTING = re.compile(r"^\s*[-*]\s+([A-Za-z_][\w ]*?)\s*:\s*(.+?)\s*$")
+# the model card's names for what the advice reads
+_SETTINGS = {
+    "learning_rate": "learning_rate",
+    "train_batch_size": "batch_size",
+    "total_train_batch_size": "batch_size",  # the effective batch wins: it comes later in the list
+    "optimizer": "optimizer",
+    "num_epochs": "num_epochs",
+}
+
+
+def sniff(source) -> float:
+    for found in _HEADER_ROW.finditer(source.head):
+        if _training_table(Table.parse(found.group().splitlines()[0])):
+            return 0.9
+    return 0.0
+
+
+def read(source) -> Run:
+    rows: list[Row] = []
+    settings: dict = {}
+    table: Table | None = None
+    with source.open_text() as fh:
+        for line in fh:
+            if table is not None:
+                row = table.row(line)
+                if row is not None:
+                    if row is not True:
+                        rows.append(row)
+                    continue
+                table = None
+            if line.lstrip().startswith("|"):
+                table = _training_table(Table.parse(line))
+                continue
+            setting = _SETTING.match(line)
+            if setting and setting.group(1) in _SETTINGS:
+                settings[_SETTINGS[setting.group(1)]] = _value(setting.group(2))
+    epochs, note, by_point = _positions(rows)
+    notes = [note] if note else []
+    built = EpochRows()
+    for at, row in zip(epochs, rows):
+        built.add(at, row.metrics, merge=True)
+    table_rows = test_as_validation(built.rows)
+    if table_rows is not built.rows:
+        notes.append(TEST_AS_VALIDATION_NOTE)
+    info: dict = {"settings": settings} if settings else {}
+    if by_point:
+        info["x_axis"] = "step"
+    planned = settings.get("num_epochs")
+    return build_run(
+        table_rows, source=source.name, format=FORMAT, events=built.events, notes=notes, info=info,
+        planned_epochs=math.ceil(planned) if isinstance(planned, (int, float)) else None,
+    )
+
+
+def _training_table(table: Table | None) -> Table | None:
+    """``table`` when it has the epoch or step column of a training record."""
+    if table is None or not set(table.names) & (EPOCH_COLUMNS | STEP_COLUMNS):
+        return None
+    return table
+
+
+def _positions(rows: list[Row]) -> tuple[list[int], str | None, bool]:
+    """The number of each row, a note on how it was found, and whether the rows are
+    points rather than epochs: epochs as printed when whole, the epoch a fractional
+    one falls in while that keeps the rows apart, else the step or the row's place."""
+    epochs = [r.epoch for r in rows]
+    if all(e is not None and float(e).is_integer() for e in epochs):
+        return [int(e) for e in epochs], None, False
+    if all(e is not None for e in epochs):
+        whole = [epoch_of_fraction(e) for e in epochs]
+        if len(set(whole)) == len(whole):
+            e, k = next((e, k) for e, k in zip(epochs, whole) if not float(e).is_integer())
+            return whole, f"fractional epochs numbered by the epoch each falls in ({e:g} -> {k})", False
+    steps = [r.step for r in rows]
+    if all(s is not None for s in steps) and len(set(steps)) == len(steps):
+        return [int(s) for s in steps], "several evaluations per epoch: each is one point, numbered by its step", True
+    return list(range(1, len(rows) + 1)), "several evaluations per epoch: each is one point, numbered from 1", True
+
+
+def _value(text: str):
+    """A setting's number, or its text (``Adam with betas=(0.9,0.999)``)."""
+    try:
+        value = parse_number(text)
+    except ValueError:
+        return text
+    return int(value) if value is not None and value.is_integer() and "." not in text and "e" not in text.lower() else value
