@@ -1,0 +1,88 @@
+"""Each reader's fast path gives the runs, events and notes of its careful path, and
+leaves every input that is not plainly the common case to it."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import DATA, ROOT
+from fitdoc.readers import Source, _sniff, keras_fast, keras_text
+
+REALRUNS = ROOT.parent / "shared" / "realruns" / "cases"
+
+
+def _runs(result) -> str:
+    """Everything a reader gives, as text (so that NaN equals NaN)."""
+    out = []
+    for run in result if isinstance(result, list) else [result]:
+        out.append((
+            run.source, run.format, run.planned_epochs, run.epochs.tolist(),
+            {k: (np.asarray(s.values).tolist(), np.asarray(s.present).tolist()) for k, s in run.series.items()},
+            {k: (s.steps.tolist(), s.values.tolist(), None if s.epochs is None else s.epochs.tolist())
+             for k, s in run.step_series.items()},
+            [e.to_dict() for e in run.events], run.notes, sorted(run.info.items(), key=str),
+        ))
+    return repr(out)
+
+
+def _careful(monkeypatch, module, fast, path):
+    with monkeypatch.context() as m:
+        m.setattr(fast, "read", lambda source: None)
+        return _runs(module.read(Source(Path(path))))
+
+
+def _records(module):
+    roots = [DATA] + [REALRUNS] * REALRUNS.is_dir()
+    for root in roots:
+        for path in sorted(root.rglob("*")):
+            if path.is_file() and _sniff(Source(path)) is module:
+                yield path
+
+
+@pytest.mark.parametrize("path", list(_records(keras_text)), ids=str)
+def test_keras_fast_path_reads_every_record_like_the_careful_path(monkeypatch, path):
+    try:
+        careful = _careful(monkeypatch, keras_text, keras_fast, path)
+    except Exception as exc:  # the careful path's error must come from the fast path too
+        with pytest.raises(type(exc)):
+            keras_text.read(Source(path))
+        return
+    assert _runs(keras_text.read(Source(path))) == careful
+
+
+def _verbose1(epochs=4, steps=30, extra=lambda epoch, step: "", end="\n", val=True) -> str:
+    out = []
+    for epoch in range(1, epochs + 1):
+        out.append(f"Epoch {epoch}/{epochs}\n")
+        for step in range(1, steps + 1):
+            out.append(f"\r\x1b[1m{step:>2}/{steps}\x1b[0m \x1b[32m━━━━\x1b[0m 0s 5ms/step - accuracy: "
+                       f"{0.5 + epoch / 100:.4f} - loss: {1 / (epoch + step / steps):.4f}{extra(epoch, step)}" + "\b" * 20)
+        if val:
+            out.append(f"\r\x1b[1m{steps}/{steps}\x1b[0m \x1b[32m━━━━\x1b[0m 1s 6ms/step - accuracy: {0.5 + epoch / 100:.4f}"
+                       f" - loss: {1 / (epoch + 1):.4f} - val_accuracy: 0.5 - val_loss: {1 / epoch:.4f}")
+        out.append(end)
+    return "".join(out)
+
+
+CASES = {
+    "plain": _verbose1(),
+    "crlf": _verbose1(end="\r\n"),
+    "no validation": _verbose1(val=False),
+    "callback mid-line": _verbose1(extra=lambda e, s: "\nEpoch 2: ReduceLROnPlateau reducing learning rate to 1e-4." if (e, s) == (2, 9) else ""),
+    "glued header": _verbose1(extra=lambda e, s: "Epoch 9/9" if (e, s) == (3, 5) else ""),
+    "other bar glued": _verbose1(extra=lambda e, s: " 3/7 ━━ - loss: 9.0" if s == 4 else ""),
+    "one step": _verbose1(steps=1),
+    "headerless": "".join(line for line in _verbose1().splitlines(True) if not line.startswith("Epoch")),
+    "cut last line": _verbose1()[:-30],
+    "nul bytes": _verbose1().replace("loss", "lo\x00ss", 3),
+}
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_keras_fast_path_on_the_shapes_it_must_handle_or_leave(monkeypatch, tmp_path, case):
+    path = tmp_path / "log.txt"
+    path.write_text(CASES[case], encoding="utf-8", newline="")
+    assert _runs(keras_text.read(Source(path))) == _careful(monkeypatch, keras_text, keras_fast, path)
+    taken = keras_fast.read(Source(path)) is not None
+    assert taken == (case not in ("cut last line", "nul bytes"))
