@@ -1,13 +1,14 @@
 """Each reader's fast path gives the runs, events and notes of its careful path, and
 leaves every input that is not plainly the common case to it."""
 
+import ast
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from conftest import DATA, ROOT
-from fitdoc.readers import Source, _sniff, keras_fast, keras_text
+from fitdoc.readers import Source, _sniff, hf_fast, keras_fast, keras_text
 
 REALRUNS = ROOT.parent / "shared" / "realruns" / "cases"
 
@@ -86,3 +87,20 @@ def test_keras_fast_path_on_the_shapes_it_must_handle_or_leave(monkeypatch, tmp_
     assert _runs(keras_text.read(Source(path))) == _careful(monkeypatch, keras_text, keras_fast, path)
     taken = keras_fast.read(Source(path)) is not None
     assert taken == (case not in ("cut last line", "nul bytes"))
+
+
+def test_trainer_dict_lines_read_like_literal_eval():
+    rng = np.random.default_rng(0)
+    literals = ["0.5", "1e-05", "4.792e-05", "-0.0", "05.5", "1.", ".5", "1E5", "12", "0", "00", "-3", "05", "1_000",
+                "'0.8473'", "'nan'", "True", "None", "nan", "[1]", "'a b'", "10" * 20, "1" * 40, "٣"]
+    for _ in range(2000):
+        keys = rng.choice(["loss", "grad_norm", "learning_rate", "eval/loss", "epoch", "x-y", "lr"], rng.integers(1, 5))
+        values = rng.choice(literals, len(keys))
+        sep = ", " if rng.random() < 0.9 else ","
+        text = "{" + sep.join(f"'{k}': {v}" for k, v in zip(keys, values)) + "}"
+        got = hf_fast.plain_dict(text)
+        if got is not None:
+            expected = ast.literal_eval(text)
+            assert repr(got) == repr(expected) and list(map(type, got.values())) == list(map(type, expected.values())), text
+    line = "{'loss': 0.8473, 'grad_norm': '0.4206', 'learning_rate': 4.792e-05, 'epoch': 0.25}"
+    assert hf_fast.plain_dict(line) == ast.literal_eval(line)
