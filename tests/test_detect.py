@@ -3,7 +3,7 @@ choose what asking every reader would."""
 
 import pytest
 
-from conftest import DATA, SHARED
+from conftest import DATA, ROOT
 from fitdoc.errors import FitdocError
 from fitdoc.readers import CEILING, Source, _modules, _sniff, read_runs
 
@@ -19,7 +19,7 @@ def _every_reader(source):
 
 
 def _paths():
-    roots = [DATA] + [SHARED / d for d in ("fixtures", "cases", "realruns/cases") if (SHARED / d).is_dir()]
+    roots = [DATA] + [d for d in [ROOT.parent / "shared" / "realruns" / "cases"] if d.is_dir()]
     for root in roots:
         yield from sorted(p for p in root.rglob("*") if not p.name.startswith("."))
 

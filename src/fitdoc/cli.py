@@ -49,13 +49,15 @@ def diagnose_cmd(paths, fmt, plot_path, reader, monitor, fail_on, select, ignore
     for path in expand_paths(paths):
         inside = None if reader else folder_records(path)
         targets += [(path, None)] if not inside else [(child, path) for child in inside]
-    reports, found_in = [], {}
-    work = partial(_read_and_diagnose, reader=reader, diagnose_one=partial(diagnose, config=cfg, lang=lang, monitor=monitor))
+    reports, texts, found_in = [], [], {}
+    work = partial(_read_and_diagnose, reader=reader, diagnose_one=partial(diagnose, config=cfg, lang=lang, monitor=monitor),
+                   verbose=verbose if fmt == "text" else None)
     with progress(len(targets)) as advance:
-        for (path, folder), (found, skips) in zip(targets, _mapped(work, targets)):
+        for (path, folder), (found, shown, skips) in zip(targets, _mapped(work, targets)):
             for exc in skips:
                 click.echo(f"fitdoc: skipped {exc}", err=True)
             reports += found
+            texts += shown
             if folder is not None:
                 found_in[folder] = found_in.get(folder, 0) + len(found)
             advance()
@@ -73,11 +75,10 @@ def diagnose_cmd(paths, fmt, plot_path, reader, monitor, fail_on, select, ignore
 
         click.echo(markdown.render(reports))
     else:
-        from .output import terminal
-
         out = console()
-        for report in reports:
-            terminal.render(report, out, verbose)
+        for text in texts:
+            out.file.write(text)
+        out.file.flush()
     if plot_path:
         from .output.plot import plot_run
 
@@ -90,8 +91,10 @@ def diagnose_cmd(paths, fmt, plot_path, reader, monitor, fail_on, select, ignore
 POOL_MIN_RUNS = 16  # fewer records are read in this process: starting workers costs more
 
 
-def _read_and_diagnose(target, reader, diagnose_one) -> tuple[list, list[FitdocError]]:
-    """(reports, skipped errors) of one record; only a record inside a folder is skipped."""
+def _read_and_diagnose(target, reader, diagnose_one, verbose: bool | None) -> tuple[list, list[str], list[FitdocError]]:
+    """(reports, their terminal text when ``verbose`` is not None, skipped errors) of one
+    record; only a record inside a folder is skipped. The text is rendered here, in the
+    worker: for small runs it is most of the work."""
     from .readers import read_runs
 
     path, folder = target
@@ -101,8 +104,18 @@ def _read_and_diagnose(target, reader, diagnose_one) -> tuple[list, list[FitdocE
     except FitdocError as exc:
         if folder is None:
             raise
-        return [], [exc]
-    return [diagnose_one(run) for run in runs], skips
+        return [], [], [exc]
+    reports = [diagnose_one(run) for run in runs]
+    if verbose is None:
+        return reports, [], skips
+    from .output import terminal
+
+    out, texts = console(), []
+    for report in reports:
+        with out.capture() as captured:
+            terminal.render(report, out, verbose)
+        texts.append(captured.get())
+    return reports, texts, skips
 
 
 def _mapped(work, items: list):
