@@ -130,7 +130,7 @@ def test_every_rule_is_documented_with_thresholds():
 
 def test_config_selects_ignores_and_tunes(cases):
     assert "FD101" not in codes(cases / "overfit.csv", config=Config(ignore=["FD1"]))
-    assert "FD101" not in codes(cases / "overfit.csv", config=Config(rules={"FD101": {"min_rise": 10.0, "stall_fraction": 2.0}}))
+    assert "FD101" not in codes(cases / "overfit.csv", config=Config(rules={"FD101": {"min_rise": 10.0, "stall_fraction": 2.0, "min_rises": 100}}))
     with pytest.raises(fitdoc.FitdocError, match="unknown threshold"):
         fitdoc.diagnose(cases / "overfit.csv", config=Config(rules={"FD101": {"bogus": 1}}))
 

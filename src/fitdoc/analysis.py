@@ -243,12 +243,16 @@ class Context:
 
     @cached_property
     def lr(self) -> float | None:
-        """Learning rate at the end of the run, if the record (or the live set-up of a
-        training callback) has it."""
+        """Learning rate at the end of the run, if the record (its lr column, LR change
+        messages, the settings it states, or the live set-up of a training callback)
+        has it."""
         c = self.curve("lr")
         if c is not None:
             return float(c.values[-1])
         changes = self.run.events_of("lr_change")
         if changes:
             return float(changes[-1].value)
+        stated = self.run.info.get("settings", {}).get("learning_rate")
+        if isinstance(stated, (int, float)) and np.isfinite(stated):
+            return float(stated)
         return getattr(self.run.info.get("setup"), "lr", None)

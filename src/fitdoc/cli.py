@@ -14,7 +14,7 @@ from pathlib import Path
 
 import click
 
-from .commandline import CONFIG, FORMAT, LANG, MONITOR, Group, console, expand_paths, load_config, plotted, progress, writable
+from .commandline import CONFIG, FORMAT, LANG, MONITOR, Group, console, expand_paths, load_config, plotted, progress, read_input, writable
 from .errors import FitdocError
 
 
@@ -38,7 +38,7 @@ def main() -> None:
 @click.option("-v", "--verbose", is_flag=True, help="Show code snippets.")
 @LANG
 def diagnose_cmd(paths, fmt, plot_path, reader, monitor, fail_on, select, ignore, config_path, verbose, lang):
-    """Diagnose the training record(s) at PATHS (files, run directories or globs)."""
+    """Diagnose the training record(s) at PATHS (files, run directories or globs; - reads stdin)."""
     from .engine import SEVERITY_ORDER, diagnose
     from .readers import empty_folder, folder_records
 
@@ -95,12 +95,10 @@ def _read_and_diagnose(target, reader, diagnose_one, verbose: bool | None) -> tu
     """(reports, their terminal text when ``verbose`` is not None, skipped errors) of one
     record; only a record inside a folder is skipped. The text is rendered here, in the
     worker: for small runs it is most of the work."""
-    from .readers import read_runs
-
     path, folder = target
     skips: list[FitdocError] = []
     try:
-        runs = read_runs(path, reader, on_skip=skips.append)
+        runs = read_input(path, reader, on_skip=skips.append)
     except FitdocError as exc:
         if folder is None:
             raise

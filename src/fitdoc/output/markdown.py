@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .. import advice
-from .text import best_epoch_lines, metrics_at_best, span, sparkline, trend_line, when
+from .text import best_epoch_lines, metrics_at_best, span, sparkline, title, trend_line, when
 
 
 def render_one(report) -> str:
@@ -24,7 +24,7 @@ def render_one(report) -> str:
         out.extend([f"*{advice.say('ui', 'trend', lang)}*: {reading}", ""])
     out.extend([f"**{report.summary}**", ""])
     for finding, adv in report.items():
-        out.append(f"- **{finding.code} {advice.kind_title(finding.kind, lang)}** ({advice.say('ui', 'severity_' + finding.severity, lang)}, {when(finding, lang)}): {adv.evidence}")
+        out.append(f"- **{finding.code} {title(finding.code, finding.kind, lang)}** ({advice.say('ui', 'severity_' + finding.severity, lang)}, {when(finding, lang)}): {adv.evidence}")
         if adv.causes:
             out.append(f"  - {advice.say('ui', 'causes', lang)}: " + ", ".join(c["title"] for c in adv.causes))
         out.extend(f"  - {fix}" for fix in adv.fixes)

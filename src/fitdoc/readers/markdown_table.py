@@ -20,7 +20,6 @@ import re
 from ..names import TEST_AS_VALIDATION_NOTE, test_as_validation
 from ..run import Run, build_run
 from .numbers import parse_number
-from .steps import epoch_of_fraction
 from .stitch import EpochRows
 from .tables import EPOCH_COLUMNS, STEP_COLUMNS, Row, Table
 
@@ -90,18 +89,13 @@ def _training_table(table: Table | None) -> Table | None:
     return table
 
 
-def _positions(rows: list[Row]) -> tuple[list[int], str | None, bool]:
+def _positions(rows: list[Row]) -> tuple[list[int | float], str | None, bool]:
     """The number of each row, a note on how it was found, and whether the rows are
-    points rather than epochs: epochs as printed when whole, the epoch a fractional
-    one falls in while that keeps the rows apart, else the step or the row's place."""
+    points rather than epochs: epochs as printed (Trainer's fractional ones too) while
+    they keep the rows apart, else the step or the row's place."""
     epochs = [r.epoch for r in rows]
-    if all(e is not None and float(e).is_integer() for e in epochs):
-        return [int(e) for e in epochs], None, False
-    if all(e is not None for e in epochs):
-        whole = [epoch_of_fraction(e) for e in epochs]
-        if len(set(whole)) == len(whole):
-            e, k = next((e, k) for e, k in zip(epochs, whole) if not float(e).is_integer())
-            return whole, f"fractional epochs numbered by the epoch each falls in ({e:g} -> {k})", False
+    if all(e is not None and math.isfinite(e) for e in epochs) and len(set(epochs)) == len(epochs):
+        return [int(e) if float(e).is_integer() else float(e) for e in epochs], None, False
     steps = [r.step for r in rows]
     if all(s is not None for s in steps) and len(set(steps)) == len(steps):
         return [int(s) for s in steps], "several evaluations per epoch: each is one point, numbered by its step", True

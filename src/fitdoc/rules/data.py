@@ -24,7 +24,8 @@ class StuckAccuracy(Rule):
     above ``max_near_value`` counts only with a loss that changes by less than
     ``max_loss_change`` (a good model on a small set moves in steps of 1/n). The frozen value is compared
     with the chance rate 1/k; otherwise it is most likely the share of the majority
-    class (the model predicts one class for every sample).
+    class (the model predicts one class for every sample). A record of at most
+    ``short_record`` evaluations frozen for its last ``min_exact_short`` counts too.
 
     Why it matters
     The network outputs the same answer whatever the input: a loss that does not fit
@@ -53,20 +54,27 @@ class StuckAccuracy(Rule):
     max_near_value: float = 0.6
     converged: float = 0.995
     max_loss_change: float = 0.01
+    short_record: int = 8
+    min_exact_short: int = 3
 
     def check(self, ctx: Context):
         if ctx.accuracy_meaningless:
             return
         for name in ("val_accuracy", "accuracy"):
             c = ctx.curve(name)
-            if c is None or len(c) < self.min_exact_evals:
+            if c is None or len(c) < self.min_exact_short:
                 continue
             y = c.values
             exact = np.abs(np.diff(y)) <= self.exact_tolerance
             start, length = longest_run(exact)
             length += 1  # n equal steps cover n+1 evaluations
+            # a short record frozen from some evaluation to its end is as telling
+            frozen_to_end = len(y) <= self.short_record and length >= self.min_exact_short and start + length == len(y)
+            needed = self.min_exact_short if frozen_to_end else self.min_exact_evals
             variant = "exact"
-            if length < self.min_exact_evals:
+            if length < needed:
+                if len(c) < self.min_exact_evals:
+                    continue
                 start, length = self._near(ctx, c)
                 variant = "near"
                 if not length:
@@ -74,7 +82,8 @@ class StuckAccuracy(Rule):
             value = float(np.median(y[start : start + length]))
             first, last = epoch_value(c.epochs[start]), epoch_value(c.epochs[start + length - 1])
             change = loss_change(ctx, first, last)
-            learning = change is not None and change > self.max_loss_change and value > self.max_near_value
+            val_frozen = _frozen(ctx.curve("val_loss"), first, last, self.exact_tolerance)
+            learning = change is not None and change > self.max_loss_change and value > self.max_near_value and not val_frozen
             if variant == "exact" and (value >= self.converged or learning):
                 continue  # a good model still learning on a small set moves in steps of 1/n
             dead = dead_network(ctx, first, last)
@@ -100,6 +109,14 @@ class StuckAccuracy(Rule):
         if long_enough and center <= self.max_near_value and flat_loss and trend <= self.near_tolerance:
             return start, length
         return 0, 0
+
+
+def _frozen(curve, first, last, tolerance: float) -> bool:
+    """Whether ``curve`` holds one value over epochs first..last (at least 3 evaluations)."""
+    if curve is None:
+        return False
+    window = curve.values[(curve.epochs >= first) & (curve.epochs <= last)]
+    return len(window) >= 3 and float(np.ptp(window)) <= tolerance * max(1.0, abs(float(window[0])))
 
 
 @dataclass
@@ -155,7 +172,9 @@ class ValAccuracyZero(Rule):
 @dataclass
 class NegativeLoss(Rule):
     """What it detects
-    A training or validation loss below zero.
+    A training or validation loss below zero. A loss negative from the start and
+    within [-1, 0] (variant ``by_design``: cosine similarity) is named as such, with
+    no cause attached.
 
     Why it matters
     Cross-entropy and squared errors cannot be negative: labels outside [0, 1] for a
@@ -189,9 +208,13 @@ class NegativeLoss(Rule):
             negative = c.values < -self.tolerance
             if negative.any():
                 bounded = bool(np.all(c.values >= -1.0 - 1e-6))
+                # negative in [-1, 0] from the start is a loss negative by design (cosine
+                # similarity): worth saying, not a broken set-up
+                by_design = bounded and bool(np.all(c.values[: max(1, len(c) // 2)] < 0))
                 yield self.finding(
                     c.epochs[int(np.argmax(negative))], severity="warning" if bounded else None,
-                    causes=[("data_problem", 0.6), ("loss_activation_mismatch", 0.55)],
+                    variant="by_design" if by_design else "",
+                    causes=[] if by_design else [("data_problem", 0.6), ("loss_activation_mismatch", 0.55)],
                     metric=name, min_value=float(np.min(c.values)), count=int(negative.sum()), bounded=bounded,
                 )
                 return

@@ -20,7 +20,9 @@ class Overfitting(Rule):
     while the training loss keeps improving (variant ``rising``), or comes within
     ``stall_tolerance`` of its best and stays there for ``stall_fraction`` of the run
     while the training loss keeps falling (variant ``stalled``, info: the classic "train
-    loss falling, test loss flat").
+    loss falling, validation loss flat"). In short runs (variant ``consecutive``): the
+    validation loss rose at each of its last ``min_rises`` evaluations or more after its
+    minimum, by ``min_rises_total`` of it in all, while the training loss fell.
 
     Why it matters
     Every epoch after the onset makes the model worse on unseen data: keep the weights
@@ -44,7 +46,10 @@ class Overfitting(Rule):
     code = "FD101"
     name = "overfitting"
     kind = "overfitting"
+    supersedes = ("FD102",)  # a training loss that keeps improving is not underfitting
     min_evals: int = 6
+    min_rises: int = 3
+    min_rises_total: float = 0.05
     min_evals_after: int = 3
     min_rise: float = 0.10
     noise_factor: float = 3.0
@@ -56,7 +61,13 @@ class Overfitting(Rule):
     def check(self, ctx: Context):
         val = ctx.monitor()
         train = ctx.curve("loss")
-        if val is None or train is None or len(val) < self.min_evals:
+        if val is None or train is None or len(val) < self.min_rises + 1:
+            return
+        rising = self._consecutive_rises(ctx, val)
+        if rising is not None:
+            yield rising
+            return
+        if len(val) < self.min_evals:
             return
         best = val.argmin_near_trend()
         low = float(val.values[best])
@@ -89,6 +100,29 @@ class Overfitting(Rule):
         if stalled >= max(self.min_evals_after + 2, self.stall_fraction * len(val)) and train_end < (1 - self.stall_train_drop) * train_at_near:
             facts.update(best_epoch=epoch_value(val.epochs[near]), evals_after=stalled, train_from=train_at_near)
             yield self.finding(val.epochs[near], causes=causes, variant="stalled", severity="info", **facts)
+
+
+    def _consecutive_rises(self, ctx: Context, val):
+        """The short-run reading: the monitor rose at each of its last ``min_rises`` (or
+        more) evaluations after its minimum, by ``min_rises_total`` of it in all, while
+        the training loss fell over the same evaluations."""
+        y = val.values
+        best = int(np.argmin(y))
+        after = len(y) - 1 - best
+        if after < self.min_rises or not np.all(np.diff(y[best:]) > 0):
+            return None
+        low, end = float(y[best]), float(y[-1])
+        if end - low <= self.min_rises_total * abs(low):
+            return None
+        best_epoch = epoch_value(val.epochs[best])
+        train_from, train_to = ctx.value_at("loss", best_epoch), ctx.value_at("loss", epoch_value(val.epochs[-1]))
+        if train_from is None or train_to is None or train_to >= train_from:
+            return None
+        return self.finding(
+            val.epochs[best], causes=_overfit_causes(ctx), variant="rising_window" if best == 0 and ctx.is_window else "consecutive",
+            metric=val.name, best_epoch=best_epoch, best_value=abs(low), end_value=abs(end),
+            evals_after=after, train_from=train_from, train_to=train_to,
+        )
 
 
 def _overfit_causes(ctx: Context) -> list[tuple[str, float]]:
@@ -137,6 +171,8 @@ class Underfitting(Rule):
         train = ctx.curve("loss")
         if train is None or len(train) < self.min_evals:
             return
+        if still_falling(ctx.curve("val_loss") or train):
+            return  # still learning (FD103): too early to call the model too weak
         acc = None if ctx.accuracy_meaningless else ctx.curve("accuracy")
         val_acc = ctx.curve("val_accuracy")
         start, end = float(train.values[0]), train.level_at_end()
@@ -191,19 +227,29 @@ class StillLearning(Rule):
 
     def check(self, ctx: Context):
         curve = ctx.curve("val_loss") or ctx.curve("loss")
-        if curve is None or len(curve) < self.min_tail + 1 or ctx.run.events_of("early_stopping"):
+        if curve is None or ctx.run.events_of("early_stopping"):
             return
-        tail = curve.tail(self.tail_fraction, self.min_tail)
-        drop = float(tail.smooth[0] - tail.smooth[-1]) if len(tail) >= 3 else 0.0
-        fall = -slope(tail.values) * (len(tail) - 1)
-        level = abs(float(tail.values[0])) or 1.0
-        near_best = int(np.argmin(curve.values)) >= len(curve) - 2 or curve.values[-1] <= np.min(curve.values) + 2 * curve.noise
-        if drop > self.min_drop * level and fall > self.noise_factor * curve.noise and near_best:
+        tail = still_falling(curve, self.tail_fraction, self.min_tail, self.min_drop, self.noise_factor)
+        if tail is not None:
             yield self.finding(
                 tail.epochs[0], causes=[("too_few_epochs", 0.8)],
                 metric=curve.name, value_from=float(tail.values[0]), value_to=float(tail.values[-1]),
                 evals=len(tail), last_epoch=epoch_value(curve.epochs[-1]),
             )
+
+
+def still_falling(curve, tail_fraction: float = 0.25, min_tail: int = 4, min_drop: float = 0.03, noise_factor: float = 2.0):
+    """The tail of ``curve`` when it is still falling clearly at the end (by more than
+    ``min_drop`` of its level and ``noise_factor`` times its noise, the last evaluations
+    the best so far); else None."""
+    if curve is None or len(curve) < min_tail + 1:
+        return None
+    tail = curve.tail(tail_fraction, min_tail)
+    drop = float(tail.smooth[0] - tail.smooth[-1]) if len(tail) >= 3 else 0.0
+    fall = -slope(tail.values) * (len(tail) - 1)
+    level = abs(float(tail.values[0])) or 1.0
+    near_best = int(np.argmin(curve.values)) >= len(curve) - 2 or curve.values[-1] <= np.min(curve.values) + 2 * curve.noise
+    return tail if drop > min_drop * level and fall > noise_factor * curve.noise and near_best else None
 
 
 @dataclass
@@ -230,7 +276,8 @@ class Plateau(Rule):
 
     Known false alarms
     A converged run is flat at the end too; it is not reported because its loss is far
-    below where it started.
+    below where it started. A pause in the middle of a converging run (not at its start)
+    must cover ``min_midrun_fraction`` of the evaluations.
     """
 
     code = "FD104"
@@ -241,6 +288,7 @@ class Plateau(Rule):
     flat_tolerance: float = 0.01
     escape_drop: float = 0.1
     stalled_level: float = 0.8
+    min_midrun_fraction: float = 0.25
 
     def check(self, ctx: Context):
         train = ctx.curve("loss")
@@ -259,8 +307,10 @@ class Plateau(Rule):
         level = float(np.median(train.values[i : j + 1]))
         first = float(train.values[0])
         after = float(np.min(s[j:])) if j + 1 < n else level
-        escaped = j + 1 < n and after < (1 - self.escape_drop) * level
         at_start = i == 0 and not ctx.is_window
+        # a pause in the middle of a converging run is its pace slowing, unless it lasts
+        long_pause = at_start or length >= self.min_midrun_fraction * n
+        escaped = j + 1 < n and after < (1 - self.escape_drop) * level and long_pause
         stalled = j == n - 1 and level > self.stalled_level * first and not ctx.is_window
         causes = dead_network(ctx, epoch_value(train.epochs[i]), epoch_value(train.epochs[j]))
         if not (escaped or stalled or causes or (at_start and level > self.stalled_level * first)):
@@ -310,6 +360,8 @@ class ValBetterThanTrain(Rule):
         if pair is None or len(pair[0]) < self.min_evals:
             return
         epochs, train, val = pair
+        if np.any(train < 0) or np.any(val < 0):
+            return  # a ratio of negative losses (cosine similarity) says nothing
         below = val < train
         if below.mean() >= self.min_share:
             ratio = float(np.median(val / np.where(train == 0, np.nan, train)))

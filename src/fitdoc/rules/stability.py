@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from ..analysis import LOSSES, Context, running_median, slope
+from ..analysis import LOSSES, Context, running_median, slope, smooth
 from ..run import epoch_value
 from .base import Rule
 
@@ -70,7 +70,10 @@ class Divergence(Rule):
     The training loss grows without bound: after its minimum it climbs to more than
     ``growth`` times that minimum (and by more than ``noise_factor`` times its noise)
     and is still at or near its highest at the end; or it races to huge negative
-    values (below ``-negative_scale`` times its first magnitude).
+    values (below ``-negative_scale`` times its first magnitude); or (variant
+    ``drift``) it never improves on its first evaluation and rises by ``min_drift`` of
+    it over at least ``min_drift_evals`` evaluations; or (variant ``jump``) it ends at
+    ``jump_factor`` times its lowest value or more, even on the last evaluation.
 
     Why it matters
     Optimisation has failed; the classic fifth reading (train and validation loss both
@@ -96,6 +99,10 @@ class Divergence(Rule):
     noise_factor: float = 4.0
     near_top: float = 0.8
     negative_scale: float = 100.0
+    jump_factor: float = 10.0
+    min_drift_evals: int = 8
+    min_drift: float = 0.1
+    drift_noise_factor: float = 3.0
 
     def check(self, ctx: Context):
         train = ctx.curve("loss")
@@ -110,6 +117,10 @@ class Divergence(Rule):
                 value_from=float(y[0]), value_to=float(y[-1]),
             )
             return
+        drift = self._drift(ctx, train)
+        if drift is not None:
+            yield drift
+            return
         s = train.smooth
         low_i = train.argmin_near_trend()
         low, end, top = float(s[low_i]), float(s[-1]), float(np.max(s[low_i:]))
@@ -119,6 +130,7 @@ class Divergence(Rule):
             and end > (1 + self.growth) * max(low, 0) + 1e-12
             and rise > self.noise_factor * train.noise
             and end >= low + self.near_top * (top - low)
+            and float(y[-1]) >= float(y[low_i]) + self.near_top * (float(np.max(y[low_i:])) - float(y[low_i]))
             and slope(train.tail(0.3, 3).values) > 0
         ):
             val = ctx.curve("val_loss")
@@ -128,6 +140,33 @@ class Divergence(Rule):
                 value_from=float(y[low_i]), value_to=float(y[-1]), evals=len(y) - 1 - low_i,
                 val_rising=bool(val is not None and len(val) > 2 and val.values[-1] > np.min(val.values) * (1 + self.growth / 2)),
             )
+            return
+        lowest_i = int(np.argmin(y))
+        lowest = float(y[lowest_i])
+        if lowest > 0 and y[-1] >= self.jump_factor * lowest:  # ten-fold, even on the last evaluation
+            onset = lowest_i + int(np.argmax(y[lowest_i:] >= self.jump_factor * lowest))
+            yield self.finding(
+                train.epochs[onset], variant="jump", causes=[("lr_too_high", 0.75), ("data_problem", 0.3)],
+                value_from=lowest, value_to=float(y[-1]), factor=float(y[-1] / lowest),
+            )
+
+
+    def _drift(self, ctx: Context, train):
+        """A loss that never improved on its first evaluation and rose steadily by
+        ``min_drift`` of it over at least ``min_drift_evals`` evaluations."""
+        y = train.values
+        if len(y) < self.min_drift_evals or y[0] <= 0:
+            return None
+        rise = slope(y) * (len(y) - 1)
+        # a window from the middle of a run must rise from its very first value
+        never_better = float(np.min(y[1:])) >= float(y[0]) - (0.0 if ctx.is_window else train.noise)
+        # a slope over n points is known to about noise * sqrt(12 / n)
+        if never_better and rise > self.min_drift * float(y[0]) and rise > self.drift_noise_factor * train.noise * np.sqrt(12 / len(y)):
+            return self.finding(
+                train.epochs[0], variant="drift", causes=[("lr_too_high", 0.6), ("data_problem", 0.3)],
+                value_from=float(y[0]), value_to=float(y[-1]), evals=len(y),
+            )
+        return None
 
 
 @dataclass
@@ -137,6 +176,8 @@ class LossRisesAfterFall(Rule):
     ``min_fall_evals`` evaluations), then climbs back by at least ``min_rise`` of the
     ground it had gained and ``min_relative_rise`` of its lowest value, and stays up
     for at least ``persist_evals`` evaluations (no quick recovery: that would be a spike).
+    In a window pasted from the middle of a run (variant ``window``) the fall happened
+    before the record starts: a lower value after a higher one is enough.
 
     Why it matters
     The classic "loss goes up again at epoch 68": the optimiser was thrown out of a good
@@ -175,7 +216,9 @@ class LossRisesAfterFall(Rule):
         for low_i in np.argsort(y):
             low = float(y[low_i])
             fall = start - low
-            if low_i >= len(y) - self.persist_evals or low_i < self.min_fall_evals or fall <= self.min_fall * abs(start):
+            # a window from the middle of a run had its fall before the record starts
+            fell = fall > self.min_fall * abs(start) or (ctx.is_window and float(np.max(y[:low_i], initial=low)) > low)
+            if low_i >= len(y) - self.persist_evals or low_i < self.min_fall_evals or not fell:
                 continue
             threshold = low + max(self.min_rise * fall, self.min_relative_rise * abs(low), self.noise_factor * train.noise)
             above = y[low_i + 1 :] > low + 0.5 * (threshold - low)
@@ -185,7 +228,7 @@ class LossRisesAfterFall(Rule):
                 val = ctx.curve("val_loss")
                 val_rose = val is not None and ctx.value_at("val_loss", epoch_value(train.epochs[-1])) > float(np.min(val.values)) * 1.05
                 yield self.finding(
-                    train.epochs[onset],
+                    train.epochs[onset], variant="" if fall > self.min_fall * abs(start) else "window",
                     causes=[("lr_too_high", 0.7), ("batch_too_small", 0.45)],
                     low=low, low_epoch=epoch_value(train.epochs[low_i]), peak=peak, end=float(y[-1]),
                     val_rose=bool(val_rose),
@@ -199,7 +242,9 @@ class Oscillation(Rule):
     A curve that zig-zags instead of settling: successive changes alternate in sign in
     at least ``min_alternation`` of the steps and the wiggle around the trend is at
     least ``min_amplitude`` of the level of a loss, or ``min_accuracy_amplitude``
-    accuracy points of the validation accuracy.
+    accuracy points of the validation accuracy, and at least ``min_range_share`` of the
+    ground its trend covers (noise around a converging trend is normal). A positive loss
+    spanning more than ``log_span`` is judged on a log scale.
 
     Why it matters
     The classic unstable validation curves: a learning rate too high, batches too small,
@@ -221,17 +266,27 @@ class Oscillation(Rule):
     code = "FD204"
     name = "oscillation"
     kind = "oscillation"
-    min_evals: int = 8
+    min_evals: int = 6
     min_alternation: float = 0.5
     min_amplitude: float = 0.05
     min_accuracy_amplitude: float = 0.05
+    min_range_share: float = 0.015
+    log_span: float = 100.0
 
     def _amplitude(self, curve, relative: bool) -> tuple[float, float]:
         y = curve.values
+        if relative and np.all(y > 0) and y.max() > self.log_span * y.min():
+            y = np.log(y)  # a loss spanning decades zig-zags in ratios, not in units
+            relative = False
         d = np.diff(y)
         signs = np.sign(d[d != 0])
         alternation = float(np.mean(signs[1:] != signs[:-1])) if len(signs) > 2 else 0.0
         wiggle = float(np.median(np.abs(np.diff(y, n=2)))) / 4  # a zig-zag of +-a has |d2| = 4a
+        # noise around a converging trend is normal: the wiggle must matter next to the
+        # ground the curve covers
+        trend = smooth(y)
+        if wiggle < self.min_range_share * float(np.ptp(trend)) * (1.0 if len(y) >= self.min_evals else 0.5):
+            return alternation, 0.0
         level = (float(np.median(np.abs(y))) or 1.0) if relative else 1.0
         return alternation, wiggle / level
 

@@ -434,7 +434,7 @@ class SweepResult:
 
     def to_html(self) -> html.HtmlReport:
         labels = [f"{r['variant']} · seed {r['seed']}" for r in self.results]
-        return html.render(self.reports, labels=labels, lang=self.lang,
+        return html.render(self.reports, labels=labels, lang=self.lang, groups=[r["variant"] for r in self.results],
                            title=f"{html.texts(self.lang)['sweep_title']}: {self.name}", tables=[self.table()])
 
     def _repr_html_(self) -> str:
