@@ -13,7 +13,8 @@ them little. Short commands take the minimum of ``--repeats`` runs. Cases:
 - a 100,000-epoch CSVLogger file; a TensorBoard file of 1,000,000 logged steps; a
   Keras ``verbose=1`` log of ``--text-mb`` MB and one of a tenth of it (memory must
   not grow with the size), each beside ``cat`` and a naive Python line loop;
-- 1,000 small CSVLogger runs in one call, on one core (``taskset -c 0``) and on all:
+- 1,000 small CSVLogger runs in one call (terminal text and JSON), on one core
+  (``taskset -c 0``) and on all:
   the wall-clock speed-up is estimated from CPU times (the parent's own time plus its
   workers' time shared among them), since a busy machine distorts wall-clock time.
 
@@ -105,15 +106,16 @@ def long_csv(path: Path, epochs: int) -> None:
 
 
 def pool_speedup(folder: Path) -> None:
-    one = measure(["taskset", "-c", "0", sys.executable, "-c", SPLIT, "diagnose", str(folder), "--format", "json"])
-    all_ = measure([sys.executable, "-c", SPLIT, "diagnose", str(folder), "--format", "json"])
     cores = len(os.sched_getaffinity(0))
-    parent, workers = map(float, all_["stderr"].split()[-2:])
-    estimate = parent + workers / cores
-    show("1,000 runs, one core", one)
-    show(f"1,000 runs, {cores} cores", all_)
-    print(f"    on {cores} cores: parent {parent:.2f} s + workers {workers:.2f} s cpu -> about {estimate:.2f} s of wall time "
-          f"on an idle machine: {one['cpu'] / estimate:.2f}x faster than one core (bar: 1.7x on 2 cores)")
+    for fmt in ("text", "json"):
+        command = [sys.executable, "-c", SPLIT, "diagnose", str(folder), "--format", fmt]
+        one, all_ = measure(["taskset", "-c", "0", *command]), measure(command)
+        parent, workers = map(float, all_["stderr"].split()[-2:])
+        estimate = parent + workers / cores
+        show(f"1,000 runs, --format {fmt}, one core", one)
+        show(f"1,000 runs, --format {fmt}, {cores} cores", all_)
+        print(f"    on {cores} cores: parent {parent:.2f} s + workers {workers:.2f} s cpu -> about {estimate:.2f} s of wall time "
+              f"on an idle machine: {one['cpu'] / estimate:.2f}x faster than one core (bar: 1.7x on 2 cores)")
 
 
 def main() -> None:

@@ -6,7 +6,8 @@ Of each line it feeds the first update, the complete ones at its end (``N/N``) a
 everything of a line it has any doubt about. It skips the updates between when the
 first is a plain unfinished step with metrics, the last is an unfinished step of the
 same bar and a cheap ``find`` sees no ``Epoch`` (a header or callback message) among
-them: the parser ignores the unfinished steps of a bar after its first one.
+them: the parser ignores the unfinished steps of a bar after its first one. When
+the epoch's block is still fresh, the finished, validated last step alone is fed.
 A file that is not plain UTF-8 ending in a newline, or holds NUL bytes or a line
 longer than the careful reader allows, is left to the careful path (``read`` returns
 None), as is stdin.
