@@ -27,9 +27,9 @@ def _runs(result) -> str:
     return repr(out)
 
 
-def _careful(monkeypatch, module, fast, path):
+def _careful(monkeypatch, module, fast, path, entry="read"):
     with monkeypatch.context() as m:
-        m.setattr(fast, "read", lambda source: None)
+        m.setattr(fast, entry, lambda *args: None)
         return _runs(module.read(Source(Path(path))))
 
 
@@ -104,3 +104,32 @@ def test_trainer_dict_lines_read_like_literal_eval():
             assert repr(got) == repr(expected) and list(map(type, got.values())) == list(map(type, expected.values())), text
     line = "{'loss': 0.8473, 'grad_norm': '0.4206', 'learning_rate': 4.792e-05, 'epoch': 0.25}"
     assert hf_fast.plain_dict(line) == ast.literal_eval(line)
+
+
+def _tensorboard_cases(root: Path) -> dict[str, Path]:
+    from torch.utils.tensorboard import SummaryWriter
+
+    cases = {}
+    for name in ("plain", "mixed"):
+        with SummaryWriter(root / name) as writer:
+            for step in (0, 1, 2, 300, 2**40, -5):
+                writer.add_scalar("Loss/train", 1.0 / (abs(step) + 1), step)
+                writer.add_scalar("a-much-longer-tag/name/for/validation" * 2, float(step % 7), step)
+                writer.add_scalar("zero", 0.0, step)
+                if name == "mixed":
+                    writer.add_text("note", "text", step)
+                    writer.add_scalar("wide", 1.5, step, new_style=True, double_precision=True)
+        cases[name] = root / name
+    return cases
+
+
+def test_tensorboard_fast_path_reads_like_event_by_event(monkeypatch, tmp_path):
+    from fitdoc.readers import tensorboard, tensorboard_fast
+
+    taken, scalars = [], tensorboard_fast.scalars
+    monkeypatch.setattr(tensorboard_fast, "scalars", lambda *a: taken.append(scalars(*a) is not None) or scalars(*a))
+    paths = [*_tensorboard_cases(tmp_path).values(), *sorted({p.parent for p in DATA.rglob("*tfevents*")})]
+    for path in paths:
+        fast = _runs(tensorboard.read(Source(path)))
+        assert fast == _careful(monkeypatch, tensorboard, tensorboard_fast, path, "scalars"), path
+    assert any(taken) and not all(taken)
