@@ -8,6 +8,7 @@ other metric keeps its own name with the validation prefix normalised to ``val_`
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 # Base names (without a train/validation prefix) and what they mean.
 _BASE_ALIASES = {
@@ -37,8 +38,9 @@ def split_prefix(name: str) -> tuple[bool, str]:
     return False, low
 
 
+@lru_cache(maxsize=4096)
 def canonical(name: str) -> str:
-    """The canonical spelling of a metric name."""
+    """The canonical spelling of a metric name (cached: readers ask it for every value)."""
     is_val, base = split_prefix(name)
     base = re.sub(r"[\s/.-]+", "_", base)
     base = _BASE_ALIASES.get(base, base)

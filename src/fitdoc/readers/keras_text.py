@@ -20,6 +20,7 @@ import re
 
 from ..errors import UnreadableRecord
 from ..run import Event, Run, build_run
+from . import keras_fast
 from .numbers import NUMBER_PATTERN, index_or_none, parse_number
 from .steps import CompleteLines
 from .stitch import EpochRows
@@ -272,6 +273,9 @@ def _fresh_start(fit: list[_Block], block: _Block, jump: float = 1.5) -> bool:
 def read(source) -> Run | list[Run]:
     """The fits in the record; a last line without its newline (a log cut or still being
     written: its last number may be cut) is left out, with a note when it held metrics."""
+    fast = keras_fast.read(source)
+    if fast is not None:
+        return fast
     parser = _Parser(source.name)
     with source.open_text() as fh:
         lines = CompleteLines(fh)
