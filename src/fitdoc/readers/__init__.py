@@ -130,7 +130,7 @@ _LIKELY = {
     ".md": ("markdown_table",),
 }
 CEILING = {"keras_json": 0.9, "keras_csv": 0.9, "keras_text": 0.95, "hf_trainer": 0.95, "lightning_csv": 0.95,
-           "mlflow_store": 0.9, "markdown_table": 0.9, "freeform": 0.5}
+           "mlflow_store": 0.9, "markdown_table": 0.9, "freeform": 0.75}
 
 
 def _sniff(source: Source):
