@@ -223,9 +223,13 @@ def _read_path(path: str | Path, format: str | None, on_skip, seen: set[Path]) -
     refusals = []
     for module in candidates:
         try:
-            return _read_with(module, source)
+            runs = _read_with(module, source)
         except UnreadableRecord as exc:
             refusals.append(exc)
+            continue
+        for run in runs if refusals else ():
+            run.notes.append(f"read as {module.FORMAT}: the reader that recognised it best refused it ({refusals[0].reason})")
+        return runs
     raise refusals[0]
 
 
