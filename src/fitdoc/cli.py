@@ -1,7 +1,8 @@
 """The ``fitdoc`` command line: a thin shell over readers, engine and renderers.
 
 Exit codes: 0 done (no finding at or above ``--fail-on``), 1 findings at or above
-``--fail-on``, 2 unreadable input or bad usage (one line on stderr, no traceback).
+``--fail-on``, 2 unreadable input or bad usage (one line on stderr, no traceback),
+3 an unexpected internal error (one line; ``fitdoc --debug ...`` shows the traceback).
 Plumbing shared by the command modules lives in :mod:`fitdoc.commandline`.
 """
 
@@ -15,12 +16,13 @@ from pathlib import Path
 import click
 
 from .commandline import CONFIG, FORMAT, LANG, MONITOR, Group, console, expand_paths, load_config, plotted, progress, read_input, writable
-from .errors import FitdocError
+from .errors import FitdocError, InternalError, printable
 
 
 @click.group(cls=Group)
 @click.version_option(package_name="fitdoc")
-def main() -> None:
+@click.option("--debug", is_flag=True, help="Show the traceback of an unexpected error (exit code 3).")
+def main(debug) -> None:
     """Diagnose neural-network training runs from their logs."""
 
 
@@ -55,7 +57,7 @@ def diagnose_cmd(paths, fmt, plot_path, reader, monitor, fail_on, select, ignore
     with progress(len(targets)) as advance:
         for (path, folder), (found, shown, skips) in zip(targets, _mapped(work, targets)):
             for exc in skips:
-                click.echo(f"fitdoc: skipped {exc}", err=True)
+                click.echo(f"fitdoc: skipped {printable(str(exc))}", err=True)
             reports += found
             texts += shown
             if folder is not None:
@@ -103,7 +105,14 @@ def _read_and_diagnose(target, reader, diagnose_one, verbose: bool | None) -> tu
         if folder is None:
             raise
         return [], [], [exc]
-    reports = [diagnose_one(run) for run in runs]
+    reports = []
+    for run in runs:
+        try:
+            reports.append(diagnose_one(run))
+        except FitdocError:
+            raise
+        except Exception as exc:
+            raise InternalError(run.source, exc) from exc
     if verbose is None:
         return reports, [], skips
     from .output import terminal

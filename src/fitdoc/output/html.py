@@ -15,7 +15,7 @@ from html import escape
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from .. import advice
+from .. import advice, atomic
 from .text import epoch_gaps, span_of, title as rule_title
 
 ASSETS = Path(__file__).with_name("assets")
@@ -57,7 +57,7 @@ class HtmlReport:
 
     def save(self, path: str | Path) -> Path:
         path = Path(path)
-        path.write_text(self.html, encoding="utf-8")
+        atomic.write_text(path, self.html)
         return path
 
     def __str__(self) -> str:
@@ -101,7 +101,7 @@ def render(reports: Sequence, *, labels: Sequence[str] | None = None, lang: str 
         body += [f"<h2>{escape(t['overlay'])}</h2>", f'<p class="hint">{escape(t["zoom_hint"])}</p>',
                  '<div data-charts="overlay"></div>']
     body += [_run_section(i, d, label, t, lang) for i, (d, label) in enumerate(zip(datas, labels))]
-    data_json = json.dumps(_json_safe(payload), ensure_ascii=False, allow_nan=False).replace("</", "<\\/")
+    data_json = json.dumps(_json_safe(payload), ensure_ascii=False, allow_nan=False).replace("<", "\\u003c")
     page = (
         f'<!DOCTYPE html>\n<html lang="{escape(lang)}"><head><meta charset="utf-8">'
         f'<meta name="viewport" content="width=device-width, initial-scale=1">'

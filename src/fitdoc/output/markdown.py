@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .. import advice
-from .text import best_epoch_lines, metrics_at_best, span, sparkline, title, trend_line, when
+from .text import best_epoch_lines, md_cell, metrics_at_best, span, sparkline, title, trend_line, when
 
 
 def render_one(report) -> str:
@@ -17,7 +17,7 @@ def render_one(report) -> str:
         v = s.values[s.present]
         finite = v[v == v]
         if len(finite):
-            out.append(f"| {name} | {sparkline(v, 30)} | {finite[0]:.4g} | {finite[-1]:.4g} |")
+            out.append(f"| {md_cell(name)} | {sparkline(v, 30)} | {finite[0]:.4g} | {finite[-1]:.4g} |")
     out.append("")
     reading = trend_line(report)
     if reading:

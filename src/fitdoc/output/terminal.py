@@ -73,7 +73,7 @@ def render(report, console: Console, verbose: bool = False) -> None:
         finite = v[v == v]
         if len(finite):
             ends = f"{finite[0]:.4g} -> {finite[-1]:.4g}" + (f" -> {v[-1]}" if v[-1] != v[-1] else "")
-            curves.add_row(name, sparkline(v, ramp=ramp), ends)
+            curves.add_row(Text(name), sparkline(v, ramp=ramp), ends)
     console.print(curves)
     reading = trend_line(report)
     if reading:

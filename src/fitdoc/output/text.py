@@ -20,6 +20,11 @@ _CLOSING = set("，。、：；！？）」』】》…%,.;:!?)")
 _OPENING = set("（「『【《(")
 
 
+def md_cell(text: str) -> str:
+    """``text`` as one Markdown table cell: ``|`` escaped, line breaks as spaces."""
+    return " ".join(str(text).replace("|", "\\|").splitlines())
+
+
 def cell_len(text: str) -> int:
     """Columns ``text`` takes on a terminal (CJK characters take two)."""
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
@@ -156,10 +161,11 @@ def trend_line(report) -> str | None:
         return None
     word = {k: advice.say("directions", trend[k], lang) for k in ("loss", "val_loss") if k in trend}
     reading = advice.say("story", trend["reading"], lang, evals=trend.get("evals"))
+    colon = "：" if lang == "zh" else ": "
     if len(word) == 2:
-        return advice.say("story", "directions", lang, **word) + ": " + reading
+        return advice.say("story", "directions", lang, **word) + colon + reading
     if "loss" in word:
-        return advice.say("story", "direction_train", lang, **word) + ": " + reading
+        return advice.say("story", "direction_train", lang, **word) + colon + reading
     return reading
 
 

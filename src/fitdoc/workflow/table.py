@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from html import escape
 
+from ..output.text import md_cell
+
 
 def findings_cell(findings: list[dict], lang: str) -> str:
     """``FD101 过拟合，FD104 ...``: distinct codes with their titles in ``lang``; an em dash for none."""
@@ -36,7 +38,7 @@ class Table:
     def to_markdown(self) -> str:
         lines = [f"### {self.title}", "", "| " + " | ".join(self.columns) + " |",
                  "|" + "|".join("---:" if i in self.numeric else "---" for i in range(len(self.columns))) + "|"]
-        lines += ["| " + " | ".join(c.replace("|", "\\|") for c in row) + " |" for row in self.rows]
+        lines += ["| " + " | ".join(md_cell(c) for c in row) + " |" for row in self.rows]
         if self.notes:
             lines += [""] + [f"> {n}" for n in self.notes]
         return "\n".join(lines) + "\n"
