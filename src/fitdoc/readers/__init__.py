@@ -129,8 +129,10 @@ _LIKELY = {
     ".log": ("keras_text", "hf_trainer"),
     ".md": ("markdown_table",),
 }
+# a reader that can score higher must say so here (tests/test_detect.py checks the data)
 CEILING = {"keras_json": 0.9, "keras_csv": 0.9, "keras_text": 0.95, "hf_trainer": 0.95, "lightning_csv": 0.95,
-           "mlflow_store": 0.9, "markdown_table": 0.9, "freeform": 0.75}
+           "mlflow_store": 0.9, "markdown_table": 0.9, "ultralytics_csv": 0.95, "paddle_hapi": 0.97,
+           "mmengine_json": 0.9, "freeform": 0.75}
 
 
 def _sniff(source: Source):
