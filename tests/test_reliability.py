@@ -366,3 +366,12 @@ def test_a_csv_header_longer_than_the_sniffed_head_is_read_whole(tmp_path):
     path = tmp_path / "wide.csv"
     path.write_text("epoch," + ",".join(names) + "\n0," + ",".join(["0.5"] * len(names)) + "\n")
     assert sorted(fitdoc.read(path).series) == sorted(names)
+
+
+@pytest.mark.parametrize("rate", ["0", "5e-324", "inf", "nan", "-0.1"])
+def test_a_learning_rate_with_nothing_to_move_to_is_diagnosed(tmp_path, rate):
+    text = (DATA / "fixtures" / "lightning_csvlogger_metrics.csv").read_text()
+    path = tmp_path / "metrics.csv"
+    path.write_text(text.replace(",0.1,", f",{rate},"))
+    result = run_cli("diagnose", path, "--format", "json")
+    assert result.exit_code == 0, result.stderr
