@@ -147,13 +147,14 @@ def plotted(used_lang: str, wanted_lang: str) -> None:
 
 
 class progress:
-    """A progress bar on stderr when many runs are diagnosed; nothing for a few."""
+    """A progress bar when many runs are diagnosed and stderr is a terminal; nothing otherwise."""
 
     def __init__(self, total: int):
         self.total = total
+        self.shown = total >= 5 and sys.stderr.isatty()
 
     def __enter__(self):
-        if self.total < 5:
+        if not self.shown:
             return lambda: None
         from rich.progress import Progress
 
@@ -163,5 +164,5 @@ class progress:
         return lambda: self._bar.advance(task)
 
     def __exit__(self, *exc):
-        if self.total >= 5:
+        if self.shown:
             self._bar.stop()

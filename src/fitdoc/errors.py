@@ -22,6 +22,9 @@ class FitdocError(Exception):
         self.source = source
         self.reason = reason
 
+    def __reduce__(self):  # rebuilt from its two fields when it crosses a process boundary
+        return self.__class__, (self.source, self.reason)
+
 
 class UnreadableRecord(FitdocError):
     """The file cannot be read as a training record."""

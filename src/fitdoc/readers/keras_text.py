@@ -20,6 +20,7 @@ import re
 
 from ..errors import UnreadableRecord
 from ..run import Event, Run, build_run
+from . import keras_fast
 from .numbers import NUMBER_PATTERN, index_or_none, parse_number
 from .steps import CompleteLines
 from .stitch import EpochRows
@@ -43,6 +44,7 @@ _NOT_METRICS = {"eta", "epoch", "batch", "step", "steps", "time"}
 # mid-line): before an "Epoch N:"/"Epoch N/M" or an "N/M [" / "N/M ━" progress prefix.
 # Logs pasted into code comments, quotes or REPL sessions: "# 12/12 ...", "> Epoch 3/9".
 QUOTED = re.compile(r"^\s*(?:#+|//|>+|\.\.\.|>>>)\s?")
+GLUED_STEPS = re.compile(r"/(\d+)\s*(?:\[|━)")  # what follows "Epoch 2/10" glued to "782/782 ["
 GLUED = re.compile(r"(?:\s+|(?<=[^\d\s/]))(?=Epoch\s+\d+\s*[:/]|\d+/\d+\s*(?:\[|━))")
 
 
@@ -146,9 +148,13 @@ class _Parser:
             if epoch is None:
                 raise UnreadableRecord(self.name, f"{header.group(0)[:40]!r}: epoch number out of range")
             self.blocks.append(_Block(epoch))
-            if header.group(2):
-                self.planned = index_or_none(header.group(2))
-            rest = segment[header.end():]
+            planned, rest = header.group(2), segment[header.end():]
+            glued = GLUED_STEPS.match(rest)
+            if planned and glued and len(planned) > len(glued.group(1)) and planned.endswith(glued.group(1)):
+                # "Epoch 2/10782/782 [===": the line break after "Epoch 2/10" was lost
+                planned, rest = planned[: -len(glued.group(1))], glued.group(1) + rest
+            if planned:
+                self.planned = index_or_none(planned)
             if rest.strip():
                 self._feed(rest)
             return
@@ -267,6 +273,9 @@ def _fresh_start(fit: list[_Block], block: _Block, jump: float = 1.5) -> bool:
 def read(source) -> Run | list[Run]:
     """The fits in the record; a last line without its newline (a log cut or still being
     written: its last number may be cut) is left out, with a note when it held metrics."""
+    fast = keras_fast.read(source)
+    if fast is not None:
+        return fast
     parser = _Parser(source.name)
     with source.open_text() as fh:
         lines = CompleteLines(fh)
