@@ -48,7 +48,6 @@ ERRORS = {  # reproducer -> words of its one-line error
     "history_epoch_strings.json": "'epoch' holds a value that is not a whole epoch number",
     "history_valfreq_mismatch.json": "'val_loss' has 3 values but other lists have 5",
     "keras_text_huge_epoch.txt": "epoch number out of range",
-    "lightning_inf_step.csv": "line 3: an epoch or step that is not a whole number",
     "lightning_nan_epoch.csv": "line 2: an epoch or step that is not a whole number",
     "textlog_huge_epoch.log": "not a training record",  # its one other epoch line is too little
 }
@@ -123,7 +122,7 @@ HOSTILE = {
     "long-line.txt": b"Epoch 1/3\n12/12 - 1s - loss: 0.5\nEpoch 2/3\n" + b"a" * (17 << 20),
 }
 MUST_READ = {"utf16.txt", "utf16-nobom.txt", "gbk.txt", "bom.csv", "crlf.csv", "nul-inside.txt", "nul-padded.csv",
-             "wide.csv", "long-cell.csv", "cut.csv"}
+             "wide.csv", "long-cell.csv", "cut.csv", "dup-columns.csv"}  # dup-columns: as a text table
 
 
 @pytest.mark.parametrize("name", sorted(HOSTILE))
@@ -136,6 +135,15 @@ def test_hostile_input_reads_or_fails_in_one_line(tmp_path, name):
         assert ("truncated" in result.stdout) == (name == "cut.csv")
     else:
         assert one_line_error(result, name), (result.exit_code, result.stderr[-500:])
+
+
+def test_refusals_of_the_most_confident_reader_are_one_line(tmp_path):
+    dup = tmp_path / "dup.csv"
+    dup.write_bytes(HOSTILE["dup-columns.csv"])
+    with pytest.raises(FitdocError, match="line 1: the header names the column 'loss' twice"):
+        read_runs(dup, "keras-csv")
+    with pytest.raises(FitdocError, match="line 3: an epoch or step that is not a whole number"):
+        read_runs(REPRO / "lightning_inf_step.csv", "lightning-csv")
 
 
 def test_nul_bytes_inside_a_log_are_dropped(tmp_path):
