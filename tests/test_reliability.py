@@ -129,7 +129,7 @@ HOSTILE = {
     "long-line.txt": b"Epoch 1/3\n12/12 - 1s - loss: 0.5\nEpoch 2/3\n" + b"a" * (17 << 20),
 }
 MUST_READ = {"utf16.txt", "utf16-nobom.txt", "gbk.txt", "bom.csv", "crlf.csv", "nul-inside.txt", "nul-padded.csv",
-             "wide.csv", "long-cell.csv", "cut.csv", "dup-columns.csv"}  # dup-columns: as a text table
+             "wide.csv", "long-cell.csv", "cut.csv"}  # dup-columns: no reader guesses which 'loss' is meant
 
 
 @pytest.mark.parametrize("name", sorted(HOSTILE))
