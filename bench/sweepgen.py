@@ -87,14 +87,20 @@ def write_mlruns(store: Path, runs, experiment_id: str = "1") -> Path:
     """An MLflow file store with one experiment: metrics as ``ts value step`` lines, params as files."""
     exp = store / experiment_id
     exp.mkdir(parents=True, exist_ok=True)
-    (exp / "meta.yaml").write_text(f"experiment_id: '{experiment_id}'\nlifecycle_stage: active\nname: sweep\n")
+    (exp / "meta.yaml").write_text(f"artifact_location: {exp.resolve().as_uri()}\ncreation_time: 1700000000000\n"
+                                   f"experiment_id: '{experiment_id}'\nlast_update_time: 1700000000000\n"
+                                   "lifecycle_stage: active\nname: sweep\n")
     for i, (name, p, c) in enumerate(runs):
-        run_id = uuid.UUID(int=i + 1).hex
+        run_id = uuid.uuid5(uuid.NAMESPACE_OID, name).hex
         d = exp / run_id
         (d / "metrics").mkdir(parents=True, exist_ok=True)
-        (d / "params").mkdir(exist_ok=True)
-        (d / "meta.yaml").write_text(f"run_id: {run_id}\nrun_name: {name}\nexperiment_id: '{experiment_id}'\n"
-                                     f"lifecycle_stage: active\nstatus: 3\nstart_time: {1700000000000 + i}\n")
+        for sub in ("params", "tags", "artifacts"):
+            (d / sub).mkdir(exist_ok=True)
+        (d / "meta.yaml").write_text(
+            f"artifact_uri: {(d / 'artifacts').resolve().as_uri()}\nend_time: {1700000000099 + i}\nentry_point_name: ''\n"
+            f"experiment_id: '{experiment_id}'\nlifecycle_stage: active\nrun_id: '{run_id}'\nrun_name: {name}\n"
+            f"run_uuid: '{run_id}'\nsource_name: ''\nsource_type: 4\nsource_version: ''\n"
+            f"start_time: {1700000000000 + i}\nstatus: 3\ntags: []\nuser_id: bench\n")
         for metric, values in c.items():
             (d / "metrics" / metric).write_text(
                 "".join(f"{1700000000000 + i * 100 + t} {_cell(v)} {t}\n" for t, v in enumerate(values)))
@@ -121,7 +127,7 @@ def write_mlflow_db(path: Path, runs, experiment: str = "sweep") -> Path:
     db.executescript(MLFLOW_SCHEMA)
     db.execute("INSERT INTO experiments VALUES (1, ?, 'active')", (experiment,))
     for i, (name, p, c) in enumerate(runs):
-        run_id = uuid.UUID(int=i + 1).hex
+        run_id = uuid.uuid5(uuid.NAMESPACE_OID, name).hex
         t0 = 1700000000000 + i * 100
         db.execute("INSERT INTO runs VALUES (?, ?, 'FINISHED', ?, ?, 'active', 1)", (run_id, name, t0, t0 + 99))
         db.executemany("INSERT INTO metrics VALUES (?, ?, ?, ?, ?, ?)",
