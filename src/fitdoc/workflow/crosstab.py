@@ -5,7 +5,8 @@ is put on one side of a split and the runs are counted in a 2x2 table (finding
 present or not x inside the split or not):
 
 - a numeric hyperparameter is split at observed values, ``hp >= t`` and ``hp < t``
-  (every distinct value, or 40 values at evenly spaced ranks when there are more);
+  (every distinct value; when there are more than 40, 40 at evenly spaced ranks, then
+  every value between the neighbours of the best of those);
 - any other hyperparameter is split level by level, ``hp = level`` against the rest.
 
 Each split gets the one-sided p-value of Fisher's exact test that the finding is more
@@ -96,36 +97,32 @@ def is_number(value) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def _thresholds(values: Sequence[float]) -> list[float]:
-    distinct = sorted(set(values))[1:]  # ">= the smallest" is every run
+def _coarse(distinct: Sequence[float]) -> list[float]:
+    """At most ``MAX_THRESHOLDS`` of the sorted ``distinct`` values, at evenly spaced ranks."""
     if len(distinct) <= MAX_THRESHOLDS:
-        return distinct
+        return list(distinct)
     step = (len(distinct) - 1) / (MAX_THRESHOLDS - 1)
     return sorted({distinct[round(i * step)] for i in range(MAX_THRESHOLDS)})
 
 
-def _sides(values: list) -> Iterable[tuple[str, object, list[bool]]]:
-    """(op, value, inside mask) of every split of one hyperparameter's values."""
-    if all(is_number(v) for v in values):
-        for t in _thresholds(values):
-            above = [v >= t for v in values]
-            yield ">=", t, above
-            yield "<", t, [not x for x in above]
-    else:
-        levels = sorted({str(v) for v in values})
-        if len(levels) > 1:
-            for level in levels:
-                yield "=", level, [str(v) == level for v in values]
+def _levels(values: list) -> Iterable[tuple[str, object, list[bool]]]:
+    levels = sorted({str(v) for v in values})
+    if len(levels) > 1:
+        for level in levels:
+            yield "=", level, [str(v) == level for v in values]
 
 
-def best_split(code: str, param: str, values: list, present: list[bool], alpha: float = ALPHA) -> Split | None:
-    """The split of ``param`` (one value per run) that best separates the runs where
-    ``present`` is true; None when no split reaches ``alpha``."""
-    total, n_with = len(values), sum(present)
-    if n_with == 0 or n_with == total:
-        return None
+def _cuts(values: list, thresholds: Iterable[float]) -> Iterable[tuple[str, object, list[bool]]]:
+    for t in thresholds:
+        above = [v >= t for v in values]
+        yield ">=", t, above
+        yield "<", t, [not x for x in above]
+
+
+def _best_of(code, param, sides, present, n_with, total) -> tuple[Split | None, int]:
+    """The most significant of ``sides`` and how many were tried."""
     best, tried = None, 0
-    for op, value, inside in _sides(values):
+    for op, value, inside in sides:
         tried += 1
         n_inside = sum(inside)
         a = sum(1 for i, p in zip(inside, present) if i and p)
@@ -134,6 +131,30 @@ def best_split(code: str, param: str, values: list, present: list[bool], alpha: 
         p = hypergeom_upper_tail(a, n_inside, n_with, total)
         if best is None or p < best.p:
             best = Split(code, param, op, value, a, n_with, n_inside - a, total - n_with, p)
+    return best, tried
+
+
+def best_split(code: str, param: str, values: list, present: list[bool], alpha: float = ALPHA) -> Split | None:
+    """The split of ``param`` (one value per run) that best separates the runs where
+    ``present`` is true, its p-value multiplied by the splits tried; None when that
+    does not reach ``alpha``."""
+    total, n_with = len(values), sum(present)
+    if n_with == 0 or n_with == total:
+        return None
+    if not all(is_number(v) for v in values):
+        best, tried = _best_of(code, param, _levels(values), present, n_with, total)
+    else:
+        distinct = sorted(set(values))[1:]  # ">= the smallest" is every run
+        coarse = _coarse(distinct)
+        best, tried = _best_of(code, param, _cuts(values, coarse), present, n_with, total)
+        if best is not None and len(coarse) < len(distinct):
+            k = coarse.index(best.value)
+            low, high = coarse[k - 1] if k else -math.inf, coarse[k + 1] if k + 1 < len(coarse) else math.inf
+            between = [t for t in distinct if low < t < high and t != best.value]
+            finer, more = _best_of(code, param, _cuts(values, between), present, n_with, total)
+            tried += more
+            if finer is not None and finer.p < best.p:
+                best = finer
     if best is None or best.p * tried >= alpha:
         return None
     return replace(best, p=best.p * tried)

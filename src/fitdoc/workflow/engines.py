@@ -74,8 +74,8 @@ def run(units: Sequence, options: Options = Options(), *, jobs: int = 1, engine:
     for outcomes in results:
         for o in outcomes:
             rows.extend(o.rows)
-            stats.fetch_s += o.fetch_s
-            stats.diagnose_s += o.diagnose_s
+            for name in ("fetch_s", "diagnose_s", "fetch_cpu_s", "diagnose_cpu_s"):
+                setattr(stats, name, getattr(stats, name) + getattr(o, name))
         if cache is not None:
             cache.store(outcomes)
         if on_progress:

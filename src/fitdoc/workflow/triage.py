@@ -42,13 +42,16 @@ class Options:
 
 @dataclass
 class Outcome:
-    """The rows of one unit and the seconds spent fetching and diagnosing it."""
+    """The rows of one unit and the seconds (wall clock, and CPU of the worker) spent
+    fetching and diagnosing it."""
 
     key: str
     stamp: str | None
     rows: list[dict]
     fetch_s: float = 0.0
     diagnose_s: float = 0.0
+    fetch_cpu_s: float = 0.0
+    diagnose_cpu_s: float = 0.0
 
 
 def _last_finite(run, metric: str | None):
@@ -87,19 +90,21 @@ def triage_unit(unit, options: Options = Options()) -> Outcome:
     from .. import sources
     from ..engine import diagnose
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     try:
         runs = [r for r in sources.fetch(unit) if len(r)]
         if not runs:
             raise FitdocError(unit.locator, "no epochs in this run")
     except FitdocError as exc:
-        return Outcome(unit.key, unit.stamp, [error_row(unit, exc.reason)], time.perf_counter() - started)
-    fetched = time.perf_counter()
+        return Outcome(unit.key, unit.stamp, [error_row(unit, exc.reason)], time.perf_counter() - started,
+                       fetch_cpu_s=time.process_time() - cpu)
+    fetched, fetched_cpu = time.perf_counter(), time.process_time()
     rows = []
     for i, run in enumerate(runs, 1):
         report = diagnose(run, lang=options.lang, monitor=options.monitor)
         rows.append(run_row(unit, run, report, unit.run_id if len(runs) == 1 else f"{unit.run_id}#{i}"))
-    return Outcome(unit.key, unit.stamp, rows, fetched - started, time.perf_counter() - fetched)
+    return Outcome(unit.key, unit.stamp, rows, fetched - started, time.perf_counter() - fetched,
+                   fetched_cpu - cpu, time.process_time() - fetched_cpu)
 
 
 def triage_batch(units: Sequence, options: Options = Options()) -> list[Outcome]:
@@ -118,6 +123,8 @@ class Stats:
     cached: int = 0
     fetch_s: float = 0.0
     diagnose_s: float = 0.0
+    fetch_cpu_s: float = 0.0
+    diagnose_cpu_s: float = 0.0
     wall_s: float = 0.0
 
     @property
@@ -245,7 +252,8 @@ class Triage:
     def timing(self) -> str:
         s = self.stats
         return (f"{s.units} units: {s.cached} from the cache, {s.diagnosed} fetched and diagnosed in {s.wall_s:.1f} s "
-                f"(fetch {s.fetch_s:.1f} s, diagnose {s.diagnose_s:.1f} s, summed over workers)")
+                f"(summed over workers: fetch {s.fetch_s:.1f} s, diagnose {s.diagnose_s:.1f} s; "
+                f"CPU {s.fetch_cpu_s:.1f} s and {s.diagnose_cpu_s:.1f} s)")
 
     def print(self, console, limit: int | None = 20) -> None:
         from rich.text import Text
