@@ -39,9 +39,12 @@ def triage_cmd(sources, fmt, top, jobs, engine, ray_address, cache_path, no_cach
     options = Options(monitor=monitor)
     cache = None if no_cache else Cache(cache_path or default_path(), options.fingerprint)
     with progress(len(units)) as advance:
+        def advance_by(n: int) -> None:
+            for _ in range(n):
+                advance()
+
         rows, stats = engines.run(units, options, jobs=jobs or os.cpu_count() or 1, engine=engine, cache=cache,
-                                  on_progress=lambda n: [advance() for _ in range(n)],
-                                  **({"address": ray_address} if engine == "ray" else {}))
+                                  on_progress=advance_by, **({"address": ray_address} if engine == "ray" else {}))
     if cache is not None:
         cache.close()
     result = Triage(rows, ", ".join(sources), stats)
