@@ -31,22 +31,37 @@ def _log_choose(n: int, k: int) -> float:
     return math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1)
 
 
-def hypergeom_upper_tail(a: int, inside: int, present: int, total: int) -> float:
-    """``P(X >= a)`` where X counts the runs with a finding among ``inside`` runs drawn
-    without replacement from ``total`` runs of which ``present`` have it."""
+def log_upper_tail(a: int, inside: int, present: int, total: int) -> float:
+    """``log P(X >= a)`` where X counts the runs with a finding among ``inside`` runs
+    drawn without replacement from ``total`` runs of which ``present`` have it. In logs:
+    with thousands of runs a real effect is far below the smallest float."""
     top = min(inside, present)
     if a <= max(0, inside + present - total):
-        return 1.0
-    if a > top:
         return 0.0
+    if a > top:
+        return -math.inf
     norm = _log_choose(total, inside)
-    tail = 0.0
+    tail = -math.inf
     for x in range(a, top + 1):  # terms fall fast past the mode: stop once they no longer count
-        term = math.exp(_log_choose(present, x) + _log_choose(total - present, inside - x) - norm)
-        tail += term
-        if term < tail * 1e-17:
+        term = _log_choose(present, x) + _log_choose(total - present, inside - x) - norm
+        high, low = max(tail, term), min(tail, term)
+        tail = high + math.log1p(math.exp(low - high)) if low > -math.inf else high
+        if term < tail - 40:
             break
-    return min(1.0, tail)
+    return min(0.0, tail)
+
+
+def hypergeom_upper_tail(a: int, inside: int, present: int, total: int) -> float:
+    """``P(X >= a)`` (see :func:`log_upper_tail`)."""
+    return math.exp(log_upper_tail(a, inside, present, total))
+
+
+def fmt_p(log_p: float) -> str:
+    """A p-value from its log, also below the smallest float (``3e-412``)."""
+    if log_p > -690:
+        return f"{math.exp(log_p):.1g}"
+    exponent = math.floor(log_p / math.log(10))
+    return f"{10 ** (log_p / math.log(10) - exponent):.0f}e{exponent}"
 
 
 @dataclass(frozen=True)
@@ -61,7 +76,11 @@ class Split:
     with_total: int  # runs with the finding (and the parameter)
     without_inside: int  # runs without the finding inside the split
     without_total: int
-    p: float
+    log_p: float  # natural log of the p-value
+
+    @property
+    def p(self) -> float:
+        return math.exp(self.log_p)
 
     def condition(self) -> str:
         return f"{self.param} {'≥' if self.op == '>=' else self.op} {fmt_value(self.value)}"
@@ -81,12 +100,12 @@ class Split:
         outside_with = self.with_total - self.with_inside
         outside = outside_with + self.without_total - self.without_inside
         return (f"{self.with_inside} of {self.with_total} runs with {what} have {self.condition()}; "
-                f"{outside_with} of {outside} runs with {self.complement()} have it (p = {self.p:.1g})")
+                f"{outside_with} of {outside} runs with {self.complement()} have it (p = {fmt_p(self.log_p)})")
 
     def to_dict(self) -> dict:
         return {"code": self.code, "param": self.param, "op": self.op, "value": self.value,
                 "with_inside": self.with_inside, "with_total": self.with_total,
-                "without_inside": self.without_inside, "without_total": self.without_total, "p": self.p}
+                "without_inside": self.without_inside, "without_total": self.without_total, "p": self.p, "log_p": self.log_p}
 
 
 def fmt_value(value) -> str:
@@ -128,9 +147,9 @@ def _best_of(code, param, sides, present, n_with, total) -> tuple[Split | None, 
         a = sum(1 for i, p in zip(inside, present) if i and p)
         if a * total <= n_inside * n_with:  # not more frequent inside than overall
             continue
-        p = hypergeom_upper_tail(a, n_inside, n_with, total)
-        if best is None or p < best.p:
-            best = Split(code, param, op, value, a, n_with, n_inside - a, total - n_with, p)
+        log_p = log_upper_tail(a, n_inside, n_with, total)
+        if best is None or log_p < best.log_p:
+            best = Split(code, param, op, value, a, n_with, n_inside - a, total - n_with, log_p)
     return best, tried
 
 
@@ -153,11 +172,11 @@ def best_split(code: str, param: str, values: list, present: list[bool], alpha: 
             between = [t for t in distinct if low < t < high and t != best.value]
             finer, more = _best_of(code, param, _cuts(values, between), present, n_with, total)
             tried += more
-            if finer is not None and finer.p < best.p:
+            if finer is not None and finer.log_p < best.log_p:
                 best = finer
-    if best is None or best.p * tried >= alpha:
+    if best is None or best.log_p + math.log(tried) >= math.log(alpha):
         return None
-    return replace(best, p=best.p * tried)
+    return replace(best, log_p=best.log_p + math.log(tried))
 
 
 def cross_tab(rows: Sequence[dict], labels: dict[str, Sequence[bool]], alpha: float = ALPHA) -> list[Split]:
@@ -175,4 +194,4 @@ def cross_tab(rows: Sequence[dict], labels: dict[str, Sequence[bool]], alpha: fl
             split = best_split(code, key[3:], [v for v, _ in pairs], [f for _, f in pairs], alpha)
             if split:
                 found.append(split)
-    return sorted(found, key=lambda s: (s.p, s.code, s.param))
+    return sorted(found, key=lambda s: (s.log_p, s.code, s.param))
