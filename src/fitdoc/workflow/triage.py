@@ -13,6 +13,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Sequence
 
 from ..errors import FitdocError
@@ -155,6 +156,7 @@ class Triage:
 
     # --- aggregates -------------------------------------------------------------
 
+    @cached_property
     def counts(self) -> list[tuple[str, str, int]]:
         """(code, kind, runs) of each finding, most frequent first."""
         seen: Counter = Counter()
@@ -168,18 +170,21 @@ class Triage:
     def verdicts(self) -> Counter:
         return Counter(r["verdict"] for r in self.rows)
 
+    @cached_property
     def splits(self) -> list[Split]:
         """The hyperparameter split that goes with each finding, where one reaches ``alpha``."""
-        labels = {code: [code in r["codes"] for r in self.readable] for code, _, _ in self.counts()}
+        labels = {code: [code in r["codes"] for r in self.readable] for code, _, _ in self.counts}
         return cross_tab(self.readable, labels, self.alpha)
 
+    @cached_property
     def top(self) -> list[dict]:
         ranked = [r for r in self.readable if r["best_value"] is not None and r["metric"] == self.metric]
         return ranked[:max(MIN_TOP, round(TOP_SHARE * len(ranked)))] if len(ranked) > MIN_TOP else []
 
+    @cached_property
     def separating(self) -> list[Split]:
         """The splits that set the best runs (``TOP_SHARE`` of them) apart from the others."""
-        top = {id(r) for r in self.top()}
+        top = {id(r) for r in self.top}
         if not top:
             return []
         return cross_tab(self.readable, {"top": [id(r) in top for r in self.readable]}, self.alpha)
@@ -189,7 +194,7 @@ class Triage:
     def kind_title(self, code: str) -> str:
         from ..advice import kind_title
 
-        kind = next((k for c, k, _ in self.counts() if c == code), code)
+        kind = next((k for c, k, _ in self.counts if c == code), code)
         return kind_title(kind, "en")
 
     def headline(self) -> str:
@@ -198,7 +203,7 @@ class Triage:
         return f"{len(self.rows)} runs from {self.label}: " + ", ".join(parts)
 
     def table(self, limit: int | None = 20) -> Table:
-        shown_params = list(dict.fromkeys(f"hp.{s.param}" for s in self.splits() + self.separating()))[:3]
+        shown_params = list(dict.fromkeys(f"hp.{s.param}" for s in self.splits + self.separating))[:3]
         metric = self.metric or "value"
         columns = ["#", "run", "verdict", "best ep", f"best {metric}", "last", *[p[3:] for p in shown_params], "findings"]
         rows = []
@@ -215,7 +220,7 @@ class Triage:
     def split_groups(self) -> list[list[Split]]:
         """The strongest split of each finding, findings of the very same runs together."""
         groups: list[list[Split]] = []
-        for s in self.splits():
+        for s in self.splits:
             if any(g[0].code == s.code for g in groups):
                 continue
             home = next((g for g in groups if g[0].same_runs(s)), None)
@@ -233,19 +238,19 @@ class Triage:
     def sections(self) -> list[tuple[str, list[str]]]:
         """(title, lines) of the text after the table: counts, cross-tabs, the best run."""
         n = len(self.readable) or 1
-        counts = [f"{code} {self.kind_title(code)}: {k} runs ({100 * k / n:.0f}%)" for code, _, k in self.counts()]
+        counts = [f"{code} {self.kind_title(code)}: {k} runs ({100 * k / n:.0f}%)" for code, _, k in self.counts]
         splits = [self.split_line(group) for group in self.split_groups()]
         out = [("Findings", counts or ["none"]),
                (f"Hyperparameters behind the findings (Fisher's exact test, p < {self.alpha:g})",
                 splits or ["no hyperparameter split reaches the bar" if self.params else "the runs state no hyperparameters"])]
-        best = self.top()[:1] or self.readable[:1]
+        best = self.top[:1] or self.readable[:1]
         if best and best[0]["best_value"] is not None:
             b = best[0]
             params = ", ".join(f"{p[3:]} = {fmt_value(b[p])}" for p in self.params if b[p] is not None)
             lines = [f"{b['name'] or b['run_id']}: {self.metric} {fmt(b['best_value'])} at epoch {fmt(b['best_epoch'])} "
                      f"({b['verdict']}){'; ' + params if params else ''}"]
-            top = len(self.top())
-            lines += [s.sentence(f"a {self.metric} among the best {top}") for s in self.separating()]
+            top = len(self.top)
+            lines += [s.sentence(f"a {self.metric} among the best {top}") for s in self.separating]
             out.append(("Best run and what separates the best runs", lines))
         return out
 
