@@ -16,7 +16,6 @@ from ..errors import FitdocError
 from .triage import Options, Outcome, Stats, triage_batch
 
 BATCH = 25
-ENGINES = ("process", "ray")
 
 
 def batches(units: Sequence, size: int) -> list[list]:
