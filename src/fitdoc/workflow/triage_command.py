@@ -11,7 +11,7 @@ from ..commandline import MONITOR, console, expand_paths
 FORMATS = ("text", "markdown", "jsonl")
 
 
-@click.command("triage", short_help="Triage a sweep: rank runs, count findings, name the hyperparameters behind them.")
+@click.command("triage", short_help="Rank a sweep's runs, count findings, find their hyperparameters.")
 @click.argument("sources", nargs=-1, required=True)
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
 @click.option("--top", type=click.IntRange(min=0), default=20, show_default=True, help="Runs shown in the table (0: all).")
