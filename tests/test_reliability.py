@@ -48,7 +48,7 @@ ERRORS = {  # reproducer -> words of its one-line error
     "history_epoch_strings.json": "'epoch' holds a value that is not a whole epoch number",
     "history_valfreq_mismatch.json": "'val_loss' has 3 values but other lists have 5",
     "keras_text_huge_epoch.txt": "epoch number out of range",
-    "lightning_inf_step.csv": "line 3: an epoch or step that is not a whole number",
+    "lightning_inf_step.csv": None,  # read as a CSVLogger file, noting why Lightning's reader refused it
     "lightning_nan_epoch.csv": "line 2: an epoch or step that is not a whole number",
     "textlog_huge_epoch.log": "not a training record",  # its one other epoch line is too little
 }
@@ -63,6 +63,12 @@ def test_every_reproducer_reads_with_a_note_or_fails_in_one_line(name):
     else:
         assert result.exit_code == 0, result.stderr
         assert json.loads(result.stdout)
+
+
+def test_a_record_one_reader_refuses_is_read_by_the_next_with_a_note():
+    lightning = report(REPRO / "lightning_inf_step.csv")  # step "inf": not a Lightning log
+    assert lightning["format"] == "keras-csv" and lightning["series"]["loss"] == [0.5, 0.4]
+    assert any("refused it" in n and "not a whole number" in n for n in lightning["notes"])
 
 
 def test_cut_last_values_are_left_out_with_a_note():
