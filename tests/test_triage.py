@@ -172,3 +172,10 @@ def test_an_unreadable_run_is_a_row_not_a_crash(tmp_path):
     rows = [json.loads(line) for line in result.stdout.splitlines()]
     bad = [r for r in rows if r["verdict"] == "unreadable"]
     assert len(bad) == 1 and bad[0]["rank"] == 6 and bad[0]["error"]
+
+
+def test_a_monitor_a_run_lacks_is_that_run_s_row(stores, tmp_path):
+    result = _triage([stores["raytune"], "--format", "jsonl", "--monitor", "val_accuracy"], tmp_path / "c.sqlite")
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert result.exit_code == 0 and len(rows) == 40
+    assert all(r["verdict"] == "unreadable" and "val_accuracy" in r["error"] for r in rows)

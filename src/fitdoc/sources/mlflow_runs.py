@@ -118,10 +118,13 @@ def _database_histories(path: str, run_id: str) -> dict:
     if db is None:
         db = _connections[path] = _connect(Path(path))
     histories: dict = {}
-    for key, value, timestamp, step, is_nan in db.execute(
-            "SELECT key, value, timestamp, step, is_nan FROM metrics WHERE run_uuid = ? ORDER BY timestamp, step",
-            (run_id,)):
-        histories.setdefault(key, []).append((timestamp, step, float("nan") if is_nan else value))
+    try:
+        for key, value, timestamp, step, is_nan in db.execute(
+                "SELECT key, value, timestamp, step, is_nan FROM metrics WHERE run_uuid = ? ORDER BY timestamp, step",
+                (run_id,)):
+            histories.setdefault(key, []).append((timestamp, step, float("nan") if is_nan else value))
+    except sqlite3.Error as exc:
+        raise FitdocError(path, f"cannot read the MLflow database: {exc}") from None
     return histories
 
 
@@ -170,10 +173,15 @@ def server_units(spec: str, tracking_uri: str, experiment: str | None) -> list[U
 
 
 def _server_histories(tracking_uri: str, run_id: str, keys: list[str]) -> dict:
+    from mlflow.exceptions import MlflowException
+
     client = _client(tracking_uri)
-    with mlflow_store._client_limits():
-        return {key: [(m.timestamp, m.step, m.value) for m in client.get_metric_history(run_id, key)
-                      if abs(m.step) <= mlflow_store.MAX_INDEX] for key in keys}
+    try:
+        with mlflow_store._client_limits():
+            return {key: [(m.timestamp, m.step, m.value) for m in client.get_metric_history(run_id, key)
+                          if abs(m.step) <= mlflow_store.MAX_INDEX] for key in keys}
+    except MlflowException as exc:
+        raise FitdocError(f"{tracking_uri}#{run_id}", f"MLflow server: {str(exc.message).splitlines()[0]}") from None
 
 
 # --- fetch --------------------------------------------------------------------------
@@ -183,14 +191,12 @@ def fetch(unit: Unit):
     mode, _, where = unit.locator.partition(":")
     if mode == "file":
         run = mlflow_store._read_run_dir(Path(where))
-        hparams = _store_params(Path(where))
-        runs = [run] if run is not None else []
+        runs, hparams = ([run] if run is not None else []), _store_params(Path(where))
     else:
         histories = (_database_histories(where, unit.run_id) if mode == "sqlite"
                      else _server_histories(where, unit.run_id, unit.payload or []))
         info = {"run_id": unit.run_id, "run_name": unit.name}
-        runs = [mlflow_store._build(histories, f"{where}#{unit.run_id}", info, [])]
-        hparams = unit.hparams
+        runs, hparams = [mlflow_store._build(histories, f"{where}#{unit.run_id}", info, [])], unit.hparams
     for run in runs:
         run.info["hparams"] = hparams
     return runs

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Sequence
 
-from ..errors import FitdocError
+from ..errors import FitdocError, InternalError
 from .crosstab import ALPHA, Split, cross_tab, fmt_value
 from .table import Table, fmt
 
@@ -99,11 +99,18 @@ def triage_unit(unit, options: Options = Options()) -> Outcome:
     except FitdocError as exc:
         return Outcome(unit.key, unit.stamp, [error_row(unit, exc.reason)], time.perf_counter() - started,
                        fetch_cpu_s=time.process_time() - cpu)
+    except Exception as exc:  # a fitdoc bug: one line naming the run, exit 3
+        raise InternalError(unit.locator, exc) from exc
     fetched, fetched_cpu = time.perf_counter(), time.process_time()
     rows = []
     for i, run in enumerate(runs, 1):
-        report = diagnose(run, lang=options.lang, monitor=options.monitor)
-        rows.append(run_row(unit, run, report, unit.run_id if len(runs) == 1 else f"{unit.run_id}#{i}"))
+        run_id = unit.run_id if len(runs) == 1 else f"{unit.run_id}#{i}"
+        try:
+            rows.append(run_row(unit, run, diagnose(run, lang=options.lang, monitor=options.monitor), run_id))
+        except FitdocError as exc:  # --monitor names a metric this run lacks
+            rows.append({**error_row(unit, exc.reason), "run_id": run_id})
+        except Exception as exc:
+            raise InternalError(run.source, exc) from exc
     return Outcome(unit.key, unit.stamp, rows, fetched - started, time.perf_counter() - fetched,
                    fetched_cpu - cpu, time.process_time() - fetched_cpu)
 

@@ -35,6 +35,7 @@ def triage_cmd(sources, fmt, top, jobs, engine, ray_address, cache_path, no_cach
     from .triage import Options, Triage
     from .triage_cache import Cache, default_path
 
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     units = [u for spec in expand_paths(sources) for u in sources_mod.units(spec)]
     options = Options(monitor=monitor)
     cache = None if no_cache else Cache(cache_path or default_path(), options.fingerprint)
@@ -43,7 +44,7 @@ def triage_cmd(sources, fmt, top, jobs, engine, ray_address, cache_path, no_cach
             for _ in range(n):
                 advance()
 
-        rows, stats = engines.run(units, options, jobs=jobs or os.cpu_count() or 1, engine=engine, cache=cache,
+        rows, stats = engines.run(units, options, jobs=jobs or cores, engine=engine, cache=cache,
                                   on_progress=advance_by, **({"address": ray_address} if engine == "ray" else {}))
     if cache is not None:
         cache.close()
