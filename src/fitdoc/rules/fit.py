@@ -25,7 +25,8 @@ class Overfitting(Rule):
     minimum, by ``min_rises_total`` of it in all, while the training loss fell.
 
     Why it matters
-    Every epoch after the onset makes the model worse on unseen data: keep the weights
+    The onset is the first evaluation after the minimum. Every epoch after it makes the
+    model worse on unseen data: keep the weights
     of the best epoch and add regularisation or data.
 
     Example
@@ -102,14 +103,14 @@ class Overfitting(Rule):
         ):
             # a window pasted from the middle of a run cannot show where the minimum was
             variant = "rising_window" if best == 0 and ctx.is_window else "rising"
-            yield self.finding(val.epochs[best], causes=causes, variant=variant, **facts)
+            yield self.finding(val.epochs[best + 1], causes=causes, variant=variant, **facts)
             return
         near = int(np.argmax(val.values <= low + self.stall_tolerance * abs(low)))
         train_at_near = ctx.value_at("loss", epoch_value(val.epochs[near]))
         stalled = len(val) - 1 - near
         if stalled >= max(self.min_evals_after + 2, self.stall_fraction * len(val)) and train_end < (1 - self.stall_train_drop) * train_at_near:
             facts.update(best_epoch=epoch_value(val.epochs[near]), evals_after=stalled, train_from=train_at_near)
-            yield self.finding(val.epochs[near], causes=causes, variant="stalled", severity="info", **facts)
+            yield self.finding(val.epochs[near + 1], causes=causes, variant="stalled", severity="info", **facts)
 
 
     def _consecutive_rises(self, ctx: Context, val):
@@ -129,7 +130,7 @@ class Overfitting(Rule):
         if train_from is None or train_to is None or train_to >= train_from:
             return None
         return self.finding(
-            val.epochs[best], causes=_overfit_causes(ctx), variant="rising_window" if best == 0 and ctx.is_window else "consecutive",
+            val.epochs[best + 1], causes=_overfit_causes(ctx), variant="rising_window" if best == 0 and ctx.is_window else "consecutive",
             metric=val.name, best_epoch=best_epoch, best_value=abs(low), end_value=abs(end),
             evals_after=after, train_from=train_from, train_to=train_to,
         )
