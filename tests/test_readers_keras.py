@@ -1,6 +1,7 @@
 """Keras readers on real Keras output and on logs as people paste them."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -288,3 +289,13 @@ def test_several_fits_in_one_record_are_separate_runs_a_resume_is_not(tmp_path):
     resumed.write_text(fit([2.3, 1.2, 0.6, 0.3]) + fit([0.33, 0.28, 0.25]))  # model reloaded, numbering restarts
     run = fitdoc.read(resumed)
     assert list(run.get("loss").values) == [0.33, 0.28, 0.25] and run.events_of("resume")
+
+
+def test_documents_that_quote_keras_metrics_are_not_records(tmp_path):
+    docs = Path(__file__).parent.parent / "docs"
+    for page in (docs / "rules.md", docs / "rules.zh.md"):  # quote "loss: inf - val_loss: nan" in sentences
+        with pytest.raises(fitdoc.FitdocError, match="not a training record"):
+            fitdoc.read(page)
+    headerless = tmp_path / "keras1.txt"  # three result lines without headers are a record
+    headerless.write_text("".join(f"1000/1000 - 1s - loss: {0.9 - 0.1 * k:.2f}\n" for k in range(3)))
+    assert fitdoc.read(headerless).epochs.tolist() == [1, 2, 3]

@@ -27,6 +27,7 @@ from .stitch import EpochRows
 from .textio import clean, screen_segments
 
 FORMAT = "keras-text"
+MIN_HEADERLESS = 3  # summary lines a record without any "Epoch N/M" header needs
 
 # "Epoch 3/20", or "Epoch 3 - 12s - loss: ..." / "Epoch 3- ..." with the metrics on the line
 HEADER = re.compile(r"\bEpoch\s+(\d+)\s*(?:/\s*(\d+)|(?=-\s|\s+-\s))")
@@ -206,6 +207,9 @@ class _Parser:
         indexed = [(i, b) for i, b in enumerate(self.blocks) if b.summary or b.partial or b.epoch is not None]
         if not indexed:  # callback messages only (a log cut before its first epoch line)
             raise UnreadableRecord(self.name, "Keras callback messages but no epoch summary lines with metrics")
+        if all(b.epoch is None for _, b in indexed) and len(indexed) < MIN_HEADERLESS:
+            # "loss: inf - val_loss: nan" quoted in a sentence of a document
+            raise UnreadableRecord(self.name, f"not a training record: {len(indexed)} Keras-like metric line(s) and no 'Epoch N/M' header")
         notes = self._number_leading([b for _, b in indexed])
         fits, current, blocks = [], [], []  # blocks: the current fit's blocks, kept alongside
         for item in indexed:
