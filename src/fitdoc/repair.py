@@ -32,10 +32,15 @@ from .names import canonical, higher_is_better
 from .rules.preflight import Setup
 from .run import build_run
 
-# Settings the actions change, read by the user's build/train (the others by the loop).
+# Settings the actions change, read by the user's build/train: a key the settings lack is
+# one they do not read, and its actions are skipped. The loop applies LOOP_KEYS itself.
 SETTING_KEYS = ("learning_rate", "batch_size", "epochs", "clipnorm", "dropout", "weight_decay", "units",
                 "activation", "loss", "output_activation")
+LOOP_DATA = {"shuffle_before_split": "shuffle_split", "normalise_inputs": "normalise_inputs"}
+LOOP_KEYS = ("callbacks", *LOOP_DATA.values())
 EPOCH_BUDGET = 3.0  # default: all attempts together train at most this many times the planned epochs
+TIME_BUDGET = 2.7  # ... and take at most this many times the first run's seconds (3x a plain fit, with
+# room for the loop's epoch-by-epoch calls and diagnoses)
 MAX_ATTEMPTS = 8
 LR_JUMP = 10  # the second step tried for a learning-rate action
 TRIAL_SHARE, MIN_TRIAL = 0.2, 5  # a change is first tried for this share of the planned epochs
@@ -96,32 +101,41 @@ def matching_pair(y: np.ndarray) -> tuple[str, str]:
     return "mse", "linear"
 
 
+def _sig(x: float) -> float:
+    return float(f"{x:.3g}")
+
+
 def _scaled(value, action: dict, integer: bool = False):
+    """The action's target: its ``to``, or the setting times its ``scale``."""
+    if "to" not in action and value is None:
+        return None
     new = action["to"] if "to" in action else value * action["scale"]
-    return max(1, int(round(new))) if integer else float(new)
+    return max(1, int(round(new))) if integer else _sig(new)
 
 
 def changes_of(action: dict, settings: dict, data: Split) -> list[dict]:
     """The settings an action sets (``{key: value}``): the report's step, and for the
-    learning rate a tenfold step the same way after it; [] when the loop cannot apply it."""
-    if action.get("param") == "learning_rate" and "learning_rate" in settings:
-        lr = settings["learning_rate"]
-        step = _scaled(lr, action)
-        return [{"learning_rate": step}, {"learning_rate": lr * (LR_JUMP if step > lr else 1 / LR_JUMP)}]
+    learning rate a tenfold step the same way after it. A change needs its keys in
+    ``settings`` (the user's functions read them) unless the loop applies it itself;
+    [] when the loop cannot apply the action."""
     change = change_of(action, settings, data)
-    return [] if change is None else [change]
+    if change is None or any(k not in settings and k not in LOOP_KEYS for k in change):
+        return []
+    if "learning_rate" not in change:
+        return [change]
+    lr = settings["learning_rate"]
+    return [change, {"learning_rate": _sig(lr * (LR_JUMP if change["learning_rate"] > lr else 1 / LR_JUMP))}]
 
 
 def change_of(action: dict, settings: dict, data: Split) -> dict | None:
-    """The settings an action sets (``{key: value}``), or None when the loop cannot apply it.
-    Loop-level changes live under ``callbacks``, ``normalise_inputs`` and ``shuffle_split``."""
+    """The settings an action sets, or None when it is not one the loop can apply."""
     param, callback, kind = action.get("param"), action.get("callback"), action.get("data") or action.get("model")
-    if param == "learning_rate" and "learning_rate" in settings:
-        return {"learning_rate": _scaled(settings["learning_rate"], action)}
-    if param == "batch_size" and "batch_size" in settings:
-        return {"batch_size": min(len(data.x_train), _scaled(settings["batch_size"], action, integer=True))}
-    if param == "num_epochs" and "epochs" in settings:
-        return {"epochs": _scaled(settings["epochs"], action, integer=True)}
+    if param == "learning_rate":
+        return {"learning_rate": _scaled(settings.get("learning_rate"), action)}
+    if param == "batch_size":
+        return {"batch_size": min(len(data.x_train), _scaled(settings.get("batch_size"), action, integer=True))}
+    if param == "num_epochs":
+        return {"epochs": _scaled(settings.get("epochs"), action, integer=True)}
     if param == "gradient_clip_norm":
         return {"clipnorm": float(action["to"])}
     if param == "dropout":
@@ -129,19 +143,17 @@ def change_of(action: dict, settings: dict, data: Split) -> dict | None:
     if callback in ("EarlyStopping", "ReduceLROnPlateau"):
         rest = {k: v for k, v in action.items() if k != "callback"}
         return {"callbacks": {**settings.get("callbacks", {}), callback: rest}}
-    if kind == "shuffle_before_split":
-        return {"shuffle_split": True}
-    if kind == "normalise_inputs":
-        return {"normalise_inputs": True}
+    if kind in LOOP_DATA:
+        return {LOOP_DATA[kind]: True}
     if kind == "match_loss_to_activation":
         loss, activation = matching_pair(data.y_train)
         return {"loss": loss, "output_activation": activation}
     if kind == "add_regularisation":
         return {"dropout": max(float(settings.get("dropout") or 0.0), action["dropout"]),
                 "weight_decay": action["weight_decay"]}
-    if kind == "add_capacity" and "units" in settings:
-        return {"units": int(settings["units"] * action["scale"])}
-    if kind == "leaky_activation" and "activation" in settings:
+    if kind == "add_capacity":
+        return {"units": int(settings.get("units", 0) * action["scale"])}
+    if kind == "leaky_activation":
         return {"activation": "leaky_relu"}
     return None
 
@@ -149,7 +161,9 @@ def change_of(action: dict, settings: dict, data: Split) -> dict | None:
 @dataclass
 class Budget:
     """When the loop stops: attempts after the first run, epochs of all runs together
-    (default ``EPOCH_BUDGET`` times the planned epochs), wall-clock seconds."""
+    (default ``EPOCH_BUDGET`` times the planned epochs), wall-clock seconds (default
+    ``TIME_BUDGET`` times the first run's). An attempt starts only when the epochs and the
+    seconds it is expected to take (at the pace so far) fit in what is left."""
 
     attempts: int = MAX_ATTEMPTS
     epochs: int | None = None
@@ -194,7 +208,7 @@ class Training:
     def epochs(self) -> int:
         return len(next(iter(self.history.values()), []))
 
-    def advance(self, epochs: int, deadline: float | None) -> int:
+    def advance(self, epochs: int, deadline: float = math.inf) -> int:
         """Train up to ``epochs`` more epochs; the number trained."""
         start, done = time.perf_counter(), 0
         while done < epochs and not self.stopped:
@@ -206,7 +220,7 @@ class Training:
         self.seconds += time.perf_counter() - start
         return done
 
-    def _after_epoch(self, deadline: float | None) -> None:
+    def _after_epoch(self, deadline: float) -> None:
         epoch = self.epochs
         watched = self.history.get("val_loss", self.history.get("loss"))[-1]
         if watched < self.best:
@@ -218,7 +232,7 @@ class Training:
             self.stopped = "nan"
         elif self.stop and self.since_best >= int(self.stop["patience"]):
             self.stopped = "early_stopping"
-        elif deadline is not None and time.perf_counter() > deadline:
+        elif time.perf_counter() > deadline:
             self.stopped = "budget"
         if self.plateau and self.since_lr >= int(self.plateau["patience"]):
             self.live["learning_rate"] = float(self.live["learning_rate"]) * float(self.plateau["factor"])
@@ -259,26 +273,25 @@ class Attempt:
     kept: bool = False
     base: int | None = None  # the attempt it was compared with
     base_score: float | None = None  # that attempt's score over the same epochs
+    margin: float = 0.0  # what it had to beat that score by: the larger noise of the two curves
     origin: int | None = None  # the trial a "finish" row trains on
+    stopped: str | None = None  # why it ended before its planned epochs: nan, early_stopping, budget
     restored_epoch: int | None = None
     verdict: str = ""
     codes: list[str] = field(default_factory=list)  # its warning and error findings
-    report: object = None
+    report: object = field(default=None, repr=False)
     training: Training | None = field(default=None, repr=False)
 
     @property
     def length(self) -> int:
         return len(next(iter(self.history.values()), []))
 
-    @property
-    def stopped(self) -> str | None:
-        return None if self.training is None else self.training.stopped
-
     def to_dict(self) -> dict:
         return {
             "attempt": self.index, "kind": self.kind, "trains_on": self.origin, "action": self.action, "fix": self.fix,
             "finding": self.finding, "change": _plain(self.change), "epochs": self.epochs,
             "length": self.length, "seconds": round(self.seconds, 2), "noise": _finite(self.noise),
+            "margin": _finite(self.margin),
             "kept": self.kept, "compared_with": self.base, "verdict": self.verdict, "findings": self.codes,
             "restored_epoch": self.restored_epoch, "stopped": self.stopped,
         }
@@ -305,7 +318,7 @@ class _Loop:
         self.trial_epochs = max(MIN_TRIAL, round(TRIAL_SHARE * self.planned))
         self.on_attempt = on_attempt or (lambda attempt: None)
         self.started = time.perf_counter()
-        self.deadline = None if budget.seconds is None else self.started + budget.seconds
+        self.deadline = math.inf if budget.seconds is None else self.started + budget.seconds
         self.attempts: list[Attempt] = []
         self.tried: list[dict] = [self.settings0]
 
@@ -326,15 +339,17 @@ class _Loop:
 
     def score(self, history: dict, restored: int | None = None, upto: int | None = None) -> tuple[float, float]:
         """The monitored metric at ``restored`` (else at epoch ``upto``, else the last), oriented
-        so that higher is better, and the noise of its curve up to there
-        (``fitdoc.analysis.noise_scale``)."""
+        so that higher is better (-inf where a loss is NaN/Inf: a broken model), and the
+        noise of its curve up to there (``fitdoc.analysis.noise_scale``)."""
         name = self.metric(history)
         if name not in history:
             raise ValueError(f"train() returned no {name!r}; it returned {sorted(history)}")
         values = np.asarray(history[name][:upto], dtype=float)
+        at = (restored or len(values)) - 1
         sign = 1.0 if higher_is_better(name) else -1.0
-        value = values[(restored or len(values)) - 1]
-        return (sign * value if math.isfinite(value) else -math.inf), noise_scale(values[np.isfinite(values)])
+        broken = any(not math.isfinite(history[k][at]) for k in ("loss", "val_loss") if k in history)
+        value = -math.inf if broken or not math.isfinite(values[at]) else sign * values[at]
+        return value, noise_scale(values[np.isfinite(values)])
 
     def diagnose(self, attempt: Attempt) -> None:
         from .engine import diagnose
@@ -363,9 +378,10 @@ class _Loop:
             upto = attempt.length if attempt.kind == "trial" else None
             restored = None if attempt.kind == "trial" else base.restored_epoch
             attempt.base_score, base_noise = self.score(base.history, restored, upto)
-            attempt.base = base.index
-            attempt.kept = attempt.score > attempt.base_score + max(base_noise, attempt.noise)
-        self.diagnose(attempt)
+            attempt.base, attempt.margin = base.index, max(base_noise, attempt.noise)
+            attempt.kept = bool(attempt.score > attempt.base_score + attempt.margin)
+        if attempt.kept:  # a rejected attempt's findings lead nowhere: not diagnosed, to save time
+            self.diagnose(attempt)
         self.attempts.append(attempt)
         self.on_attempt(attempt)
         return attempt
@@ -375,9 +391,9 @@ class _Loop:
         training = Training(self.build, self.train, settings, self.data(settings))
         trained = training.advance(epochs, self.deadline)
         restored = training.restore() if kind == "run" or training.stopped == "early_stopping" else None
-        change = {k: v for k, v in settings.items() if base is None or base.settings.get(k) != v}
+        change = {} if base is None else {k: v for k, v in settings.items() if base.settings.get(k) != v}
         return Attempt(index, settings, change, *candidate, dict(training.history), trained, training.seconds,
-                       kind=kind, restored_epoch=restored, training=training)
+                       kind=kind, restored_epoch=restored, stopped=training.stopped, training=training)
 
     def replay(self, index: int, base: Attempt, settings: dict, candidate) -> Attempt:
         """EarlyStopping read off ``base``'s record: where it would have stopped and the
@@ -395,7 +411,8 @@ class _Loop:
         history = {k: v[:stop_at] for k, v in base.history.items()}
         change = {"callbacks": settings["callbacks"]}
         return Attempt(index, settings, change, *candidate, history, 0, 0.0, kind="replay",
-                       restored_epoch=restored, training=base.training)
+                       restored_epoch=restored, stopped="early_stopping" if stop_at < len(watched) else None,
+                       training=base.training)
 
     def finish(self, lead: Attempt, full: Attempt) -> Attempt:
         """Train the trial ``lead`` on to the planned epochs, as its own row."""
@@ -405,7 +422,7 @@ class _Loop:
         change = {k: v for k, v in lead.settings.items() if full.settings.get(k) != v}
         return Attempt(len(self.attempts), lead.settings, change, lead.action, lead.fix, lead.finding,
                        dict(training.history), trained, training.seconds - lead.seconds, kind="finish",
-                       restored_epoch=restored, origin=lead.index, training=training)
+                       restored_epoch=restored, origin=lead.index, stopped=training.stopped, training=training)
 
     def candidates(self, attempt: Attempt) -> list[tuple[dict, tuple]]:
         """(settings, (action, fix, finding code)) for each fix action of the attempt's
@@ -422,12 +439,26 @@ class _Loop:
                         out.append((settings, (fa["action"], fa["text"], finding.code)))
         return out
 
+    def further_step(self, attempt: Attempt, lead: Attempt) -> tuple[dict, tuple] | None:
+        """After a learning-rate trial that broke down (a NaN or Inf loss), the next tenfold
+        step the same way, not yet tried."""
+        lr, base = attempt.settings.get("learning_rate"), lead.settings.get("learning_rate")
+        if attempt.kind != "trial" or attempt.score != -math.inf or lr is None or lr == base or \
+                {k for k in attempt.change} != {"learning_rate"}:
+            return None
+        settings = {**attempt.settings, "learning_rate": _sig(lr * (LR_JUMP if lr > base else 1 / LR_JUMP))}
+        return None if settings in self.tried else (settings, (attempt.action, attempt.fix, attempt.finding))
+
     def room(self, epochs: int) -> bool:
-        over_time = self.deadline is not None and time.perf_counter() > self.deadline
-        return not over_time and self.spent + epochs <= self.epoch_budget
+        """Whether ``epochs`` more fit in the budget, in epochs and in seconds at the pace so far."""
+        now = time.perf_counter()
+        pace = (now - self.started) / max(1, self.spent)
+        return self.spent + epochs <= self.epoch_budget and now + epochs * pace <= self.deadline
 
     def run(self) -> RepairResult:
         full = lead = self.add(self.fit(0, self.settings0, self.planned, "run"), None)
+        first = time.perf_counter() - self.started
+        self.deadline = self.started + (self.budget.seconds or TIME_BUDGET * first)
         queue = self.candidates(lead) if lead.codes else []
         while len(self.attempts) <= self.budget.attempts:
             index = len(self.attempts)
@@ -452,6 +483,9 @@ class _Loop:
                                lead)
             if not attempt.kept:
                 attempt.training = None
+                further = self.further_step(attempt, lead)
+                if further:
+                    queue.insert(0, further)
                 continue
             if attempt.kind == "replay":
                 if attempt.restored_epoch:

@@ -35,7 +35,12 @@ def table(result) -> Table:
         effect = "—"
         if a.base is not None:
             before, after = result.oriented(a.base_score), result.score_of(a)
-            effect = "—" if None in (before, after) else f"{after - before:+.4g} vs #{a.base} (noise {a.noise:.2g})"
+            if after is None:
+                effect = f"broken (NaN/Inf loss) vs #{a.base}"
+            elif before is None:
+                effect = f"vs #{a.base}, broken (NaN/Inf loss)"
+            else:
+                effect = f"{after - before:+.3g} vs #{a.base} (noise {a.margin:.2g})"
         outcome = "first run" if a.base is None else ("kept" if a.kept else "rejected")
         if a.index == result.chosen:
             outcome += ", final"
@@ -43,7 +48,7 @@ def table(result) -> Table:
         epochs = f"{a.epochs}" + (f", weights of {a.restored_epoch}" if a.restored_epoch else "") + \
             (f" ({a.stopped.replace('_', ' ')})" if a.stopped and a.kind != "replay" else "")
         rows.append([str(a.index), kind, a.finding or "—", _change(a.change) if a.index else "as given",
-                     epochs, fmt(result.score_of(a)), effect, outcome, ", ".join(a.codes) or "healthy"])
+                     epochs, fmt(result.score_of(a)), effect, outcome, ", ".join(a.codes) or ("healthy" if a.report is not None else "—")])
     first, final = result.attempts[0], result.final
     notes = [f"{result.metric}: {fmt(result.score_of(first))} → {fmt(result.score_of(final))}; "
              f"{result.epochs_trained} epochs trained in all for {result.planned_epochs} planned "
