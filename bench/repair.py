@@ -155,7 +155,7 @@ def controls(rows: list[dict]) -> dict:
 
 def summary(rows: list[dict]) -> str:
     ctl = controls(rows)
-    lines = ["| faults | configurations | method | within noise of control | mean gain (points) | attempts | training time vs plain fit |",
+    lines = ["| faults | configurations | method | within noise of control | mean gain (points) | attempts | training time vs plain fit (total, worst run) |",
              "|---|---:|---|---:|---:|---:|---:|"]
     groups = [("repairable", [r for r in rows if r["fault"] in REPAIRABLE]),
               ("not repairable", [r for r in rows if r["fault"] in UNREPAIRABLE])]
@@ -168,8 +168,9 @@ def summary(rows: list[dict]) -> str:
             attempts = statistics.mean(r["attempts"] for r in group) if method == "repair" else (0 if method == "none" else 1)
             seconds = {"none": "plain_seconds", "generic": "generic_seconds", "repair": "repair_seconds"}[method]
             ratio = sum(r[seconds] for r in group) / sum(r["plain_seconds"] for r in group)
+            worst = max(r[seconds] / r["plain_seconds"] for r in group)
             lines.append(f"| {label} | {len(group)} | {method} | {hit}/{len(group)} ({100 * hit / len(group):.0f} %) "
-                         f"| {gain:+.1f} | {attempts:.2g} | {ratio:.2f}x |")
+                         f"| {gain:+.1f} | {attempts:.2g} | {ratio:.2f}x, {worst:.2f}x |")
     healthy = [r for r in rows if r["fault"] == "control"]
     lines += ["", f"Healthy controls: {len(healthy)} runs, {sum(r['attempts'] > 0 for r in healthy)} with an attempt made; "
               f"{sum(bool(r['changes']) for r in healthy)} changed."]

@@ -229,6 +229,7 @@ def test_plain_pytorch_loop_through_the_protocol():
     x, y = blobs(scale=1000.0)
     result = repair(build_torch, train_torch, (x, y), {**SETTINGS, "learning_rate": 0.01, "epochs": 15},
                     validation_split=0.25, budget=ROOMY)
+    first, final = result.score_of(result.attempts[0]), result.score_of(result.final)
     assert result.changed and result.changes().get("normalise_inputs")
-    assert result.score_of(result.final) > result.score_of(result.attempts[0])
+    assert final is not None and (first is None or final > first)  # None: the first run broke down
     assert isinstance(result.model, nn.Module)

@@ -39,8 +39,8 @@ SETTING_KEYS = ("learning_rate", "batch_size", "epochs", "clipnorm", "dropout", 
 LOOP_DATA = {"shuffle_before_split": "shuffle_split", "normalise_inputs": "normalise_inputs"}
 LOOP_KEYS = ("callbacks", *LOOP_DATA.values())
 EPOCH_BUDGET = 3.0  # default: all attempts together train at most this many times the planned epochs
-TIME_BUDGET = 2.7  # ... and take at most this many times the first run's seconds (3x a plain fit, with
-# room for the loop's epoch-by-epoch calls and diagnoses)
+TIME_BUDGET = 2.3  # ... and at most this many times the first run's training time, in CPU seconds of
+# this process (steady on a loaded machine): within 3x a plain fit with the loop's own costs
 MAX_ATTEMPTS = 8
 LR_JUMP = 10  # the second step tried for a learning-rate action
 TRIAL_SHARE, MIN_TRIAL = 0.2, 5  # a change is first tried for this share of the planned epochs
@@ -161,9 +161,10 @@ def change_of(action: dict, settings: dict, data: Split) -> dict | None:
 @dataclass
 class Budget:
     """When the loop stops: attempts after the first run, epochs of all runs together
-    (default ``EPOCH_BUDGET`` times the planned epochs), wall-clock seconds (default
-    ``TIME_BUDGET`` times the first run's). An attempt starts only when the epochs and the
-    seconds it is expected to take (at the pace so far) fit in what is left."""
+    (default ``EPOCH_BUDGET`` times the planned epochs), wall-clock seconds (default: CPU
+    seconds, ``TIME_BUDGET`` times the first run's training). An attempt starts only when
+    the epochs and the seconds it is expected to take (at the pace so far) fit in what
+    is left."""
 
     attempts: int = MAX_ATTEMPTS
     epochs: int | None = None
@@ -192,7 +193,7 @@ class Training:
     ``get_weights`` or ``state_dict``), so that an early stop can be replayed later."""
 
     def __init__(self, build: Callable, train: Callable, settings: dict, data: Split):
-        start = time.perf_counter()
+        start = time.process_time()
         self.train, self.data = train, data
         self.live = dict(settings)  # the settings in force (a plateau lowers the rate)
         self.model = build(dict(settings), data)
@@ -202,25 +203,25 @@ class Training:
         self.best, self.best_epoch, self.since_best, self.since_lr = math.inf, None, 0, 0
         self.snapshots: dict[int, object] = {}
         self.stopped: str | None = None
-        self.seconds = time.perf_counter() - start
+        self.seconds = time.process_time() - start  # CPU seconds of this process
 
     @property
     def epochs(self) -> int:
         return len(next(iter(self.history.values()), []))
 
-    def advance(self, epochs: int, deadline: float = math.inf) -> int:
+    def advance(self, epochs: int, over: Callable[[], bool] = lambda: False) -> int:
         """Train up to ``epochs`` more epochs; the number trained."""
-        start, done = time.perf_counter(), 0
+        start, done = time.process_time(), 0
         while done < epochs and not self.stopped:
             row = self.train(self.model, dict(self.live), 1, self.data)
             done += 1
             for k, v in row.items():
                 self.history.setdefault(canonical(k), []).append(float(np.ravel(v)[-1]))
-            self._after_epoch(deadline)
-        self.seconds += time.perf_counter() - start
+            self._after_epoch(over)
+        self.seconds += time.process_time() - start
         return done
 
-    def _after_epoch(self, deadline: float) -> None:
+    def _after_epoch(self, over: Callable[[], bool]) -> None:
         epoch = self.epochs
         watched = self.history.get("val_loss", self.history.get("loss"))[-1]
         if watched < self.best:
@@ -232,7 +233,7 @@ class Training:
             self.stopped = "nan"
         elif self.stop and self.since_best >= int(self.stop["patience"]):
             self.stopped = "early_stopping"
-        elif time.perf_counter() > deadline:
+        elif over():
             self.stopped = "budget"
         if self.plateau and self.since_lr >= int(self.plateau["patience"]):
             self.live["learning_rate"] = float(self.live["learning_rate"]) * float(self.plateau["factor"])
@@ -317,8 +318,9 @@ class _Loop:
         self.epoch_budget = budget.epochs or int(EPOCH_BUDGET * self.planned)
         self.trial_epochs = max(MIN_TRIAL, round(TRIAL_SHARE * self.planned))
         self.on_attempt = on_attempt or (lambda attempt: None)
-        self.started = time.perf_counter()
-        self.deadline = math.inf if budget.seconds is None else self.started + budget.seconds
+        # user seconds are wall-clock; the default budget is CPU time, set after the first run
+        self.clock = time.perf_counter if budget.seconds is not None else time.process_time
+        self.started, self.limit = self.clock(), budget.seconds or math.inf
         self.attempts: list[Attempt] = []
         self.tried: list[dict] = [self.settings0]
 
@@ -389,7 +391,7 @@ class _Loop:
     # -- attempts -------------------------------------------------------------------
     def fit(self, index: int, settings: dict, epochs: int, kind: str, candidate=(None, None, None), base=None) -> Attempt:
         training = Training(self.build, self.train, settings, self.data(settings))
-        trained = training.advance(epochs, self.deadline)
+        trained = training.advance(epochs, self.over)
         restored = training.restore() if kind == "run" or training.stopped == "early_stopping" else None
         change = {} if base is None else {k: v for k, v in settings.items() if base.settings.get(k) != v}
         return Attempt(index, settings, change, *candidate, dict(training.history), trained, training.seconds,
@@ -417,7 +419,7 @@ class _Loop:
     def finish(self, lead: Attempt, full: Attempt) -> Attempt:
         """Train the trial ``lead`` on to the planned epochs, as its own row."""
         training = lead.training
-        trained = training.advance(self.planned - lead.length, self.deadline)
+        trained = training.advance(self.planned - lead.length, self.over)
         restored = training.restore()
         change = {k: v for k, v in lead.settings.items() if full.settings.get(k) != v}
         return Attempt(len(self.attempts), lead.settings, change, lead.action, lead.fix, lead.finding,
@@ -451,14 +453,16 @@ class _Loop:
 
     def room(self, epochs: int) -> bool:
         """Whether ``epochs`` more fit in the budget, in epochs and in seconds at the pace so far."""
-        now = time.perf_counter()
-        pace = (now - self.started) / max(1, self.spent)
-        return self.spent + epochs <= self.epoch_budget and now + epochs * pace <= self.deadline
+        elapsed = self.clock() - self.started
+        return self.spent + epochs <= self.epoch_budget and elapsed + epochs * elapsed / max(1, self.spent) <= self.limit
+
+    def over(self) -> bool:
+        return self.clock() - self.started > self.limit
 
     def run(self) -> RepairResult:
         full = lead = self.add(self.fit(0, self.settings0, self.planned, "run"), None)
-        first = time.perf_counter() - self.started
-        self.deadline = self.started + (self.budget.seconds or TIME_BUDGET * first)
+        if self.budget.seconds is None:
+            self.limit = TIME_BUDGET * full.seconds
         queue = self.candidates(lead) if lead.codes else []
         while len(self.attempts) <= self.budget.attempts:
             index = len(self.attempts)
@@ -496,7 +500,7 @@ class _Loop:
         if lead is not full:
             lead.training = None
         return RepairResult(self.settings0, self.attempts, full.index, self.metric(full.history), self.planned,
-                            time.perf_counter() - self.started)
+                            self.clock() - self.started, "wall" if self.budget.seconds is not None else "cpu")
 
 
 @dataclass
@@ -509,7 +513,7 @@ class RepairResult:
     metric: str
     planned_epochs: int
     seconds: float
-
+    clock: str  # "cpu": CPU seconds of this process (the default budget), "wall": wall-clock
     @property
     def final(self) -> Attempt:
         return self.attempts[self.chosen]
@@ -552,7 +556,7 @@ class RepairResult:
     def to_dict(self) -> dict:
         return {
             "metric": self.metric, "planned_epochs": self.planned_epochs, "epochs_trained": self.epochs_trained,
-            "seconds": round(self.seconds, 2), "changed": self.changed, "chosen": self.chosen,
+            "seconds": round(self.seconds, 2), "clock": self.clock, "changed": self.changed, "chosen": self.chosen,
             "initial_score": self.score_of(self.attempts[0]), "final_score": self.score_of(self.final),
             "changes": _plain(self.changes()), "diff": self.diff(),
             "attempts": [{**a.to_dict(), "score": self.score_of(a), "compared_score": self.oriented(a.base_score)}

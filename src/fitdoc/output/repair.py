@@ -8,7 +8,7 @@ from ..workflow.table import Table, fmt
 # How a loop-level setting reads in the diff.
 LOOP_SETTINGS = {
     "shuffle_split": "x, y shuffled before the validation split",
-    "normalise_inputs": "inputs normalised with the training part's statistics",
+    "normalise_inputs": "inputs normalised with the training part's statistics (a Normalization layer adapted on x_train)",
 }
 
 
@@ -52,7 +52,8 @@ def table(result) -> Table:
     first, final = result.attempts[0], result.final
     notes = [f"{result.metric}: {fmt(result.score_of(first))} → {fmt(result.score_of(final))}; "
              f"{result.epochs_trained} epochs trained in all for {result.planned_epochs} planned "
-             f"({result.epochs_trained / result.planned_epochs:.2g}x), {result.seconds:.1f} s"]
+             f"({result.epochs_trained / result.planned_epochs:.2g}x), {result.seconds:.1f} s"
+             + (" of CPU" if result.clock == "cpu" else "")]
     if len(result.attempts) == 1:
         notes.append("no attempt made: " + ("the run is healthy" if not first.codes else
                                             "the loop can apply none of its findings' fixes"))
@@ -97,7 +98,7 @@ def render(result, console) -> None:
         console.print(Text("\nChange to make:", style="bold"))
         for line in text.splitlines():
             style = "green" if line.startswith("+") else "red" if line.startswith("-") else "dim"
-            console.print(Text(line, style=style), no_wrap=True, crop=False)
+            console.print(Text(line, style=style), soft_wrap=True)  # never folded: it is pasted
 
 
 class Section:

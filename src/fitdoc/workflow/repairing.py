@@ -15,14 +15,15 @@ from pathlib import Path
 from typing import Callable
 
 import click
-import numpy as np
 
 from ..commandline import FORMAT, LANG, console, needs_extra, resolve_lang, writable
 from ..errors import FitdocError
 
 
-def _targets(y: np.ndarray, loss: str, n_classes: int) -> np.ndarray:
+def _targets(y, loss: str, n_classes: int):
     """Integer labels for sparse losses and one-unit binary outputs, one-hot rows otherwise."""
+    import numpy as np
+
     if y.ndim == 2 or loss.startswith("sparse") or n_classes <= 1:
         return y
     if loss == "binary_crossentropy" and n_classes == 2:
@@ -30,8 +31,10 @@ def _targets(y: np.ndarray, loss: str, n_classes: int) -> np.ndarray:
     return np.eye(n_classes, dtype="float32")[y.astype(int)]
 
 
-def _outputs(settings: dict, y: np.ndarray) -> int:
+def _outputs(settings: dict, y) -> int:
     """Output units: one for a regression or a binary cross-entropy on 0/1 labels, else the classes."""
+    import numpy as np
+
     if y.ndim == 2:
         return y.shape[1]
     if not np.issubdtype(y.dtype, np.integer):
