@@ -39,7 +39,7 @@ SETTING_KEYS = ("learning_rate", "batch_size", "epochs", "clipnorm", "dropout", 
 LOOP_DATA = {"shuffle_before_split": "shuffle_split", "normalise_inputs": "normalise_inputs"}
 LOOP_KEYS = ("callbacks", *LOOP_DATA.values())
 EPOCH_BUDGET = 3.0  # default: all attempts together train at most this many times the planned epochs
-TIME_BUDGET = 2.3  # ... and at most this many times the first run's training time, in CPU seconds of
+TIME_BUDGET = 2.5  # ... and at most this many times the first run's training time, in CPU seconds of
 # this process (steady on a loaded machine): within 3x a plain fit with the loop's own costs
 MAX_ATTEMPTS = 8
 LR_JUMP = 10  # the second step tried for a learning-rate action
@@ -419,7 +419,8 @@ class _Loop:
     def finish(self, lead: Attempt, full: Attempt) -> Attempt:
         """Train the trial ``lead`` on to the planned epochs, as its own row."""
         training = lead.training
-        trained = training.advance(self.planned - lead.length, self.over)
+        # the default budget reserved these epochs; only the user's own seconds cut them short
+        trained = training.advance(self.planned - lead.length, self.over if self.budget.seconds else lambda: False)
         restored = training.restore()
         change = {k: v for k, v in lead.settings.items() if full.settings.get(k) != v}
         return Attempt(len(self.attempts), lead.settings, change, lead.action, lead.fix, lead.finding,
@@ -464,10 +465,11 @@ class _Loop:
         if self.budget.seconds is None:
             self.limit = TIME_BUDGET * full.seconds
         queue = self.candidates(lead) if lead.codes else []
-        while len(self.attempts) <= self.budget.attempts:
+        while True:
             index = len(self.attempts)
-            if not queue:
-                if lead is full or not self.room(self.planned - lead.length):
+            if not queue or index > self.budget.attempts:
+                # a kept trial is trained on: its epochs were reserved when it started
+                if lead is full or self.spent + self.planned - lead.length > self.epoch_budget:
                     break
                 done = self.add(self.finish(lead, full), full)
                 full = lead = done if done.kept else full
@@ -497,8 +499,6 @@ class _Loop:
                 full = attempt
             lead = attempt
             queue = self.candidates(lead) if lead.codes else []
-        if lead is not full:
-            lead.training = None
         return RepairResult(self.settings0, self.attempts, full.index, self.metric(full.history), self.planned,
                             self.clock() - self.started, "wall" if self.budget.seconds is not None else "cpu")
 

@@ -1,9 +1,9 @@
 """``fitdoc repair SPEC``: the repair loop on a sweep-style spec, with Keras 3.
 
 The spec's ``load_data``, ``build_model`` (default: the sweep's Dense stack) and
-``BASE`` settings are used as they are; ``VARIANTS`` are ignored. The data are
-``(x, y)`` with ``VALIDATION`` held out at the end (as ``validation_split``), or
-``(x_train, y_train, x_val, y_val)``. :func:`keras_functions` is the protocol for any
+``BASE`` settings are used as they are; ``VARIANTS`` and the test set are not. The last
+``VALIDATION`` samples of the training arrays are held out, in their order, as Keras'
+``validation_split`` takes them (so an unshuffled split shows, and can be repaired). :func:`keras_functions` is the protocol for any
 Keras model builder: the optimizer takes ``clipnorm`` and ``weight_decay``, ``fit``
 the batch size and learning rate in force.
 """
@@ -74,12 +74,14 @@ def keras_functions(build_model: Callable) -> tuple[Callable, Callable]:
 
 
 def _spec_data(spec) -> tuple:
+    """The spec's training arrays (its test set is not used): ``load_data()`` returns
+    ``(x_train, y_train, x_test, y_test)``, ``((x_train, y_train), (x_test, y_test))`` or ``(x, y)``."""
     loaded = spec.load_data()
-    if len(loaded) == 2 and all(isinstance(a, tuple) for a in loaded):  # ((x, y), (x_test, y_test))
+    if len(loaded) == 2 and all(isinstance(a, tuple) for a in loaded):
         loaded = loaded[0]
     if len(loaded) not in (2, 4):
-        raise FitdocError(spec.source, "load_data() returns (x, y) or (x_train, y_train, x_val, y_val)")
-    return loaded
+        raise FitdocError(spec.source, "load_data() returns (x_train, y_train, x_test, y_test) or (x, y)")
+    return tuple(loaded[:2])
 
 
 @click.command("repair", short_help="Train a spec, apply fitdoc's fixes one by one, keep what measurably helps.")
