@@ -4,15 +4,21 @@
     .venv/bin/python bench/read_throughput.py --scalars 10000000   # the 10-million-scalar check
     .venv/bin/python bench/read_throughput.py --text-mb 1000 --only text   # the 1 GB log check
 
-(a) csv: a generated Keras CSVLogger file, ``fitdoc.read`` vs ``pandas.read_csv``.
+(a) csv: a generated Keras CSVLogger file, ``fitdoc.read`` vs ``cat``, a naive line
+    loop and ``pandas.read_csv``.
 (b) tensorboard: a generated event file (SummaryWriter layout: ``Loss/train`` every
     step, ``Loss/val`` every 1000 steps, legacy ``simple_value`` scalars), ``fitdoc.read``
     vs TensorBoard's ``EventAccumulator`` (size_guidance 0 for scalars) and tbparse
     (when installed). Baselines read at most ``--baseline-scalars`` scalars; ratios
     compare scalars per second.
-(c) text: a generated Keras 3 ``verbose=1`` log as a terminal receives it (``\\r``
-    progress updates, ANSI colours, backspaces), ``fitdoc.read`` alone.
+(c) a generated Keras 3 ``verbose=1`` log as a terminal receives it (``\\r`` progress
+    updates, ANSI colours, backspaces), vs ``cat`` and a naive line loop;
+(d) a Keras 3 ``verbose=2`` log of a tenth of that size, vs the naive line loop;
+(e) a ``trainer_state.json`` vs ``json.load``; (f) Trainer's stdout dict lines vs a
+    naive regex over each line.
 
+Ratios are fitdoc's throughput over the baseline's (above 1: fitdoc is faster), in
+CPU time and wall time, and fitdoc's memory while reading over the baseline's.
 Each read runs in its own subprocess (Linux: memory from /proc/self/status); ``peak
 RSS`` is that process's peak resident memory, imports included, and "while reading"
 the rise of the peak above the resident memory before the read. Times are
@@ -136,6 +142,48 @@ def write_keras_text(path: Path, mb: float, steps: int = 200) -> dict:
     return {"epochs": epoch, "last_val_loss": val_loss}
 
 
+def write_keras_verbose2(path: Path, mb: float, steps: int = 200) -> dict:
+    """A Keras 3 verbose=2 log: a header and one summary line per epoch."""
+    rng = random.Random(0)
+    size, epoch, planned, parts = 0, 0, 10**9, []
+    while size < mb * MB:
+        epoch += 1
+        val_loss = round(rng.random(), 4)
+        line = (f"Epoch {epoch}/{planned}\n{steps}/{steps} - 1s - {rng.randint(2, 60)}ms/step - accuracy: {rng.random():.4f}"
+                f" - loss: {rng.random():.4f} - val_accuracy: {rng.random():.4f} - val_loss: {val_loss:.4f}\n")
+        parts.append(line)
+        size += len(line)
+    path.write_text("".join(parts))
+    return {"epochs": epoch, "last_val_loss": val_loss}
+
+
+def _trainer_rows(mb: float):
+    """Trainer log rows (a training row every step, an evaluation row every 500) up to ``mb`` of dict text."""
+    rng = random.Random(0)
+    size, step, rows = 0, 0, []
+    while size < mb * MB:
+        step += 1
+        rows.append({"loss": round(rng.random(), 4), "grad_norm": round(3 * rng.random(), 4),
+                     "learning_rate": 5e-05 * (1 - step / 1e7), "epoch": round(step / 1000, 4), "step": step})
+        if step % 500 == 0:
+            rows.append({"eval_loss": round(rng.random(), 4), "eval_runtime": 1.5, "epoch": round(step / 1000, 4), "step": step})
+        size += 90
+    return rows, step
+
+
+def write_trainer_state(path: Path, mb: float) -> dict:
+    rows, steps = _trainer_rows(mb)
+    path.write_text(json.dumps({"global_step": steps, "num_train_epochs": 10**6, "log_history": rows}, indent=2))
+    return {"rows": len(rows)}
+
+
+def write_trainer_stdout(path: Path, mb: float) -> dict:
+    """What Trainer prints: one dict line per log row, without the step."""
+    rows, _ = _trainer_rows(mb)
+    path.write_text("".join(str({k: v for k, v in r.items() if k != "step"}) + "\n" for r in rows))
+    return {"rows": len(rows)}
+
+
 # --- readers, each run in a subprocess ------------------------------------------------
 
 
@@ -146,8 +194,46 @@ def _read_fitdoc(path):
     if run.format == "tensorboard":
         loss = run.step_series["loss"].values
         return {"train_points": len(loss), "train_sum": float(loss.sum())}
+    if run.format.startswith("hf"):
+        return {"steps": len(run.step_series["loss"].values)}
     val_epochs, val_loss = run.evaluated("val_loss")
     return {"epochs": len(run), "last_val_loss": float(val_loss[-1])}
+
+
+def _read_json(path):
+    with open(path) as fh:
+        return {"rows": len(json.load(fh)["log_history"])}
+
+
+def _read_lines(path):
+    """The naive line loop: every line, split once."""
+    n = 0
+    with open(path, "rb") as fh:
+        for line in fh:
+            line.split()
+            n += 1
+    return {"lines": n}
+
+
+
+def _read_cat(path):
+    """``cat`` to /dev/null, started from this small process (its CPU time and memory
+    replace this process's in the figures)."""
+    import resource
+
+    subprocess.run(["cat", str(path)], stdout=subprocess.DEVNULL, check=True)
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return {"cpu": max(usage.ru_utime + usage.ru_stime, 1e-3), "read_peak_mb": usage.ru_maxrss / 1024, "rss_before_mb": 0.0}
+
+
+def _read_regex(path):
+    """The naive regex: the name-value pairs of every line."""
+    import re
+
+    pair = re.compile(r"'(\w+)': ([-\d.e]+)")
+    with open(path) as fh:
+        rows = [dict(pair.findall(line)) for line in fh]
+    return {"rows": len(rows)}
 
 
 def _read_pandas(path):
@@ -176,6 +262,10 @@ def _read_tbparse(path):
 
 READERS = {
     "fitdoc": (_read_fitdoc, ["fitdoc", "numpy"]),
+    "json.load": (_read_json, ["json"]),
+    "naive line loop": (_read_lines, []),
+    "cat": (_read_cat, ["resource"]),
+    "naive regex": (_read_regex, ["re"]),
     "pandas": (_read_pandas, ["pandas"]),
     "event_accumulator": (_read_event_accumulator, ["tensorboard.backend.event_processing.event_accumulator"]),
     "tbparse": (_read_tbparse, ["tbparse"]),
@@ -207,8 +297,9 @@ def _child(reader: str, path: str) -> None:
     result = func(path)
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     read_peak = _memory_mb("VmHWM")
-    print(json.dumps({"wall": wall, "cpu": cpu, "rss_before_mb": before, "read_peak_mb": read_peak,
-                      "peak_rss_mb": max(imports_peak, read_peak), **result}))
+    figures = {"wall": wall, "cpu": cpu, "rss_before_mb": before, "read_peak_mb": read_peak, **result}
+    figures["peak_rss_mb"] = max(imports_peak, figures["read_peak_mb"])
+    print(json.dumps(figures))
 
 
 def measure(reader: str, path: Path) -> dict:
@@ -249,19 +340,29 @@ def _row(name: str, m: dict, amount: float, unit: str) -> str:
 
 
 def _ratio(label: str, ours: dict, base: dict) -> str:
-    return f"  ratio {label}: {base['wall'] / ours['wall']:.2f}x (wall), {base['cpu'] / ours['cpu']:.2f}x (cpu) throughput"
+    grown = lambda m: max(m["read_peak_mb"] - m["rss_before_mb"], 1.0)  # noqa: E731
+    return (f"  ratio {label}: {base['cpu'] / ours['cpu']:.2f}x the throughput (cpu), {base['wall'] / ours['wall']:.2f}x (wall);"
+            f" {grown(ours) / grown(base):.2f}x the memory while reading")
+
+
+def compare(title: str, path: Path, expected: dict, baselines: list[str], amount: float | None = None, unit: str = "MB/s") -> None:
+    """fitdoc and each baseline on ``path``; the ratios say how fitdoc's throughput compares."""
+    size = path.stat().st_size / MB
+    print(f"{title}, {size:.1f} MB")
+    ours = measure("fitdoc", path)
+    _check("fitdoc", ours, expected)
+    print(_row("fitdoc", ours, amount or size, unit))
+    for reader in baselines:
+        base = measure(reader, path)
+        print(_row(reader, base, amount or size, unit))
+        print(_ratio(f"fitdoc/{reader}", ours, base))
 
 
 def bench_csv(work: Path, mb: float) -> None:
     path = work / f"csvlogger_{mb:g}mb.csv"
     expected = _cached(path, {"mb": mb}, lambda: write_csv(path, mb))
-    size = path.stat().st_size / MB
-    print(f"(a) Keras CSVLogger file, {size:.1f} MB, {expected['rows']:,} rows")
-    ours, base = measure("fitdoc", path), measure("pandas", path)
-    for name, m in (("fitdoc", ours), ("pandas.read_csv", base)):
-        _check(name, m, {"epochs": expected["rows"], "last_val_loss": expected["last_val_loss"]})
-        print(_row(name, m, size, "MB/s"))
-    print(_ratio("fitdoc/pandas", ours, base))
+    compare(f"(a) Keras CSVLogger file, {expected['rows']:,} rows", path,
+            {"epochs": expected["rows"], "last_val_loss": expected["last_val_loss"]}, ["cat", "naive line loop", "pandas"])
 
 
 def bench_tensorboard(work: Path, scalars: int, baseline_scalars: int) -> None:
@@ -289,11 +390,19 @@ def bench_tensorboard(work: Path, scalars: int, baseline_scalars: int) -> None:
 def bench_text(work: Path, mb: float) -> None:
     path = work / f"keras_verbose1_{mb:g}mb.log"
     expected = _cached(path, {"mb": mb}, lambda: write_keras_text(path, mb))
-    size = path.stat().st_size / MB
-    print(f"(c) Keras verbose=1 log, {size:.1f} MB, {expected['epochs']:,} epochs")
-    m = measure("fitdoc", path)
-    _check("fitdoc", m, {"epochs": expected["epochs"], "last_val_loss": expected["last_val_loss"]})
-    print(_row("fitdoc", m, size, "MB/s"))
+    compare(f"(c) Keras verbose=1 log, {expected['epochs']:,} epochs", path, expected, ["cat", "naive line loop"])
+    path = work / f"keras_verbose2_{mb / 10:g}mb.log"
+    expected = _cached(path, {"mb": mb / 10}, lambda: write_keras_verbose2(path, mb / 10))
+    compare(f"(d) Keras verbose=2 log, {expected['epochs']:,} epochs", path, expected, ["naive line loop"])
+
+
+def bench_trainer(work: Path, mb: float) -> None:
+    path = work / f"trainer_state_{mb:g}mb.json"
+    expected = _cached(path, {"mb": mb}, lambda: write_trainer_state(path, mb))
+    compare(f"(e) trainer_state.json, {expected['rows']:,} log rows", path, {}, ["json.load"])
+    path = work / f"trainer_stdout_{mb:g}mb.log"
+    expected = _cached(path, {"mb": mb}, lambda: write_trainer_stdout(path, mb))
+    compare(f"(f) Trainer stdout dict lines, {expected['rows']:,} lines", path, {}, ["naive regex"])
 
 
 def _installed(module: str) -> bool:
@@ -311,11 +420,12 @@ def main() -> None:
     p.add_argument("--scalars", type=int, default=300_000)
     p.add_argument("--baseline-scalars", type=int, default=1_000_000, help="most scalars the baselines read")
     p.add_argument("--text-mb", type=float, default=100)
-    p.add_argument("--only", choices=["csv", "tensorboard", "text"], action="append")
+    p.add_argument("--trainer-mb", type=float, default=10)
+    p.add_argument("--only", choices=["csv", "tensorboard", "text", "trainer"], action="append")
     p.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "fitdoc-read-throughput")
     args = p.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
-    only = args.only or ["csv", "tensorboard", "text"]
+    only = args.only or ["csv", "tensorboard", "text", "trainer"]
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
     if "csv" in only:
         bench_csv(args.workdir, args.csv_mb)
@@ -323,6 +433,8 @@ def main() -> None:
         bench_tensorboard(args.workdir, args.scalars, args.baseline_scalars)
     if "text" in only:
         bench_text(args.workdir, args.text_mb)
+    if "trainer" in only:
+        bench_trainer(args.workdir, args.trainer_mb)
 
 
 if __name__ == "__main__":

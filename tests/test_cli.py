@@ -1,6 +1,7 @@
 """The command line as a user runs it: formats, languages, plots, exit codes, errors."""
 
 import json
+import re
 import os
 import subprocess
 import sys
@@ -143,3 +144,73 @@ def test_rule_docs_are_generated_from_the_rules(lang, name):
     from fitdoc.output.rulepages import markdown
 
     assert (ROOT / "docs" / name).read_text(encoding="utf-8") == markdown(lang), "regenerate: fitdoc rules --markdown"
+
+
+def test_help_summaries_are_whole_sentences():
+    out = fitdoc("--help", env={"COLUMNS": "80"}).stdout.decode()
+    commands = out.split("Commands:")[1].strip().splitlines()
+    assert {line.split()[0] for line in commands} >= {"compare", "diagnose", "explain", "report", "rules", "sweep", "watch"}
+    assert all(line.rstrip().endswith((".", ")")) for line in commands), commands
+
+
+def test_absolute_globs_are_expanded(tmp_path):
+    for name in ("healthy", "sorted_split"):
+        (tmp_path / f"{name}.csv").write_bytes((DATA / "keras_runs" / f"{name}.csv").read_bytes())
+    out = fitdoc("diagnose", str(tmp_path / "*.csv"), "--format", "json")
+    assert out.returncode == 0, out.stderr
+    assert len(json.loads(out.stdout)) == 2
+
+
+@pytest.mark.parametrize("command", [("diagnose", str(EXAMPLE), "--plot"), ("compare", str(EXAMPLE), "--plot"),
+                                     ("report", str(EXAMPLE), "-o")])
+def test_an_output_in_a_missing_folder_is_one_line_before_any_work(tmp_path, command):
+    out = fitdoc(*command, tmp_path / "nodir" / "out.png")
+    err = out.stderr.decode()
+    assert out.returncode == 2 and err.count("\n") == 1 and "does not exist" in err and "Traceback" not in err
+
+
+def test_sweep_without_keras_names_the_extra(monkeypatch, tmp_path):
+    import importlib.util
+
+    from click.testing import CliRunner
+
+    from fitdoc.cli import main
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "keras" else real(name, *a))
+    spec = tmp_path / "spec.py"
+    spec.write_text("VARIANTS = []\n")
+    result = CliRunner().invoke(main, ["sweep", str(spec)])
+    assert result.exit_code == 2
+    assert result.output.strip() == "fitdoc: error: fitdoc sweep: needs keras: pip install 'fitdoc[keras]'"
+
+
+def test_chinese_run_header_and_singular_epoch(tmp_path):
+    one = tmp_path / "one.csv"
+    one.write_text("epoch,loss,val_loss\n0,1.0,1.1\n")
+    assert "[keras-csv, 1 epoch (0)]" in fitdoc("diagnose", one).stdout.decode()
+    zh = fitdoc("diagnose", EXAMPLE, "--lang", "zh", env={"COLUMNS": "100"}).stdout.decode()
+    assert "[keras-text, 记录了 20 轮（第 1-74 轮）]" in zh
+    assert "可能原因：" in zh and "可能原因:" not in zh  # full-width colon in Chinese labels
+
+
+def test_snippets_are_labelled_and_never_wrapped():
+    text = fitdoc("diagnose", EXAMPLE, "-v", env={"COLUMNS": "80"}).stdout.decode()
+    assert "\n  Keras:\n" in text  # the run's framework, named
+    line = "    callbacks=[keras.callbacks.ReduceLROnPlateau(monitor='val_loss', factor=0.5, patience=2)]"
+    assert f"\n{line}\n" in text and len(line) > 80  # whole, though wider than the terminal
+
+
+def test_sparklines_fall_back_to_ascii():
+    text = fitdoc("diagnose", EXAMPLE, encoding="ascii").stdout.decode("ascii")
+    curve = next(line for line in text.splitlines() if line.startswith("loss "))
+    assert "?" not in curve and re.search(r"[_.\-=+*#@]{10}", curve)
+
+
+def test_a_record_piped_to_stdin():
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
+    out = subprocess.run([sys.executable, "-m", "fitdoc.cli", "diagnose", "-", "--format", "json"],
+                         input=(DATA / "cases" / "overfit.csv").read_bytes(), capture_output=True, env=env)
+    assert out.returncode == 0, out.stderr
+    report = json.loads(out.stdout)
+    assert report["source"] == "-" and report["format"] == "keras-csv" and report["best_epoch"] == 7

@@ -104,8 +104,67 @@ def test_report_in_headless_chromium(fixtures, cases, tmp_path, lang):
     assert dom.count("<circle") > 50  # raw points drawn
     assert 'class="mark mark-best"' in dom and 'class="mark mark-finding"' in dom
     assert 'data-code="FD202"' in dom
-    assert probe["zoomed"] and "epoch" in probe["tooltip"]
+    assert probe["zoomed"] and {"en": "epoch", "zh": "轮次"}[lang] in probe["tooltip"]
     shot = tmp_path / "shot.png"
     _chromium(tmp_path / "report.html", tmp_path, f"--screenshot={shot}")
     assert shot.stat().st_size > 20_000
 
+
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "keras2_loss_rises_again.txt"
+
+
+def test_findings_have_titles_and_causes_sorted_by_confidence():
+    page = compare([EXAMPLE], lang="en").to_html().html
+    assert "Stuck accuracy" in page and "stuck-accuracy" not in page.split('id="fitdoc-data"')[0]
+    assert "20 epochs recorded (1-74)" in page
+    for block in re.findall(r"Causes: ([^<]+)</div>", page):
+        shares = [int(p) for p in re.findall(r"\((\d+)%\)", block)]
+        assert shares == sorted(shares, reverse=True), block
+    assert "Learning rate too high (" in page  # the terminal's cause titles
+
+
+def test_chinese_page_has_chinese_titles_and_no_epoch_word():
+    page = compare([EXAMPLE], lang="zh").to_html().html
+    visible = page.split('<script type="application/json"')[0]
+    assert "准确率卡住不动" in visible and "记录了 20 轮（第 1-74 轮）" in visible
+    text = re.sub(r"<[^>]+>", "", visible)
+    assert not re.search(r" epoch(?!s=)", text)  # 轮 everywhere; only code says epochs=
+    assert "建议：" in text and "证据：" in text and "建议:" not in text  # full-width colons
+
+
+def test_sweep_overlay_groups_seeds_by_variant(tmp_path):
+    from fitdoc import diagnose
+
+    reports = [diagnose(DATA_CASES / "overfit.csv") for _ in range(4)]
+    page = html.render(reports, labels=[f"v{i // 2} · seed {i % 2}" for i in range(4)], groups=["a", "a", "b", "b"]).html
+    data = json.loads(re.search(r'id="fitdoc-data">(.*?)</script>', page, re.S).group(1).replace("<\\/", "</"))
+    assert [r["group"] for r in data["runs"]] == ["a", "a", "b", "b"]
+
+
+DATA_CASES = Path(__file__).parent / "data" / "cases"
+
+
+@needs_chromium
+def test_markers_are_labelled_and_chinese_cells_wrap_by_phrase(tmp_path):
+    page = compare([EXAMPLE, DATA_CASES / "overfit.csv"], lang="zh").to_html().html
+    dom, probe = browser_check(page, tmp_path)
+    assert probe["errors"] == []
+    event_labels = re.findall(r'<g class="mark mark-event">.*?<text[^>]*>([^<]+)</text>', dom, re.S)
+    assert event_labels and all(label.strip() for label in event_labels)  # the LR change is labelled
+    assert re.search(r'<g class="mark mark-best">.*?<text[^>]*>最佳', dom, re.S)
+    assert re.search(r'<g class="mark mark-finding">.*?<text[^>]*>FD\d{3}</text>', dom, re.S)
+
+
+@needs_chromium
+def test_sweep_page_draws_one_legend_entry_per_variant(tmp_path):
+    from fitdoc import diagnose
+
+    reports = [diagnose(DATA_CASES / name) for name in ("overfit.csv", "overfit.csv", "plateau.csv", "plateau.csv")]
+    page = html.render(reports, labels=[f"v{i // 2} · seed {i % 2}" for i in range(4)], groups=["a", "a", "b", "b"]).html
+    dom, probe = browser_check(page, tmp_path)
+    assert probe["errors"] == []
+    overlay = dom.split('data-charts="overlay"')[1].split('data-charts="0"')[0]
+    first_legend = re.search(r'<div class="legend">(.*?)</div>', overlay, re.S).group(1)
+    entries = re.findall(r'</span>([^<]+)</span>', first_legend)
+    assert entries == ["a · loss", "a · val_loss", "b · loss", "b · val_loss"]

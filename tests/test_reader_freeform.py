@@ -88,7 +88,8 @@ def test_layouts(tmp_path, text, epochs, series):
 
 
 def test_sniff_is_modest_and_below_keras_on_keras_output(fixtures):
-    assert freeform.sniff(Source(LOGS / "tabs.txt")) == 0.5
+    assert freeform.sniff(Source(LOGS / "tabs.txt")) == 0.75  # every line prints its epoch
+    assert freeform.sniff(Source(LOGS / "tutorial.txt")) == 0.5  # phase lines under "Epoch 0/3"
     for name in ("keras3_fit_verbose2.txt", "keras3_fit_verbose1_rendered.txt", "keras3_fit_verbose1_redirected.raw.txt"):
         source = Source(fixtures / name)
         assert freeform.sniff(source) < keras_text.sniff(source)

@@ -1,7 +1,7 @@
 """Each curve rule fires on a real curve that shows its symptom and stays quiet on one
 that does not. Curves: Keras runs trained with seeded faults (tests/data/keras_runs,
 made by tests/data/make_keras_runs.py), the seeds' published Keras 2 log, real Keras 3
-fixtures and the labelled shapes in shared/cases."""
+fixtures and the labelled shapes in tests/data/cases."""
 
 import json
 

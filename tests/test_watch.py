@@ -4,7 +4,9 @@ import os
 import subprocess
 import sys
 import time
+from importlib.util import find_spec
 
+import pytest
 from conftest import DATA
 
 from fitdoc.watch import EXIT_FOUND, Follower, complete_part
@@ -17,6 +19,8 @@ def test_an_unterminated_last_line_is_never_read():
     assert complete_part(b"epoch,loss", json_record=False) is None
     assert complete_part(b'{"log_history": [', json_record=True) is None
     assert complete_part(b'{"a": 1}', json_record=True) == b'{"a": 1}'
+    events = b"\x18\0\0\0\0\0\0\0\xa3\x7f\x4b\x22\n\x0e"  # a TensorBoard record, cut short
+    assert complete_part(events, json_record=False) == events
 
 
 def test_follower_reports_each_epoch_once_and_each_finding_once(tmp_path):
@@ -39,6 +43,19 @@ def test_follower_reports_each_epoch_once_and_each_finding_once(tmp_path):
         fresh = [f for f, _ in follower.new_findings(report)]
         assert [f.code for f in fresh if f.severity == "error"] == ["FD201"] and fresh[0].epoch == 5
         assert not first & {f.code for f in fresh}  # nothing printed twice
+    finally:
+        follower.close()
+
+
+def test_a_log_started_again_is_followed_from_its_new_start(tmp_path):
+    log = tmp_path / "train.csv"
+    follower = Follower(log, lang="en")
+    try:
+        log.write_text("".join(NAN_CSV[:8]))
+        report = follower.poll()
+        assert "FD201" in {f.code for f, _ in follower.new_findings(report)}
+        log.write_text("".join(NAN_CSV[:3]))  # a new run overwrote the log
+        assert follower.poll() is not None and follower.epochs == 2 and not follower.reported
     finally:
         follower.close()
 
@@ -110,3 +127,45 @@ def test_a_keras_stdout_log_followed_line_by_line_ends_as_the_whole_record(tmp_p
     finally:
         follower.close()
     assert seen == sorted(set(seen)) and seen[-1] == len(read_runs(source)[-1])
+
+
+TRAIN = """
+import os, sys, time
+os.environ["KERAS_BACKEND"] = "torch"
+import numpy as np, keras
+rng = np.random.default_rng(0)
+x = rng.normal(size=(256, 8)).astype("float32")
+y = (x[:, 0] > 0).astype("int32")
+model = keras.Sequential([keras.Input((8,)), keras.layers.Dense(8, activation="relu"),
+                          keras.layers.Dense(2, activation="softmax")])
+model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+
+class Poison(keras.callbacks.Callback):
+    def on_epoch_end(self, epoch, logs=None):
+        time.sleep(0.3)
+        if epoch == 3:  # from epoch 4 on, the loss is NaN
+            w = self.model.layers[0].kernel
+            w.assign(np.full(w.shape, np.nan, dtype="float32"))
+
+model.fit(x, y, epochs=8, batch_size=64, validation_split=0.25, verbose=0,
+          callbacks=[Poison(), keras.callbacks.CSVLogger(sys.argv[1])])
+"""
+
+
+@pytest.mark.training
+@pytest.mark.skipif(find_spec("keras") is None or find_spec("torch") is None, reason="needs the keras extra")
+def test_watch_follows_a_real_keras_fit(tmp_path):
+    log = tmp_path / "history.csv"
+    script = tmp_path / "train.py"
+    script.write_text(TRAIN)
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8", "COLUMNS": "100", "OMP_NUM_THREADS": "1"}
+    watch = subprocess.Popen([sys.executable, "-m", "fitdoc.cli", "watch", str(log), "--interval", "0.2",
+                              "--exit-on", "error", "--lang", "en"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    train = subprocess.Popen([sys.executable, str(script), str(log)], env=env)
+    try:
+        assert watch.wait(timeout=120) == EXIT_FOUND, watch.stderr.read().decode()
+    finally:
+        watch.kill()
+        train.kill()
+    out = watch.stdout.read().decode()
+    assert "FD201 NaN loss · error · from epoch 4" in out and "epoch 3  " in out

@@ -31,6 +31,7 @@ CAUSE_FIXES = (2, 1)  # fixes taken from the top cause, then from the second
 SPLIT_CODES = ("FD302", "FD402")
 SPLIT_GAP = 0.5  # validation accuracy below this share of training accuracy: a split problem
 EARLY_EVALS = 3  # a problem seen within the first evaluations: the inputs, not the training
+VALIDATION_KINDS = ("overfitting", "val_acc_zero", "val_better_than_train", "suspicious_validation")
 INFO_WEIGHT = 0.5
 
 
@@ -102,12 +103,10 @@ class _Advisor:
     def advise(self, finding: Finding) -> Advice:
         facts = {**finding.facts, **self.run_facts, **_lr_facts(self.ctx, finding)}
         causes = [{**advice.cause_words(c.cause, self.lang, facts), "confidence": c.confidence} for c in finding.causes]
-        fixes = [fix for fix in map(lambda i: advice.render_fix(i, self.lang, facts, self.framework),
-                                    self._fix_ids(finding, causes)) if fix and self._new(fix)]
-        snippets: dict[str, str] = {}
-        for fix in fixes:
-            for fw, code in fix.code.items():
-                snippets[fw] = f"{snippets[fw]}\n{code}" if fw in snippets else code
+        rendered = (advice.render_fix(i, self.lang, facts, self.framework) for i in self._fix_ids(finding, causes))
+        fixes = [fix for fix in rendered if fix and self._new(fix)]
+        frameworks = dict.fromkeys(fw for fix in fixes for fw in fix.code)
+        snippets = {fw: "\n".join(fix.code[fw] for fix in fixes if fw in fix.code) for fw in frameworks}
         return Advice(advice.evidence(finding, self.lang), [x.text for x in fixes], causes,
                       [{"text": x.text, "action": x.action} for x in fixes], snippets)
 
@@ -141,12 +140,20 @@ def _split_suspect(ctx: Context, finding: Finding) -> bool:
 
 
 def _early(ctx: Context, finding: Finding) -> bool:
-    """The problem shows within the first evaluations (or before training)."""
+    """Training goes wrong within the first evaluations (or before training): the inputs
+    may be at fault. A finding about the validation side is not."""
+    if finding.kind in VALIDATION_KINDS:
+        return False
     epochs = ctx.run.epochs
     return finding.epoch is None or not len(epochs) or finding.epoch <= epochs[min(EARLY_EVALS, len(epochs)) - 1]
 
 
-CONDITIONS = {"split": _split_suspect, "early": _early}
+def _broken_loss(ctx: Context, finding: Finding) -> bool:
+    """Not a loss negative by design (cosine similarity): nothing to repair there."""
+    return finding.variant != "by_design"
+
+
+CONDITIONS = {"split": _split_suspect, "early": _early, "broken_loss": _broken_loss}
 
 
 def _run_facts(ctx: Context, best: BestEpoch, framework: str | None) -> dict:
@@ -155,34 +162,40 @@ def _run_facts(ctx: Context, best: BestEpoch, framework: str | None) -> dict:
     run = ctx.run
     settings = run.info.get("settings") or {}
     optimizer = settings.get("optimizer") or getattr(run.info.get("setup"), "optimizer", None)
-    batch = settings.get("batch_size")
+    batch = _number(settings.get("batch_size"))
     trained = None
     if len(run) and run.info.get("x_axis") != "step":
         base = 0 if run.epochs[0] == 0 else ctx.epoch_base  # a record that shows epoch 0 counts from 0
-        trained = int(run.epochs[-1]) - base + 1
+        trained = math.ceil(float(run.epochs[-1]) - base + 1)  # a Trainer's 10.88 epochs: 11
     return {
         "best_epoch": best.epoch,
         "patience": best.patience or DEFAULT_PATIENCE,
-        "stop_epoch": best.stop_epoch,
-        "recommended_epochs": best.recommended_epochs,
         "epochs_trained": trained,
         "epochs_more": None if trained is None else 2 * trained,
         "batch_size": batch,
-        "batch_to": None if batch is None else BATCH_STEP * int(batch),
+        "batch_to": None if batch is None else BATCH_STEP * batch,
         "batch_step": BATCH_STEP,
         # a name that can go into code (not "Adam with betas=(0.9,0.999)")
         "optimizer": optimizer if isinstance(optimizer, str) and re.fullmatch(r"[A-Za-z]\w*", optimizer) else None,
-        "lr_step": LR_STEP,
+        "lr_down_by": LR_STEP,
+        "lr_up_by": LR_STEP,
         "lr_scale_down": round(1 / LR_STEP, 4),
         "monitor": advice.catalog()["frameworks"]["monitor"][framework or "keras"],
     }
 
 
 def _lr_facts(ctx: Context, finding: Finding) -> dict:
+    """The rate at the finding's onset and the rates to move to: ``LR_STEP`` times lower
+    or higher, and at least back inside the usual range a finding names (``limit``)."""
     lr, lr_epoch = lr_at(ctx, finding.epoch)
     if lr is None:
         return {"lr": None, "lr_epoch": None, "lr_lower": None, "lr_higher": None}
-    return {"lr": _sig(lr), "lr_epoch": lr_epoch, "lr_lower": _sig(lr / LR_STEP), "lr_higher": _sig(lr * LR_STEP)}
+    lower, higher = _sig(lr / LR_STEP), _sig(lr * LR_STEP)
+    limit = finding.facts.get("limit")
+    if limit:
+        lower, higher = min(lower, _sig(limit)), max(higher, _sig(limit))
+    return {"lr": _sig(lr), "lr_epoch": lr_epoch, "lr_lower": lower, "lr_higher": higher,
+            "lr_down_by": _sig(lr / lower, 2), "lr_up_by": _sig(higher / lr, 2)}
 
 
 def lr_at(ctx: Context, epoch: int | None) -> tuple[float | None, int | None]:
@@ -200,10 +213,19 @@ def lr_at(ctx: Context, epoch: int | None) -> tuple[float | None, int | None]:
         changes = [e for e in run.events_of("lr_change") if e.epoch is not None and e.epoch < epoch and e.value]
         if changes:
             return float(changes[-1].value), epoch
-    configured = (run.info.get("settings") or {}).get("learning_rate")
+    configured = _number((run.info.get("settings") or {}).get("learning_rate"))
     if configured is None:
-        configured = getattr(run.info.get("setup"), "lr", None)
-    return (None if configured is None else float(configured)), None
+        configured = _number(getattr(run.info.get("setup"), "lr", None))
+    return configured, None
+
+
+def _number(value) -> float | int | None:
+    """A setting as a number (model cards write "16" or "2e-05"); None if it is not one."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return int(number) if number.is_integer() and abs(number) >= 1 else number
 
 
 def _sig(x: float, digits: int = 3) -> float:

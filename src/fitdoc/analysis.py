@@ -2,8 +2,9 @@
 
 Curves are taken at the evaluations where a metric was written (validation every N
 epochs gives a shorter curve), so onsets and patience count evaluations, not epochs.
-Rules other than the NaN rule see the run only up to the first non-finite loss: what
-follows a NaN says nothing more about the run's health.
+Rules other than the NaN rule see the run only up to the first non-finite training
+loss: what follows says nothing more about the run's health (a NaN validation loss
+alone breaks the evaluation, not the weights).
 """
 
 from __future__ import annotations
@@ -156,8 +157,14 @@ class Context:
 
     @cached_property
     def healthy_span(self) -> int:
-        """Number of epochs before the first NaN/Inf loss (all of them if none)."""
-        return len(self.run) if self.nan_onset_index is None else self.nan_onset_index
+        """Number of epochs before the weights broke: the first NaN/Inf training loss (a
+        NaN validation loss alone says the evaluation broke, not the training), or the
+        first NaN/Inf validation loss of a record without a training loss."""
+        for name in LOSSES:
+            if name in self.run.series:
+                bad = self.run.series[name].nonfinite
+                return int(np.argmax(bad)) if bad.any() else len(self.run)
+        return len(self.run)
 
     def curve(self, name: str, whole: bool = False) -> Curve | None:
         """The finite evaluations of ``name`` before any NaN loss (``whole``: over the

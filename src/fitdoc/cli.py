@@ -1,23 +1,28 @@
 """The ``fitdoc`` command line: a thin shell over readers, engine and renderers.
 
 Exit codes: 0 done (no finding at or above ``--fail-on``), 1 findings at or above
-``--fail-on``, 2 unreadable input or bad usage (one line on stderr, no traceback).
+``--fail-on``, 2 unreadable input or bad usage (one line on stderr, no traceback),
+3 an unexpected internal error (one line; ``fitdoc --debug ...`` shows the traceback).
 Plumbing shared by the command modules lives in :mod:`fitdoc.commandline`.
 """
 
 from __future__ import annotations
 
+import os
 import sys
+from functools import partial
+from pathlib import Path
 
 import click
 
-from .commandline import CONFIG, FORMAT, LANG, MONITOR, Group, console, expand_paths, load_config, plotted, progress, writable
-from .errors import FitdocError
+from .commandline import CONFIG, FORMAT, LANG, MONITOR, Group, console, expand_paths, load_config, plotted, progress, read_input, writable
+from .errors import FitdocError, InternalError, printable
 
 
 @click.group(cls=Group)
 @click.version_option(package_name="fitdoc")
-def main() -> None:
+@click.option("--debug", is_flag=True, help="Show the traceback of an unexpected error (exit code 3).")
+def main(debug) -> None:
     """Diagnose neural-network training runs from their logs."""
 
 
@@ -35,27 +40,34 @@ def main() -> None:
 @click.option("-v", "--verbose", is_flag=True, help="Show code snippets.")
 @LANG
 def diagnose_cmd(paths, fmt, plot_path, reader, monitor, fail_on, select, ignore, config_path, verbose, lang):
-    """Diagnose the training record(s) at PATHS (files, run directories or globs)."""
+    """Diagnose the training record(s) at PATHS (files, run directories or globs; - reads stdin)."""
     from .engine import SEVERITY_ORDER, diagnose
-    from .readers import read_runs
+    from .readers import empty_folder, folder_records
 
     cfg = load_config(config_path, select, ignore)
     if plot_path:
         writable(plot_path)
-    runs = []
-
-    def skipped(exc: FitdocError) -> None:
-        click.echo(f"fitdoc: skipped {exc}", err=True)
-
+    targets = []  # (record path, the folder it was found in or None)
     for path in expand_paths(paths):
-        runs.extend(read_runs(path, reader, on_skip=skipped))
-    if plot_path and len(runs) != 1:
-        raise FitdocError(plot_path, f"--plot draws one run; {len(runs)} were read")
-    reports = []
-    with progress(len(runs)) as advance:
-        for run in runs:
-            reports.append(diagnose(run, cfg, lang, monitor=monitor))
+        inside = None if reader else folder_records(path)
+        targets += [(path, None)] if not inside else [(child, path) for child in inside]
+    reports, texts, found_in = [], [], {}
+    work = partial(_read_and_diagnose, reader=reader, diagnose_one=partial(diagnose, config=cfg, lang=lang, monitor=monitor),
+                   verbose=verbose if fmt == "text" else None)
+    with progress(len(targets)) as advance:
+        for (path, folder), (found, shown, skips) in zip(targets, _mapped(work, targets)):
+            for exc in skips:
+                click.echo(f"fitdoc: skipped {printable(str(exc))}", err=True)
+            reports += found
+            texts += shown
+            if folder is not None:
+                found_in[folder] = found_in.get(folder, 0) + len(found)
             advance()
+    for folder, count in found_in.items():
+        if not count:
+            raise empty_folder(Path(folder))
+    if plot_path and len(reports) != 1:
+        raise FitdocError(plot_path, f"--plot draws one run; {len(reports)} were read")
     if fmt == "json":
         from .output import jsonout
 
@@ -65,11 +77,10 @@ def diagnose_cmd(paths, fmt, plot_path, reader, monitor, fail_on, select, ignore
 
         click.echo(markdown.render(reports))
     else:
-        from .output import terminal
-
         out = console()
-        for report in reports:
-            terminal.render(report, out, verbose)
+        for text in texts:
+            out.file.write(text)
+        out.file.flush()
     if plot_path:
         from .output.plot import plot_run
 
@@ -77,6 +88,53 @@ def diagnose_cmd(paths, fmt, plot_path, reader, monitor, fail_on, select, ignore
     worst = max((SEVERITY_ORDER[f.severity] for r in reports for f in r.findings), default=0)
     if fail_on != "never" and worst >= SEVERITY_ORDER[fail_on]:
         sys.exit(1)
+
+
+POOL_MIN_RUNS = 16  # fewer records are read in this process: starting workers costs more
+
+
+def _read_and_diagnose(target, reader, diagnose_one, verbose: bool | None) -> tuple[list, list[str], list[FitdocError]]:
+    """(reports, their terminal text when ``verbose`` is not None, skipped errors) of one
+    record; only a record inside a folder is skipped. The text is rendered here, in the
+    worker: for small runs it is most of the work."""
+    path, folder = target
+    skips: list[FitdocError] = []
+    try:
+        runs = read_input(path, reader, on_skip=skips.append)
+    except FitdocError as exc:
+        if folder is None:
+            raise
+        return [], [], [exc]
+    reports = []
+    for run in runs:
+        try:
+            reports.append(diagnose_one(run))
+        except FitdocError:
+            raise
+        except Exception as exc:
+            raise InternalError(run.source, exc) from exc
+    if verbose is None:
+        return reports, [], skips
+    from .output import terminal
+
+    out, texts = console(), []
+    for report in reports:
+        with out.capture() as captured:
+            terminal.render(report, out, verbose)
+        texts.append(captured.get())
+    return reports, texts, skips
+
+
+def _mapped(work, items: list):
+    """``work`` of each item, in order; many items are spread over one process per core."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    if len(items) < POOL_MIN_RUNS or cores < 2:
+        yield from map(work, items)
+        return
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(min(cores, len(items) // POOL_MIN_RUNS + 1)) as pool:
+        yield from pool.map(work, items, chunksize=max(1, len(items) // (8 * cores)))
 
 
 @main.command("explain", short_help="Print the page of one rule, by code or name (FD101, overfitting).")

@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 
 from .advice import LANGS
-from .errors import FitdocError
+from .errors import FitdocError, InternalError, printable
 
 LANG = click.option("--lang", type=click.Choice(LANGS), default=None, help="Output language (default: from the locale).")
 MONITOR = click.option("--monitor", type=str, default=None, help="Metric that picks the best epoch (default val_loss).")
@@ -40,8 +40,8 @@ def console(stderr: bool = False):
 
 
 def fail(message: str, code: int = 2):
-    """One line on stderr, then exit (2: bad input or usage)."""
-    click.echo(f"fitdoc: error: {message}", err=True)
+    """One line on stderr (control characters escaped), then exit (2: bad input or usage)."""
+    click.echo(f"fitdoc: error: {printable(message)}", err=True)
     sys.exit(code)
 
 
@@ -50,7 +50,8 @@ def note(message: str) -> None:
 
 
 class Group(click.Group):
-    """The ``fitdoc`` group: safe streams, and a :class:`FitdocError` becomes one line, exit 2."""
+    """The ``fitdoc`` group: safe streams; a :class:`FitdocError` becomes one line, exit 2;
+    any other error one line naming the file where known, exit 3 (``--debug``: raised)."""
 
     def invoke(self, ctx):
         safe_streams()
@@ -58,6 +59,14 @@ class Group(click.Group):
             return super().invoke(ctx)
         except FitdocError as exc:
             fail(str(exc))
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except Exception as exc:
+            if ctx.params.get("debug"):
+                raise
+            internal = exc if isinstance(exc, InternalError) else InternalError("fitdoc", exc)
+            fail(f"internal error: {internal} (a bug in fitdoc, or in code a sweep spec runs; "
+                 "'fitdoc --debug ...' shows the traceback)", 3)
 
 
 def expand_paths(patterns) -> list[str]:
@@ -72,6 +81,27 @@ def expand_paths(patterns) -> list[str]:
         else:
             out.append(p)
     return out
+
+
+def read_input(path: str, reader=None, on_skip=None) -> list:
+    """The runs of ``path``; ``-`` reads a record from stdin (a pasted or piped log)."""
+    from .readers import read_runs
+
+    if path != "-":
+        return read_runs(path, reader, on_skip=on_skip)
+    import tempfile
+
+    data = sys.stdin.buffer.read()
+    with tempfile.TemporaryDirectory(prefix="fitdoc-stdin-") as folder:
+        copy = Path(folder) / "stdin"
+        copy.write_bytes(data)
+        try:
+            runs = read_runs(copy, reader)
+        except FitdocError as exc:
+            raise FitdocError("-", exc.reason) from None
+    for run in runs:
+        run.source = "-"
+    return runs
 
 
 def writable(path) -> Path:
@@ -117,13 +147,14 @@ def plotted(used_lang: str, wanted_lang: str) -> None:
 
 
 class progress:
-    """A progress bar on stderr when many runs are diagnosed; nothing for a few."""
+    """A progress bar when many runs are diagnosed and stderr is a terminal; nothing otherwise."""
 
     def __init__(self, total: int):
         self.total = total
+        self.shown = total >= 5 and sys.stderr.isatty()
 
     def __enter__(self):
-        if self.total < 5:
+        if not self.shown:
             return lambda: None
         from rich.progress import Progress
 
@@ -133,5 +164,5 @@ class progress:
         return lambda: self._bar.advance(task)
 
     def __exit__(self, *exc):
-        if self.total >= 5:
+        if self.shown:
             self._bar.stop()

@@ -8,6 +8,7 @@ other metric keeps its own name with the validation prefix normalised to ``val_`
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 # Base names (without a train/validation prefix) and what they mean.
 _BASE_ALIASES = {
@@ -37,8 +38,9 @@ def split_prefix(name: str) -> tuple[bool, str]:
     return False, low
 
 
+@lru_cache(maxsize=4096)
 def canonical(name: str) -> str:
-    """The canonical spelling of a metric name."""
+    """The canonical spelling of a metric name (cached: readers ask it for every value)."""
     is_val, base = split_prefix(name)
     base = re.sub(r"[\s/.-]+", "_", base)
     base = _BASE_ALIASES.get(base, base)
@@ -92,7 +94,7 @@ def is_metric_name(name: str) -> bool:
 # Columns and pairs that logs print beside the metrics: clocks, counters, memory.
 _BOOKKEEPING = re.compile(
     r"^(lr|lr_.*|x_lr\d*|time|.*_time|time_.*|data|eta|mem|memory|.*_mem|epoch|step|iter|batch|it|samples|"
-    r"grad_norm|v_num|.*per_second|.*runtime|loss_scale)$"
+    r"grad_norm|v_num|.*per_second|.*runtime|loss_scale|speed|.*_speed)$"
 )
 
 

@@ -3,7 +3,8 @@ to a file, a CSVLogger file, a trainer_state.json), diagnose it again at each ne
 print each new finding once with its epoch, and act at the first error finding.
 
 Only complete lines are read: an unterminated last line is still being written and is
-left for the next look. A JSON record is read once it parses."""
+left for the next look. A JSON record is read once it parses; a binary one (TensorBoard
+events) as it is, since its reader checks every record."""
 
 from __future__ import annotations
 
@@ -24,7 +25,10 @@ EXIT_FOUND = 1  # --exit-on: a finding at or above that severity appeared
 
 
 def complete_part(data: bytes, json_record: bool) -> bytes | None:
-    """What of ``data`` is safe to read: up to its last newline, or, for JSON, all of it once it parses."""
+    """What of ``data`` is safe to read: up to its last newline; for JSON, all of it once it
+    parses; a binary record (TensorBoard events) whole, its reader checks each record."""
+    if b"\0" in data[:4096]:
+        return data
     if json_record:
         try:
             json.loads(data)
@@ -59,6 +63,8 @@ class Follower:
         part = complete_part(data, self.path.suffix.lower() == ".json")
         if not part or part == self._seen_bytes:
             return None
+        if self._seen_bytes and len(part) < len(self._seen_bytes):  # the file was started again
+            self.epochs, self.reported = 0, set()
         self._seen_bytes = part
         self._copy.write_bytes(part)
         try:

@@ -85,7 +85,7 @@ def evidence(finding, lang: str) -> str:
     text = fill(entry, lang, finding.facts) or finding.name
     reading = finding.facts.get("reading")
     if reading:
-        text += " (" + (fill(catalog()["readings"][reading], lang, finding.facts) or "") + ")"
+        text = say("ui", "paren", lang, text=text, detail=fill(catalog()["readings"][reading], lang, finding.facts) or "")
     return text
 
 
@@ -138,8 +138,9 @@ def render_fix(fix_id: str, lang: str, facts: dict, framework: str | None) -> Fi
         code = _code(variant.get("code"), facts, framework)
         if code is None:
             continue
-        text = fill(variant, lang, {**facts, "code": "; ".join(
-            c if len(code) == 1 else f"{framework_label(fw)}: {c}" for fw, c in code.items())})
+        shown = "; ".join(code.values()) if len(set(code.values())) == 1 else "; ".join(
+            f"{framework_label(fw)}: {c}" for fw, c in code.items())
+        text = fill(variant, lang, {**facts, "code": shown})
         action = _action(variant["action"], facts)
         if text is not None and action is not None:
             return Fix(fix_id, text, action, code, entry.get("group", fix_id), entry.get("direction") or _direction(action))

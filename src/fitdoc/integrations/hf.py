@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from transformers import TrainerCallback
 
-from .live import ARGS, LiveDoctor
+from .live import ARGS, LiveDoctor, guarded
 from .torch import TorchHandle, describe
 
 
@@ -38,16 +38,19 @@ class Doctor(LiveDoctor, TrainerCallback):
     def _request_stop(self) -> None:
         self._control.should_training_stop = True
 
+    @guarded()
     def on_train_begin(self, args, state, control, model=None, optimizer=None, **kwargs):
         self._control, self._row, self._grads_epoch = control, {}, 0
         self.begin(TorchHandle(model, optimizer, self.sample, stop=self._request_stop), describe(model, optimizer))
 
+    @guarded()
     def on_pre_optimizer_step(self, args, state, control, **kwargs):
         epoch = self._epoch + 1
         if self._grads_epoch != epoch and self.gradients_due(epoch):
             self.handle.capture_gradients()
             self._grads_epoch = epoch
 
+    @guarded()
     def on_log(self, args, state, control, logs=None, **kwargs):
         self._control = control
         loss = (logs or {}).get("loss")
@@ -55,15 +58,18 @@ class Doctor(LiveDoctor, TrainerCallback):
             self.batch_end(0, loss)
         self._row.update(logs or {})
 
+    @guarded()
     def on_epoch_end(self, args, state, control, **kwargs):
         if not _evaluates_each_epoch(args):
             self._finish_epoch(state, control)
 
+    @guarded()
     def on_evaluate(self, args, state, control, metrics=None, **kwargs):
         self._row.update(metrics or {})
         if _evaluates_each_epoch(args):
             self._finish_epoch(state, control)
 
+    @guarded()
     def on_train_end(self, args, state, control, **kwargs):
         self.end()
 

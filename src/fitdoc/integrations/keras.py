@@ -13,7 +13,7 @@ import numpy as np
 
 from ..rules.preflight import Setup
 from ..rules.probes import ProbeSample
-from .live import ARGS, Handle, LiveDoctor
+from .live import ARGS, Handle, LiveDoctor, guarded
 
 SAMPLE_ROWS = 256  # rows of the sample batch used by the probes
 SPLIT_ROWS = 4096  # labels kept (in order) for the validation-split check
@@ -163,22 +163,27 @@ class Doctor(LiveDoctor, keras.callbacks.Callback):
         keras.callbacks.Callback.__init__(self)
         self._data = {} if sample is None else {"x": sample[0], "y": sample[1]}
 
+    @guarded()
     def check(self, model, x, y, validation_split: float = 0.0, callbacks=()):
         """Pre-flight checks of ``model`` with the data and callbacks ``fit`` will get;
         the findings, said now and not again when training starts."""
         self._data = {"x": x, "y": y, "validation_split": validation_split, "callbacks": list(callbacks)}
         return self.begin(KerasHandle(model, (x, y)), describe(model, **self._data))
 
+    @guarded()
     def on_train_begin(self, logs=None):
         sample = (self._data["x"], self._data["y"]) if self._data else None
         self.begin(KerasHandle(self.model, sample), describe(self.model, **self._data))
 
+    @guarded()
     def on_train_batch_end(self, batch, logs=None):
         self.batch_end(batch, (logs or {}).get("loss"))
 
+    @guarded()
     def on_epoch_end(self, epoch, logs=None):
         self.epoch_end(epoch + 1, logs or {})
 
+    @guarded()
     def on_train_end(self, logs=None):
         self.end()
 

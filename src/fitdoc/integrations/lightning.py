@@ -7,7 +7,7 @@ try:
 except ModuleNotFoundError:  # the standalone pytorch_lightning package
     from pytorch_lightning.callbacks import Callback
 
-from .live import ARGS, LiveDoctor
+from .live import ARGS, LiveDoctor, guarded
 from .torch import TorchHandle, describe
 
 
@@ -32,18 +32,22 @@ class Doctor(LiveDoctor, Callback):
         LiveDoctor.__init__(self, **kwargs)
         self.sample = sample
 
+    @guarded()
     def on_train_start(self, trainer, pl_module):
         optimizer = trainer.optimizers[0] if trainer.optimizers else None
         x = None if self.sample is None else self.sample[0]
         handle = TorchHandle(pl_module, optimizer, self.sample, stop=lambda: setattr(trainer, "should_stop", True))
         self.begin(handle, describe(pl_module, optimizer, None, x))
 
+    @guarded()
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
         self.batch_end(batch_idx, outputs.get("loss") if isinstance(outputs, dict) else outputs)
 
+    @guarded()
     def on_train_epoch_end(self, trainer, pl_module):
         self.epoch_end(trainer.current_epoch + 1, dict(trainer.callback_metrics))
 
+    @guarded()
     def on_train_end(self, trainer, pl_module):
         self.end()
 

@@ -14,12 +14,15 @@ doctor a :class:`Handle` on the model.
 
 from __future__ import annotations
 
+import functools
 import math
+import os
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import advice
+from .. import advice, atomic
 from ..config import Config, load
 from ..names import canonical, higher_is_better
 from ..rules import Finding
@@ -62,6 +65,44 @@ class Notice:
     finding: Finding
     evidence: str
     fixes: list[str]
+
+
+def guarded(default=None):
+    """Decorate a hook the framework calls: an error inside fitdoc is said once, the
+    doctor stops working and training goes on (the hook returns ``default()`` when
+    callable, else ``default``). The error is kept in ``doctor.error``."""
+
+    def decorate(method):
+        @functools.wraps(method)
+        def hook(self, *args, **kwargs):
+            if self.error is None:
+                try:
+                    return method(self, *args, **kwargs)
+                except Exception as exc:
+                    self.error = exc
+                    first = (str(exc).splitlines() or [""])[0][:200]
+                    print(f"fitdoc: the training doctor stopped after an internal error ({type(exc).__name__}: "
+                          f"{first}); training goes on without it", file=sys.stderr)
+            return default() if callable(default) else default
+
+        return hook
+
+    return decorate
+
+
+def _output_path(path, what: str) -> Path | None:
+    """``path`` as a file the doctor can write at the end of training; ValueError now,
+    before training, if it cannot be."""
+    if path is None:
+        return None
+    path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"{what} {str(path)!r} is a directory; give a file name")
+    if not path.parent.is_dir():
+        raise ValueError(f"{what} {str(path)!r}: the folder {str(path.parent)!r} does not exist")
+    if not os.access(path.parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise ValueError(f"{what} {str(path)!r} cannot be written")
+    return path
 
 
 def _matches(finding: Finding, wanted: tuple[str, ...]) -> bool:
@@ -138,6 +179,7 @@ class LiveDoctor:
         verbose: int = 1,
         config: Config | None = None,
     ):
+        self.error: Exception | None = None  # the internal error that stopped the doctor
         if mode not in ("auto", "min", "max"):
             raise ValueError(f"mode must be 'auto', 'min' or 'max'; got {mode!r}")
         if probes not in PROBES:
@@ -155,8 +197,8 @@ class LiveDoctor:
         self.reduce_lr_on = tuple(reduce_lr_on or ())
         self.factor = factor
         self.min_lr = min_lr
-        self.report_path = report_path
-        self.plot_path = plot_path
+        self.report_path = _output_path(report_path, "report_path")
+        self.plot_path = _output_path(plot_path, "plot_path")
         self.probes = probes
         self.probe_every = 1 if probes == "full" else probe_every
         self.gradient_every = 1 if probes == "full" else gradient_every
@@ -192,6 +234,7 @@ class LiveDoctor:
 
     # -- hooks called by the adapters -------------------------------------------------
 
+    @guarded(list)
     def begin(self, handle: Handle, setup: Setup | None = None) -> list[Finding]:
         """Training starts: forget the previous run, check the set-up (FD4xx)."""
         keep = self.setup if setup is None else setup
@@ -201,6 +244,7 @@ class LiveDoctor:
         self.notices = said  # a set-up already checked by check() is not said again
         return self._diagnose() if self.setup is not None else []
 
+    @guarded(False)
     def batch_end(self, batch: int, loss: float | None) -> bool:
         """Check the batch loss every ``probe_every`` batches; True if training must stop."""
         if self.probes is None or self._nan_batch_seen or batch % self.probe_every or loss is None:
@@ -212,6 +256,7 @@ class LiveDoctor:
         self._diagnose()
         return self.stop_reason is not None
 
+    @guarded(lambda: EpochResult([], False, None))
     def epoch_end(self, epoch: int, metrics: dict[str, float]) -> EpochResult:
         """Record the epoch (first epoch 1), diagnose when due, act."""
         start = time.perf_counter()
@@ -245,6 +290,7 @@ class LiveDoctor:
         """Whether the gradient probe runs at ``epoch`` (epochs 1, 1 + gradient_every, ...)."""
         return self.probes is not None and (epoch - 1) % self.gradient_every == 0
 
+    @guarded()
     def end(self):
         """Training ended: restore the best weights, write the report; the final Report."""
         if self.restore_best_weights and self._best_weights is not None and self.best_epoch != self._epoch:
@@ -257,7 +303,7 @@ class LiveDoctor:
         if self.report_path:
             from ..output import jsonout
 
-            Path(self.report_path).write_text(jsonout.render([self.report]), encoding="utf-8")
+            atomic.write_text(self.report_path, jsonout.render([self.report]))
         if self.plot_path:
             from ..output import plot
 

@@ -16,7 +16,7 @@ from torch import nn
 
 from ..rules.preflight import Setup
 from ..rules.probes import ProbeSample
-from .live import ARGS, EpochResult, Handle, LiveDoctor
+from .live import ARGS, EpochResult, Handle, LiveDoctor, guarded
 
 SAMPLE_ROWS = 256
 _ACTIVATIONS = {nn.ReLU: "relu", nn.Sigmoid: "sigmoid", nn.Tanh: "tanh"}
@@ -151,11 +151,13 @@ class Doctor(LiveDoctor):
         if model is not None:
             self._bind(model)
 
+    @guarded()
     def _bind(self, model: nn.Module) -> None:
         self._model = model
         x = None if self.sample is None else self.sample[0]
         self.begin(TorchHandle(model, self.optimizer, self.sample), describe(model, self.optimizer, self.loss_fn, x))
 
+    @guarded(lambda: EpochResult([], False, None))
     def epoch_end(self, epoch: int, metrics: dict[str, float], model: nn.Module | None = None) -> EpochResult:
         """Record one epoch (``{"loss": .., "val_loss": ..}``, your numbering), diagnose, act."""
         if model is not None and model is not self._model:

@@ -15,7 +15,8 @@ from html import escape
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from .text import epoch_gaps
+from .. import advice, atomic
+from .text import epoch_gaps, span_of, title as rule_title
 
 ASSETS = Path(__file__).with_name("assets")
 
@@ -56,7 +57,7 @@ class HtmlReport:
 
     def save(self, path: str | Path) -> Path:
         path = Path(path)
-        path.write_text(self.html, encoding="utf-8")
+        atomic.write_text(path, self.html)
         return path
 
     def __str__(self) -> str:
@@ -75,19 +76,21 @@ def iframe(page: str, height: int = 760) -> str:
 
 
 def render(reports: Sequence, *, labels: Sequence[str] | None = None, lang: str = "en",
-           title: str | None = None, tables: Sequence = ()) -> HtmlReport:
+           title: str | None = None, tables: Sequence = (), groups: Sequence[str] | None = None) -> HtmlReport:
     """The HTML page for one or more diagnosed runs.
 
     ``reports`` are report objects or their contract dicts (findings already written in
     ``lang``); ``tables`` are objects with ``to_html(lang)`` shown above the runs (a
-    comparison, a sweep's results).
+    comparison, a sweep's results); ``groups`` names each run's group (a sweep variant):
+    the overlay gives a group one colour and one legend entry.
     """
     from .. import __version__
 
     t = texts(lang)
     datas = [report_dict(r) for r in reports]
     labels = list(labels) if labels else run_labels(datas)
-    runs = [_chart_data(d, label) for d, label in zip(datas, labels)]
+    groups = list(groups) if groups else labels
+    runs = [_chart_data(d, label, group, lang) for d, label, group in zip(datas, labels, groups)]
     payload = {"t": t, "runs": runs, "overlay": metric_groups(_union(d["series"] for d in datas))}
     body = [
         f"<h1>{escape(title or t['report_title'])}</h1>",
@@ -97,8 +100,8 @@ def render(reports: Sequence, *, labels: Sequence[str] | None = None, lang: str 
     if len(runs) > 1:
         body += [f"<h2>{escape(t['overlay'])}</h2>", f'<p class="hint">{escape(t["zoom_hint"])}</p>',
                  '<div data-charts="overlay"></div>']
-    body += [_run_section(i, d, label, t) for i, (d, label) in enumerate(zip(datas, labels))]
-    data_json = json.dumps(_json_safe(payload), ensure_ascii=False, allow_nan=False).replace("</", "<\\/")
+    body += [_run_section(i, d, label, t, lang) for i, (d, label) in enumerate(zip(datas, labels))]
+    data_json = json.dumps(_json_safe(payload), ensure_ascii=False, allow_nan=False).replace("<", "\\u003c")
     page = (
         f'<!DOCTYPE html>\n<html lang="{escape(lang)}"><head><meta charset="utf-8">'
         f'<meta name="viewport" content="width=device-width, initial-scale=1">'
@@ -133,17 +136,18 @@ def _union(names_lists: Iterable[Iterable[str]]) -> list[str]:
     return out
 
 
-def _chart_data(d: dict, label: str) -> dict:
+def _chart_data(d: dict, label: str, group: str, lang: str) -> dict:
     epochs, series = _break_gaps(d["epochs"], d["series"])
     return {
         "label": label,
+        "group": group,
         "epochs": epochs,
         "series": series,
         "groups": metric_groups(d["series"]),
         "best_epoch": d.get("best_epoch"),
         "best_epoch_metric": d.get("best_epoch_metric"),
-        "findings": [{k: f.get(k) for k in ("code", "kind", "severity", "epoch", "end_epoch", "evidence")}
-                     for f in d.get("findings", [])],
+        "findings": [{**{k: f.get(k) for k in ("code", "kind", "severity", "epoch", "end_epoch", "evidence")},
+                      "title": rule_title(f["code"], f["kind"], lang)} for f in d.get("findings", [])],
         "events": d.get("events", []),
     }
 
@@ -165,37 +169,45 @@ def _break_gaps(epochs: list, series: dict) -> tuple[list, dict]:
     return out_epochs, out_series
 
 
-def _run_section(index: int, d: dict, label: str, t: dict) -> str:
+def _run_section(index: int, d: dict, label: str, t: dict, lang: str) -> str:
     verdict = d.get("verdict", "healthy")
+    colon = escape(advice.say("ui", "colon", lang))
     parts = [
         f'<section class="run"><h2>{escape(label)} <span class="badge {escape(verdict)}">'
         f"{escape(t.get('verdict_' + verdict, verdict))}</span></h2>",
-        f'<p class="meta">{escape(t["source"])}: {escape(str(d.get("source", "")))} · {escape(t["format"])}: '
-        f'{escape(str(d.get("format", "")))} · {escape(t["epochs"])}: {len(d["epochs"])}</p>',
+        f'<p class="meta">{escape(t["source"])}{colon}{escape(str(d.get("source", "")))} · {escape(t["format"])}{colon}'
+        f'{escape(str(d.get("format", "")))} · {escape(_span(d, lang))}</p>',
     ]
     best = d.get("best_epoch")
     if best is not None:
-        line = f"{escape(t['best_epoch'])}: <b>{best}</b> ({escape(str(d.get('best_epoch_metric')))})"
+        line = f"{escape(t['best_epoch'])}{colon}<b>{best}</b> ({escape(str(d.get('best_epoch_metric')))})"
         if d.get("recommended_epochs"):
             line += " · " + escape(t["recommended"].format(n=d["recommended_epochs"]))
         parts.append(f"<p>{line}</p>")
     if d.get("likely_causes"):
-        causes = ", ".join(escape(_cause(c, t)) for c in d["likely_causes"])
-        parts.append(f"<p>{escape(t['likely_causes'])}: {causes}</p>")
+        causes = escape(advice.say("ui", "comma", lang).join(_cause(c, lang) for c in d["likely_causes"]))
+        parts.append(f"<p>{escape(t['likely_causes'])}{colon}{causes}</p>")
     parts.append(f'<p class="hint">{escape(t["zoom_hint"])}</p><div data-charts="{index}"></div>')
     parts.append(f"<h3>{escape(t['findings'])}</h3>")
     findings = d.get("findings", [])
-    parts.extend(_finding(f, t) for f in findings)
+    parts.extend(_finding(f, t, lang) for f in findings)
     if not findings:
         parts.append(f'<p class="no-findings">{escape(d.get("summary", t["no_findings"]))}</p>')
     return "\n".join(parts) + "</section>"
 
 
-def _cause(name: str, t: dict) -> str:
-    return t.get(f"cause_{name}", name)
+def _cause(name: str, lang: str) -> str:
+    """A cause's title as the terminal writes it."""
+    entry = advice.catalog()["causes"].get(name)
+    return advice.fill(entry["title"], lang, {}) if entry else name
 
 
-def _finding(f: dict, t: dict) -> str:
+def _span(d: dict, lang: str) -> str:
+    """``30 epochs 0-29`` or ``20 epochs recorded (1-74)``, as in the terminal."""
+    return span_of(d["epochs"], "epoch", lang) if d["epochs"] else ""
+
+
+def _finding(f: dict, t: dict, lang: str) -> str:
     sev = f.get("severity", "info")
     if f.get("epoch") is None:
         where = ""
@@ -204,15 +216,18 @@ def _finding(f: dict, t: dict) -> str:
     else:
         where = t["from_epoch"].format(epoch=f["epoch"])
     head = (f'<span class="badge {escape(sev)}">{escape(t.get("severity_" + sev, sev))}</span> '
-            f'<span class="code">{escape(f["code"])}</span> {escape(f.get("name") or f.get("kind", ""))}'
+            f'<span class="code">{escape(f["code"])}</span> {escape(rule_title(f["code"], f.get("kind", ""), lang))}'
             + (f" · {escape(where)}" if where else ""))
     rows = [f'<div class="finding" data-code="{escape(f["code"])}"><div>{head}</div>']
+    colon = escape(advice.say("ui", "colon", lang))
     if f.get("evidence"):
-        rows.append(f"<div>{escape(t['evidence'])}: {escape(f['evidence'])}</div>")
+        rows.append(f"<div>{escape(t['evidence'])}{colon}{escape(f['evidence'])}</div>")
     if f.get("causes"):
-        causes = ", ".join(f"{escape(_cause(c['cause'], t))} ({c['confidence']:.0%})" for c in f["causes"])
-        rows.append(f"<div>{escape(t['causes'])}: {causes}</div>")
+        ranked = sorted(f["causes"], key=lambda c: -c["confidence"])
+        causes = escape(advice.say("ui", "comma", lang).join(
+            advice.say("ui", "paren", lang, text=_cause(c["cause"], lang), detail=f"{c['confidence']:.0%}") for c in ranked))
+        rows.append(f"<div>{escape(t['causes'])}{colon}{causes}</div>")
     if f.get("fixes"):
         fixes = "".join(f"<li>{escape(x)}</li>" for x in f["fixes"])
-        rows.append(f"<div>{escape(t['fixes'])}:<ul>{fixes}</ul></div>")
+        rows.append(f"<div>{escape(t['fixes'])}{colon.rstrip()}<ul>{fixes}</ul></div>")
     return "".join(rows) + "</div>"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .. import advice
-from .text import best_epoch_lines, metrics_at_best, span, sparkline, trend_line, when
+from .text import best_epoch_lines, md_cell, metrics_at_best, span, sparkline, title, trend_line, when
 
 
 def render_one(report) -> str:
@@ -17,14 +17,14 @@ def render_one(report) -> str:
         v = s.values[s.present]
         finite = v[v == v]
         if len(finite):
-            out.append(f"| {name} | {sparkline(v, 30)} | {finite[0]:.4g} | {finite[-1]:.4g} |")
+            out.append(f"| {md_cell(name)} | {sparkline(v, 30)} | {finite[0]:.4g} | {finite[-1]:.4g} |")
     out.append("")
     reading = trend_line(report)
     if reading:
         out.extend([f"*{advice.say('ui', 'trend', lang)}*: {reading}", ""])
     out.extend([f"**{report.summary}**", ""])
     for finding, adv in report.items():
-        out.append(f"- **{finding.code} {advice.kind_title(finding.kind, lang)}** ({advice.say('ui', 'severity_' + finding.severity, lang)}, {when(finding, lang)}): {adv.evidence}")
+        out.append(f"- **{finding.code} {title(finding.code, finding.kind, lang)}** ({advice.say('ui', 'severity_' + finding.severity, lang)}, {when(finding, lang)}): {adv.evidence}")
         if adv.causes:
             out.append(f"  - {advice.say('ui', 'causes', lang)}: " + ", ".join(c["title"] for c in adv.causes))
         out.extend(f"  - {fix}" for fix in adv.fixes)

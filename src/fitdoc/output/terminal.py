@@ -15,7 +15,6 @@ from .text import (ASCII_SPARK, SPARK, best_epoch_lines, cell_len, metrics_at_be
                    trend_line, when, wrap)
 
 STYLE = {"healthy": "green", "info": "cyan", "warning": "yellow", "error": "bold red"}
-SNIPPETS = (("keras", "Keras"), ("pytorch", "PyTorch"))
 
 
 def _label(key: str, text: str, lang: str) -> str:
@@ -74,7 +73,7 @@ def render(report, console: Console, verbose: bool = False) -> None:
         finite = v[v == v]
         if len(finite):
             ends = f"{finite[0]:.4g} -> {finite[-1]:.4g}" + (f" -> {v[-1]}" if v[-1] != v[-1] else "")
-            curves.add_row(name, sparkline(v, ramp=ramp), ends)
+            curves.add_row(Text(name), sparkline(v, ramp=ramp), ends)
     console.print(curves)
     reading = trend_line(report)
     if reading:
@@ -95,8 +94,8 @@ def render(report, console: Console, verbose: bool = False) -> None:
         heading = dot.join([f"{finding.code} {title(finding.code, finding.kind, lang)}",
                               advice.say("ui", "severity_" + finding.severity, lang), when(finding, lang)])
         console.print(Panel(Group(*body), title=heading, title_align="left", border_style=STYLE[finding.severity]))
-        if verbose and adv.causes:
-            _snippets(console, adv.causes[0], lang)
+        if verbose and adv.snippets:
+            _snippets(console, adv.snippets, lang)
 
     best = best_epoch_lines(report)
     console.print(Group(*_lines(_label("best_epoch", best[0], lang), width, rest="  "),
@@ -109,13 +108,11 @@ def render(report, console: Console, verbose: bool = False) -> None:
         console.print(Group(*_lines(_label("notes", notes, lang), width, style="dim")))
 
 
-def _snippets(console: Console, cause: dict, lang: str) -> None:
-    """The top cause's code, one labelled block per framework, each line whole."""
-    for key, label in SNIPPETS:
-        code = cause.get(key)
-        if not code:
-            continue
-        console.print(Text("  " + _paren(label, cause["title"], lang) + advice.say("ui", "colon", lang).rstrip(),
+def _snippets(console: Console, snippets: dict, lang: str) -> None:
+    """The fixes' code, one labelled block per framework, each line whole, to copy and paste."""
+    labels = advice.catalog().get("frameworks", {}).get("labels", {})
+    for framework, code in snippets.items():
+        console.print(Text("  " + labels.get(framework, framework) + advice.say("ui", "colon", lang).rstrip(),
                            style="bold dim"))
         for line in code.splitlines():
             console.print(Text(f"    {line}"), no_wrap=True, crop=False, soft_wrap=True)

@@ -20,6 +20,11 @@ _CLOSING = set("，。、：；！？）」』】》…%,.;:!?)")
 _OPENING = set("（「『【《(")
 
 
+def md_cell(text: str) -> str:
+    """``text`` as one Markdown table cell: ``|`` escaped, line breaks as spaces."""
+    return " ".join(str(text).replace("|", "\\|").splitlines())
+
+
 def cell_len(text: str) -> int:
     """Columns ``text`` takes on a terminal (CJK characters take two)."""
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
@@ -81,16 +86,18 @@ def _fit(text: str, width: int) -> int:
 
 
 def sparkline(values: np.ndarray, width: int = 40, ramp: str = SPARK) -> str:
-    """A sparkline of the finite values (resampled to ``width`` by bucket means); pass
-    ``ramp=ASCII_SPARK`` for a stream that cannot encode block characters."""
-    v = values[np.isfinite(values)]
-    if len(v) == 0:
+    """A sparkline of the values (resampled to ``width`` by bucket means), ``!`` where one is
+    NaN or infinite; pass ``ramp=ASCII_SPARK`` for a stream that cannot encode block characters."""
+    values = np.asarray(values, dtype=float)
+    finite = values[np.isfinite(values)]
+    if len(finite) == 0:
         return ""
-    if len(v) > width:
-        v = np.array([chunk.mean() for chunk in np.array_split(v, width)])
-    lo, hi = float(v.min()), float(v.max())
+    if len(values) > width:  # a bucket holding a NaN or Inf shows as one
+        values = np.array([chunk.mean() for chunk in np.array_split(values, width)])
+    lo, hi = float(finite.min()), float(finite.max())
     span = hi - lo or 1.0
-    return "".join(ramp[int((x - lo) / span * (len(ramp) - 1))] for x in v)
+    return "".join(ramp[int(np.clip((x - lo) / span, 0, 1) * (len(ramp) - 1))] if np.isfinite(x) else "!"
+                   for x in values)
 
 
 def title(code: str, kind: str, lang: str) -> str:
@@ -111,11 +118,14 @@ def epoch_gaps(epochs) -> list[int]:
 
 
 def span(run, lang: str = "en") -> str:
-    """``30 epochs 0-29``; ``20 epochs recorded (1-74)`` when the record skips some; steps for a
-    record whose x-axis is the logged step; singular for one."""
-    unit = "step" if run.info.get("x_axis") == "step" else "epoch"
-    first, last, n = int(run.epochs[0]), int(run.epochs[-1]), len(run)
-    shape = "one" if n == 1 else "gaps" if epoch_gaps(run.epochs) or last - first + 1 > n else "all"
+    """``30 epochs 0-29`` (or steps, for a record whose x-axis is the logged step)."""
+    return span_of(run.epochs, "step" if run.info.get("x_axis") == "step" else "epoch", lang)
+
+
+def span_of(epochs, unit: str, lang: str) -> str:
+    """``30 epochs 0-29``; ``20 epochs recorded (1-74)`` when the record skips some; singular for one."""
+    first, last, n = int(epochs[0]), int(epochs[-1]), len(epochs)
+    shape = "one" if n == 1 else "gaps" if last - first + 1 > n else "all"
     return advice.say("ui", f"span_{unit}_{shape}", lang, n=n, first=first, last=last)
 
 
@@ -151,10 +161,11 @@ def trend_line(report) -> str | None:
         return None
     word = {k: advice.say("directions", trend[k], lang) for k in ("loss", "val_loss") if k in trend}
     reading = advice.say("story", trend["reading"], lang, evals=trend.get("evals"))
+    colon = "：" if lang == "zh" else ": "
     if len(word) == 2:
-        return advice.say("story", "directions", lang, **word) + ": " + reading
+        return advice.say("story", "directions", lang, **word) + colon + reading
     if "loss" in word:
-        return advice.say("story", "direction_train", lang, **word) + ": " + reading
+        return advice.say("story", "direction_train", lang, **word) + colon + reading
     return reading
 
 
@@ -162,4 +173,4 @@ def metrics_at_best(report) -> str | None:
     values = report.best.metrics_at_best
     if not values:
         return None
-    return ", ".join(f"{name} {value:.4g}" for name, value in values.items())
+    return advice.say("ui", "comma", report.lang).join(f"{name} {value:.4g}" for name, value in values.items())

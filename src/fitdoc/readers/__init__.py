@@ -13,11 +13,11 @@ from __future__ import annotations
 import importlib
 import io
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 
-from ..errors import FitdocError, UnreadableRecord
+from ..errors import FitdocError, InternalError, UnreadableRecord, printable
 from ..names import is_bookkeeping
 from ..run import Run
 from . import textio
@@ -29,13 +29,16 @@ STDIN_LIMIT = 256 * 1024 * 1024  # a log pasted or piped in is read into memory,
 # Order matters only for ties: the more specific reader comes first.
 READER_MODULES = [
     "keras_json",
+    "ultralytics_csv",
     "keras_csv",
+    "paddle_hapi",
     "keras_text",
     "tensorboard",
     "hf_trainer",
     "lightning_csv",
     "mlflow_store",
     "markdown_table",
+    "mmengine_json",
     "freeform",
 ]
 
@@ -50,7 +53,7 @@ class Source:
     def name(self) -> str:
         return str(self.path)
 
-    @property
+    @cached_property
     def is_dir(self) -> bool:
         return self.path.is_dir()
 
@@ -114,13 +117,48 @@ def formats() -> list[str]:
     return [m.FORMAT for m in _modules()]
 
 
+# The readers a file's name suggests are asked first, and a reader is not asked once
+# its highest score (CEILING) cannot beat the best so far: for a History JSON, the
+# free-form parser never runs.
+_LIKELY = {
+    "dir": ("tensorboard", "hf_trainer", "lightning_csv", "mlflow_store"),
+    "tfevents": ("tensorboard",),
+    ".csv": ("keras_csv", "lightning_csv"),
+    ".json": ("keras_json", "hf_trainer"),
+    ".txt": ("keras_text", "hf_trainer"),
+    ".log": ("keras_text", "hf_trainer"),
+    ".md": ("markdown_table",),
+}
+CEILING = {"keras_json": 0.9, "keras_csv": 0.9, "keras_text": 0.95, "hf_trainer": 0.95, "lightning_csv": 0.95,
+           "mlflow_store": 0.9, "markdown_table": 0.9, "freeform": 0.75}
+
+
+def _sniff(source: Source):
+    """The reader module that best recognises ``source``'s content, or None; ties go
+    to the reader listed first in READER_MODULES."""
+    kind = "dir" if source.is_dir else "tfevents" if "tfevents" in source.path.name else source.path.suffix.lower()
+    likely = _LIKELY.get(kind, ())
+    best, best_key = None, (0.0, 0)
+    for name in [*likely, *(m for m in READER_MODULES if m not in likely)]:
+        rank = -READER_MODULES.index(name)
+        if (CEILING.get(name, 1.0), rank) < best_key:
+            continue
+        module = importlib.import_module(f"{__name__}.{name}")
+        score = module.sniff(source)
+        if score > 0 and (score, rank) > best_key:
+            best, best_key = module, (score, rank)
+    return best
+
+
 def detect(source: Source):
     """The reader module that best recognises ``source``'s content."""
-    best, best_score = None, 0.0
-    for module in _modules():
-        score = module.sniff(source)
-        if score > best_score:
-            best, best_score = module, score
+    return next(_candidates(source))
+
+
+def _candidates(source: Source):
+    """The reader modules that recognise ``source``: the most confident first (found by
+    the quick sniff), then, only if asked for, the others that recognise it."""
+    best = _sniff(source)
     if best is None:
         if not source.is_dir and not source.head_bytes.strip():
             raise UnreadableRecord(source.name, "file is empty")
@@ -131,7 +169,9 @@ def detect(source: Source):
             f"unknown format: not a training record fitdoc reads ({', '.join(shape.name for shape in SHAPES)}; "
             "`fitdoc formats` shows an example of each)",
         )
-    return best
+    yield best
+    scored = [(module.sniff(source), i, module) for i, module in enumerate(_modules()) if module is not best]
+    yield from (module for score, _, module in sorted(scored, key=lambda t: (-t[0], t[1])) if score > 0)
 
 
 def read_runs(path: str | Path, format: str | None = None, on_skip=None) -> list[Run]:
@@ -141,8 +181,22 @@ def read_runs(path: str | Path, format: str | None = None, on_skip=None) -> list
     if "://" in str(path):
         from .mlflow_store import read_uri
 
-        return read_uri(str(path))
-    return _read_path(path, format, on_skip, set())
+        runs = read_uri(str(path))
+    else:
+        runs = _read_path(path, format, on_skip, set())
+    for run in runs:
+        _neutralise(run)
+    return runs
+
+
+def _neutralise(run: Run) -> None:
+    """Control characters in the names and notes a record brought are made visible
+    (``\\x1b``): a metric name must not retitle the terminal or forge a link."""
+    run.source = printable(run.source)
+    run.series = {printable(k): v for k, v in run.series.items()}
+    run.step_series = {printable(k): v for k, v in run.step_series.items()}
+    run.notes = [printable(n) for n in run.notes]
+    run.events = [replace(e, message=printable(e.message)) for e in run.events]
 
 
 def _read_path(path: str | Path, format: str | None, on_skip, seen: set[Path]) -> list[Run]:
@@ -155,21 +209,37 @@ def _read_path(path: str | Path, format: str | None, on_skip, seen: set[Path]) -
         if not p.is_dir():
             textio.check_regular(p)
         source = Source(p)
-    if source.is_dir and not format and not any(m.sniff(source) for m in _modules()):
-        return _read_folder(p, on_skip, seen)
     if format:
         by_name = {m.FORMAT: m for m in _modules()}
         if format not in by_name:
             raise FitdocError(str(p), f"unknown format {format!r}; choose one of {', '.join(by_name)}")
-        module = by_name[format]
+        candidates = [by_name[format]]
+    elif source.is_dir and _sniff(source) is None:
+        return _read_folder(p, on_skip, seen)
     else:
-        module = detect(source)
+        candidates = _candidates(source)
+    # a file two readers recognise (a tab table whose first column is "Epoch") goes to
+    # the next one when the most confident cannot read it; the first refusal is reported
+    refusals = []
+    for module in candidates:
+        try:
+            return _read_with(module, source)
+        except UnreadableRecord as exc:
+            refusals.append(exc)
+    raise refusals[0]
+
+
+def _read_with(module, source: Source) -> list[Run]:
     try:
         result = module.read(source)
     except FitdocError:
         raise
     except (OSError, UnicodeError) as exc:
         raise UnreadableRecord(source.name, f"cannot read: {exc}") from None
+    except RecursionError:
+        raise UnreadableRecord(source.name, "nested too deeply to read") from None
+    except Exception as exc:  # a reader bug: named with its file, not a bare traceback
+        raise InternalError(source.name, exc) from exc
     runs = result if isinstance(result, list) else [result]
     for run in runs:
         if len(run) == 0:
@@ -214,8 +284,24 @@ def _read_folder(folder: Path, on_skip, seen: set[Path]) -> list[Run]:
             if on_skip:
                 on_skip(exc)
     if not runs:
-        raise UnreadableRecord(str(folder), "no readable training record in this directory")
+        raise empty_folder(folder)
     return runs
+
+
+def empty_folder(folder: Path) -> UnreadableRecord:
+    return UnreadableRecord(str(folder), "no readable training record in this directory")
+
+
+def folder_records(path: str | Path) -> list[Path] | None:
+    """The files ``read_runs`` reads one by one when ``path`` is a folder of plain
+    files (no links, no subfolders) that no reader knows as a whole; None otherwise."""
+    p = Path(path)
+    if "://" in str(path) or str(path) == STDIN or not p.is_dir() or _sniff(Source(p)) is not None:
+        return None
+    entries = [child for child in sorted(p.iterdir()) if not child.name.startswith(".")]
+    if any(child.is_symlink() or not child.is_file() for child in entries):
+        return None
+    return entries
 
 
 def read(path: str | Path, format: str | None = None) -> Run:

@@ -59,7 +59,7 @@ _PHASES = {
 }  # fmt: skip
 _PHASE_WORD = "|".join(sorted(_PHASES, key=len, reverse=True))
 PAIR = re.compile(
-    rf"(?<![\w./-])(?:({_PHASE_WORD})\s+)?([A-Za-z][\w./-]*)\s*(?:[:=]|\s(?:is|was|of)\s)?\s*({NUMBER_PATTERN})(?:\s*/\s*(\d+))?(%)?(?![\w.])",
+    rf"(?<![\w./-])(?:({_PHASE_WORD})\s+)?([A-Za-z][\w./-]*)\s*(?:[:=]|\s(?:is|was|of)\s)?\s*({NUMBER_PATTERN})(?:\s*/\s*(\d+))?(%)?(?!\w|\.\w)",
     re.I,
 )
 EPOCH_WORD = re.compile(r"(?<![\w.])epoch(?![a-z])", re.I)
@@ -74,7 +74,15 @@ _LOG_PREFIX = re.compile(
     r"[\d\s\[\]().,:;|/+*-]+|\b(?:INFO|DEBUG|WARNING|WARN|ERROR|CRITICAL|root|__main__)\b|\b[IWEF](?=\d)|[\w.-]+\.py\b|\bT(?=\d)"
 )
 _WORD = re.compile(r"[A-Za-z]{2,}")
-_TWO_WORD = re.compile(r"\blearning rate\b", re.I)
+_LETTER = re.compile(r"[A-Za-z]")
+# where a checkpoint message starts: the values after it are the monitor's, not the epoch's
+# ("Epoch 0, global step 18: 'val_loss' reached 9.61 (best 9.61), saving model to ...")
+_CHECKPOINT = re.compile(r"'?\w*'?\s+(?:reached|improved from|was not in top)\b|\bsaving (?:model|checkpoint|to)\b", re.I)
+# a tqdm bar: "desc: 100%|####| 782/782 [01:12<00:00, 10.8it/s, loss=0.41]" (the bar may be missing)
+_BAR = re.compile(r"(\d{1,3})%(?:\|[^|\n]*\|)?\s*(\d+)/(\d+)\s*\[([^\]]*)\]")
+_BAR_TIMING = re.compile(r"^[^,]*<[^,]*(?:,\s*[\d.]+\s*[smh]?/?it(?:/s)?)?")
+_TWO_WORDS = {"learning rate": "learning_rate", "time cost": "time_cost"}  # MXNet's "Time cost=85.5"
+_TWO_WORD = re.compile(r"\b(?:" + "|".join(_TWO_WORDS) + r")\b", re.I)
 _EPOCH_NAMES = {"epoch", "ep"}
 # "[1,  2000] loss: 2.235": the PyTorch tutorial's "[epoch, batch]" prefix
 BRACKET_EPOCH = re.compile(r"^\s*\[\s*(\d+)\s*,\s*(\d+)\s*\]")
@@ -83,19 +91,32 @@ _STEP_NAMES = {"step", "steps", "batch", "iter", "iteration", "it", "global_step
 _NOT_METRICS = {"eta", "v_num", "from", "to", "of", "is", "was", "at", "in", "on", "by", "after", "took", "for", "with", "and", "than"}
 
 
+_SNIFF_RECORDS = 20
+
+
 @dataclass
 class _Record:
     epoch: int | None
     metrics: dict[str, float]
     per_step: bool
     step: float | None = None  # the printed step, batch or iteration of a per-step line
+    opens_table: bool = False  # the first row under a header: a repeated epoch is a restart
+    own_epoch: bool = False  # the line itself prints the epoch number
 
 
 def sniff(source) -> float:
     parser = _Parser()
-    records = sum(1 for line in source.head.splitlines() if parser.parse(clean(line)) is not None)
-    if records >= 3:
-        return 0.5
+    records = []
+    for line in source.head.splitlines():
+        record = parser.parse(clean(line))
+        if record is not None:
+            records.append(record)
+            if len(records) == _SNIFF_RECORDS:
+                break  # enough to judge: the rest of the head is not parsed
+    if len(records) >= 3:
+        # every line naming its own epoch ("epoch [3]: loss: 0.4 - val_loss: 0.5"): more
+        # sure than the Keras reader, which would number such lines from 1
+        return 0.75 if all(r.own_epoch and not r.per_step for r in records) else 0.5
     return 0.2 if records else 0.0
 
 
@@ -108,7 +129,7 @@ def read(source) -> Run:
             record = parser.parse(clean(line))
             if record is not None:
                 records.append(record)
-    notes = []
+    notes = [f"no epoch numbers: epochs counted from the {parser.counted}, from 1"] if parser.counted else []
     if lines.cut is not None and parser.parse(clean(lines.cut)) is not None:
         notes.append(lines.cut_note())
     epochs = {r.epoch for r in records if r.epoch is not None}
@@ -116,7 +137,7 @@ def read(source) -> Run:
     if len(epochs) < 2 and sum(1 for r in records if r.per_step or r.epoch is None) >= 2:
         rows = _by_point(records, epochs, notes, info)
     else:
-        rows = _by_epoch(records)
+        rows = _by_epoch(records, notes)
     metrics = _without_counters(rows.rows)
     table = test_as_validation(metrics)
     if table is not metrics:
@@ -129,9 +150,10 @@ def read(source) -> Run:
     return build_run(table, source=source.name, format=FORMAT, events=rows.events, planned_epochs=parser.planned, notes=notes, info=info)
 
 
-def _by_epoch(records: list[_Record]) -> EpochRows:
+def _by_epoch(records: list[_Record], notes: list[str]) -> EpochRows:
     """Epoch rows: an epoch's own lines, and the mean of its per-step lines for the
-    metrics those do not print."""
+    metrics those do not print (noted for a last epoch with per-step lines only: the
+    log may end inside it)."""
     rows = EpochRows()
     pending_epoch, pending = None, {}
 
@@ -151,7 +173,9 @@ def _by_epoch(records: list[_Record]) -> EpochRows:
                 pending.setdefault(k, []).append(v)
         else:
             flush()
-            rows.add(record.epoch, record.metrics, merge=True)
+            rows.add(record.epoch, record.metrics, merge=not record.opens_table)
+    if pending:
+        notes.append(f"epoch {pending_epoch} is read from its per-step lines up to the end of the log (it may be partial)")
     flush()
     return rows
 
@@ -161,7 +185,7 @@ def _by_point(records: list[_Record], epochs: set[int], notes: list[str], info: 
     add other metrics to the same point (a train and a test line) are merged."""
     points = [r for r in records if r.per_step or r.epoch is None]
     steps = [r.step for r in points]
-    numbered = all(s is not None and float(s).is_integer() for s in steps) and all(a <= b for a, b in zip(steps, steps[1:]))
+    numbered = all(index_or_none(s) is not None for s in steps) and all(a <= b for a, b in zip(steps, steps[1:]))
     rows = EpochRows()
     n, current = 0, {}
     for record in points:
@@ -186,9 +210,13 @@ class _Parser:
 
     def __init__(self) -> None:
         self.epoch: int | None = None
-        self.fresh_epoch = False  # an "Epoch N" line no table row has used yet
+        self.fresh_epoch = False  # an "Epoch N" line no table row or bar has used yet
         self.table: Table | None = None
+        self.table_rows = 0  # rows read under the current header
         self.planned: int | None = None
+        self.train_total: int | None = None  # the step count of the first tqdm bar: training's
+        self.last_bar: tuple | None = None
+        self.counted: str | None = None  # what the epochs were counted from, when the record has none
 
     def parse(self, line: str) -> _Record | None:
         line = _QUOTED.sub("", line, count=1)
@@ -201,11 +229,18 @@ class _Parser:
             if row is not None:
                 return self._table_record(row)
             self.table = None
+        if not _LETTER.search(line):
+            return None  # numbers alone are a row only under a header
         table = Table.parse(line)
         if table is not None:
-            self.table = table
+            self.table, self.table_rows = table, 0
             return None
-        line = _TWO_WORD.sub("learning_rate", line)
+        line = _TWO_WORD.sub(lambda m: _TWO_WORDS[m.group().lower()], line)
+        bar = _BAR.search(line)
+        if bar:
+            line = self._bar_line(line, bar)
+            if line is None:
+                return None
         bracket = BRACKET_EPOCH.match(line)
         if bracket and index_or_none(bracket.group(1)) is not None:
             self.epoch = int(bracket.group(1))
@@ -213,7 +248,7 @@ class _Parser:
             return _Record(self.epoch, metrics, True, float(bracket.group(2))) if metrics else None
         found = EPOCH_WORD.search(line)
         if found:
-            text = line[found.start():]
+            text = _CHECKPOINT.split(line[found.start():], maxsplit=1)[0]
             before = _PHASE_BEFORE.search(line[: found.start()])  # "Valid Epoch: 3 Loss: 0.4"
             pairs = _pairs(text, _PHASES[before.group(1).lower()] if before else None)
             if not pairs or pairs[0][0] not in _EPOCH_NAMES or index_or_none(pairs[0][1]) is None:
@@ -226,7 +261,7 @@ class _Parser:
             phase = _PHASE_AT.search(line)
             if phase is None or not _is_log_prefix(line[: phase.start()]):
                 return None
-            text = line[phase.start():]
+            text = _CHECKPOINT.split(line[phase.start():], maxsplit=1)[0]
             pairs = _pairs(text, _PHASES[phase.group(1).lower()])
         metrics = _metrics(pairs)
         if not metrics or _is_prose(text, len(pairs)):
@@ -236,19 +271,44 @@ class _Parser:
         if step is None and counter:
             step = float(counter.group(1))
         per_step = step is not None or counter is not None
-        return _Record(self.epoch, metrics, per_step, step)
+        return _Record(self.epoch, metrics, per_step, step, own_epoch=found is not None)
+
+    def _bar_line(self, line: str, bar: re.Match) -> str | None:
+        """A finished tqdm bar as a plain line: its description, then its postfix
+        metrics; ``val`` in front of a bar with another step count than the first
+        (training's), and an epoch counted for a training bar that names none."""
+        done, total = int(bar.group(2)), int(bar.group(3))
+        if done != total:  # an update of an unfinished bar: only what was printed after it counts
+            return line[bar.end():] or None
+        desc, postfix = line[: bar.start()], _BAR_TIMING.sub("", bar.group(4))
+        if (desc, total, postfix) == self.last_bar:
+            return None  # tqdm's refresh on close repeats the finished bar
+        self.last_bar = (desc, total, postfix)
+        if self.train_total is None:
+            self.train_total = total
+        if not _PHASE_AT.search(desc) and total != self.train_total:
+            desc = "val " + desc
+        elif not EPOCH_WORD.search(desc) and (total == self.train_total or desc.lower().startswith("train")):
+            if not self.fresh_epoch:
+                self.epoch, self.counted = (self.epoch or 0) + 1, "tqdm training bars"
+            self.fresh_epoch = False
+            desc = desc if _PHASE_AT.search(desc) else "train " + desc
+        return f"{desc} {postfix}"
 
     def _table_record(self, row: Row) -> _Record | None:
         epoch = row.epoch if row.epoch is not None else row.index
         if epoch is None and self.fresh_epoch:
             epoch = self.epoch  # values under an "Epoch N" line
+        elif epoch is None and row.step is None:
+            epoch, self.counted = (self.epoch or 0) + 1, "table rows"  # a header, then values only
         self.fresh_epoch = False
         metrics = {k: v for k, v in row.metrics.items() if not is_bookkeeping(k) or k == "lr"}
         if epoch is not None and index_or_none(epoch) is None:
             epoch = None  # fractional (or absurd) epochs: the rows are steps
+        self.table_rows += 1
         if epoch is not None:
             self.epoch = int(epoch)
-            return _Record(self.epoch, metrics, False, row.step)
+            return _Record(self.epoch, metrics, False, row.step, opens_table=self.table_rows == 1)
         return _Record(None, metrics, row.step is not None, row.step)
 
 

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from ..errors import UnreadableRecord
 from ..run import Event, Run, build_run
+from .hf_fast import plain_dict
 from .numbers import MAX_INDEX, index_or_none, parse_number
 from .steps import CompleteLines, StepLog, epoch_of_fraction
 
@@ -140,7 +141,7 @@ def _read_stdout(source) -> Run:
         for line in lines:
             for match in _DICT_LINE.finditer(line):
                 try:
-                    row = ast.literal_eval(match.group())
+                    row = plain_dict(match.group()) or ast.literal_eval(match.group())
                     epoch = _add_row(log, info, row, None)
                 except (ValueError, TypeError, SyntaxError, RecursionError, MemoryError):
                     bad.append(lines.number)

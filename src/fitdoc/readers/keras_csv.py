@@ -132,7 +132,7 @@ def read(source) -> Run:
         if not found or not line.endswith(("\n", "\r")):
             raise UnreadableRecord(source.name, "no CSVLogger header (a first row starting with 'epoch')")
         header, delim = found
-        targets = table.use_header(header[1:])
+        targets = table.use_header(_distinct(header, line_no, source.name)[1:])
         short: tuple[int, int] | None = None  # (line, cells) of a short row: an error unless it is the last
         cut = None
         while True:
@@ -160,6 +160,14 @@ def read(source) -> Run:
     return table.run(source.name, notes)
 
 
+def _distinct(header: list[str], line_no: int, name: str) -> list[str]:
+    """``header``, or a one-line error when it names a column twice."""
+    if len(set(header)) < len(header):
+        twice = next(h for i, h in enumerate(header) if h in header[:i])
+        raise UnreadableRecord(name, f"line {line_no}: the header names the column {twice[:40]!r} twice")
+    return header
+
+
 def _careful_row(table: _Columns, fields: list[str], short, header, targets, line_no: int, name: str):
     """One row that the fast path could not take: headers, NA cells, short rows."""
     if short:
@@ -167,7 +175,7 @@ def _careful_row(table: _Columns, fields: list[str], short, header, targets, lin
     if not fields or not "".join(fields).strip():
         return None, header, targets
     if fields[0].strip().lstrip("\ufeff").lower() == "epoch":
-        header = [f.strip() for f in fields]  # append=True writes the header again after a resume
+        header = _distinct([f.strip() for f in fields], line_no, name)  # append=True writes it again after a resume
         return None, header, table.use_header(header[1:])
     if len(fields) != len(header):
         return (line_no, len(fields)), header, targets

@@ -20,7 +20,8 @@ import re
 
 from ..errors import UnreadableRecord
 from ..run import Event, Run, build_run
-from .numbers import NUMBER_PATTERN, parse_number
+from . import keras_fast
+from .numbers import NUMBER_PATTERN, index_or_none, parse_number
 from .steps import CompleteLines
 from .stitch import EpochRows
 from .textio import clean, screen_segments
@@ -28,7 +29,7 @@ from .textio import clean, screen_segments
 FORMAT = "keras-text"
 
 # "Epoch 3/20", or "Epoch 3 - 12s - loss: ..." / "Epoch 3- ..." with the metrics on the line
-HEADER = re.compile(r"\bEpoch\s+(\d{1,15})\s*(?:/\s*(\d{1,15})(?!\d)|(?=-\s|\s+-\s))")
+HEADER = re.compile(r"\bEpoch\s+(\d+)\s*(?:/\s*(\d+)|(?=-\s|\s+-\s))")
 CALLBACK = re.compile(r"^\W*Epoch\s+0*(\d{1,15})\s*:\s*(.+)$")
 PROGRESS = re.compile(r"^\s*(\d{1,15})/(\d{1,15})\b")
 PAIR = re.compile(r"(?<![\w/.])([A-Za-z_][\w./@-]*)\s*:\s*(" + NUMBER_PATTERN + r")(?![\w.])")
@@ -43,6 +44,7 @@ _NOT_METRICS = {"eta", "epoch", "batch", "step", "steps", "time"}
 # mid-line): before an "Epoch N:"/"Epoch N/M" or an "N/M [" / "N/M ━" progress prefix.
 # Logs pasted into code comments, quotes or REPL sessions: "# 12/12 ...", "> Epoch 3/9".
 QUOTED = re.compile(r"^\s*(?:#+|//|>+|\.\.\.|>>>)\s?")
+GLUED_STEPS = re.compile(r"/(\d+)\s*(?:\[|━)")  # what follows "Epoch 2/10" glued to "782/782 ["
 GLUED = re.compile(r"(?:\s+|(?<=[^\d\s/]))(?=Epoch\s+\d+\s*[:/]|\d+/\d+\s*(?:\[|━))")
 
 
@@ -142,10 +144,17 @@ class _Parser:
             return
         header = HEADER.search(segment)
         if header:
-            self.blocks.append(_Block(int(header.group(1))))
-            if header.group(2):
-                self.planned = int(header.group(2))
-            rest = segment[header.end():]
+            epoch = index_or_none(header.group(1))
+            if epoch is None:
+                raise UnreadableRecord(self.name, f"{header.group(0)[:40]!r}: epoch number out of range")
+            self.blocks.append(_Block(epoch))
+            planned, rest = header.group(2), segment[header.end():]
+            glued = GLUED_STEPS.match(rest)
+            if planned and glued and len(planned) > len(glued.group(1)) and planned.endswith(glued.group(1)):
+                # "Epoch 2/10782/782 [===": the line break after "Epoch 2/10" was lost
+                planned, rest = planned[: -len(glued.group(1))], glued.group(1) + rest
+            if planned:
+                self.planned = index_or_none(planned)
             if rest.strip():
                 self._feed(rest)
             return
@@ -195,6 +204,8 @@ class _Parser:
         """One run per ``fit``: a record that starts again from its first epoch with a
         fresh model's loss holds several fits; any other step back is a resume."""
         indexed = [(i, b) for i, b in enumerate(self.blocks) if b.summary or b.partial or b.epoch is not None]
+        if not indexed:  # callback messages only (a log cut before its first epoch line)
+            raise UnreadableRecord(self.name, "Keras callback messages but no epoch summary lines with metrics")
         notes = self._number_leading([b for _, b in indexed])
         fits, current, blocks = [], [], []  # blocks: the current fit's blocks, kept alongside
         for item in indexed:
@@ -262,6 +273,9 @@ def _fresh_start(fit: list[_Block], block: _Block, jump: float = 1.5) -> bool:
 def read(source) -> Run | list[Run]:
     """The fits in the record; a last line without its newline (a log cut or still being
     written: its last number may be cut) is left out, with a note when it held metrics."""
+    fast = keras_fast.read(source)
+    if fast is not None:
+        return fast
     parser = _Parser(source.name)
     with source.open_text() as fh:
         lines = CompleteLines(fh)

@@ -5,7 +5,8 @@ A metric logged with ``on_step`` and ``on_epoch`` gets two columns: ``X_epoch`` 
 the epoch series, ``X_step`` the step series. Other columns feed both: per epoch, the
 mean of a training metric's rows and the last row of a validation metric or ``lr``.
 ``LearningRateMonitor`` columns (``lr-SGD``, ``lr-Adam``...) become ``lr``; their rows
-have no epoch and take the epoch of the nearest following step that has one. Epochs
+have no epoch and take the epoch of the nearest following step that has one (a row
+after the last epoch row, for an epoch the record has not reached, is left out). Epochs
 are numbered as Lightning writes them (0-based).
 
 A directory is a logger directory (``version_N/metrics.csv``, in version order), a
@@ -186,6 +187,8 @@ def _stitch(files: list[_File], name: str) -> Run:
             log.new_segment(f.label)
         roles = _roles(f.columns)
         for epoch, step, values in f.rows:
+            if epoch is None and epoch_of.after_all(step):
+                continue  # an lr row for an epoch that has not started in the record (a log cut or being written)
             epoch = epoch_of(step) if epoch is None else epoch
             for column, value in values.items():
                 metric, per_epoch, per_step = roles[column]

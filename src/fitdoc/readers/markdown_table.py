@@ -2,14 +2,15 @@
 the Hugging Face model card that Trainer writes: its "Training results" table
 (``| Training Loss | Epoch | Step | Validation Loss | Accuracy |``, ``No log`` before
 the first logged training loss) and its "Training hyperparameters" list, kept in
-``Run.info["settings"]`` (``learning_rate``, ``batch_size``, ``optimizer``,
-``num_epochs``).
+``Run.info["settings"]`` (``learning_rate``, ``batch_size`` -- the total batch when the
+card gives one --, ``optimizer`` by its lower-case name, ``num_epochs``).
 
 A table is read when its header row names an epoch or step column and a loss- or
-accuracy-like column, and a rule row (``|---|``) follows it; other tables of the
-document are passed over. Rows are numbered by their epoch: Trainer's fractional
-epochs (evaluations every N steps) by the epoch each falls in, as for
-``trainer_state.json``, or by their step when several fall in one epoch.
+accuracy-like column, and a rule row (``|---|``, or ``-- | --`` where GitHub made a
+pasted notebook table into Markdown) follows it; other tables of the
+document are passed over. Rows are numbered by their epoch as printed (Trainer's
+fractional epochs, ``2.07``, too), or by their step when the table has no epoch
+column or prints one twice.
 """
 
 from __future__ import annotations
@@ -20,19 +21,23 @@ import re
 from ..names import TEST_AS_VALIDATION_NOTE, test_as_validation
 from ..run import Run, build_run
 from .numbers import parse_number
+from .steps import CompleteLines
 from .stitch import EpochRows
 from .tables import EPOCH_COLUMNS, STEP_COLUMNS, Row, Table
 
 FORMAT = "markdown-table"
 MIN_POINTS = 2
 
-_HEADER_ROW = re.compile(r"^[ \t]*\|[^\n]*\b(?:epoch|step)s?\b[^\n]*\n[ \t]*\|?[ \t]*:?-{3,}", re.I | re.M)
+# a header row naming an epoch or step column, then the rule row ("|:---:|", or "-- | --"
+# where GitHub turned a pasted notebook table into Markdown)
+_HEADER_ROW = re.compile(r"^(?=[^\n]*\|)[^\n]*\b(?:epoch|step)s?\b[^\n]*\n[ \t]*\|?[ \t]*:?--[-|: \t]*$", re.I | re.M)
 _SETTING = re.compile(r"^\s*[-*]\s+([A-Za-z_][\w ]*?)\s*:\s*(.+?)\s*$")
-# the model card's names for what the advice reads
+# the model card's names for what the advice reads; the effective batch (over devices
+# and accumulation steps) wins over the per-device one
 _SETTINGS = {
     "learning_rate": "learning_rate",
+    "total_train_batch_size": "batch_size",
     "train_batch_size": "batch_size",
-    "total_train_batch_size": "batch_size",  # the effective batch wins: it comes later in the list
     "optimizer": "optimizer",
     "num_epochs": "num_epochs",
 }
@@ -47,10 +52,11 @@ def sniff(source) -> float:
 
 def read(source) -> Run:
     rows: list[Row] = []
-    settings: dict = {}
+    stated: dict = {}  # the card's own names
     table: Table | None = None
     with source.open_text() as fh:
-        for line in fh:
+        lines = CompleteLines(fh)
+        for line in lines:
             if table is not None:
                 row = table.row(line)
                 if row is not None:
@@ -58,14 +64,21 @@ def read(source) -> Run:
                         rows.append(row)
                     continue
                 table = None
-            if line.lstrip().startswith("|"):
+            if "|" in line:
                 table = _training_table(Table.parse(line))
                 continue
             setting = _SETTING.match(line)
             if setting and setting.group(1) in _SETTINGS:
-                settings[_SETTINGS[setting.group(1)]] = _value(setting.group(2))
+                name, text = setting.groups()
+                stated.setdefault(name, _optimizer(text) if name == "optimizer" else _value(text))
+    settings: dict = {}
+    for name, key in _SETTINGS.items():  # in order of preference
+        if name in stated:
+            settings.setdefault(key, stated[name])
     epochs, note, by_point = _positions(rows)
     notes = [note] if note else []
+    if table is not None and lines.cut is not None:
+        notes.append(lines.cut_note())
     built = EpochRows()
     for at, row in zip(epochs, rows):
         built.add(at, row.metrics, merge=True)
@@ -96,10 +109,18 @@ def _positions(rows: list[Row]) -> tuple[list[int | float], str | None, bool]:
     epochs = [r.epoch for r in rows]
     if all(e is not None and math.isfinite(e) for e in epochs) and len(set(epochs)) == len(epochs):
         return [int(e) if float(e).is_integer() else float(e) for e in epochs], None, False
+    why = "epochs printed more than once" if all(e is not None for e in epochs) else "no epoch column"
     steps = [r.step for r in rows]
     if all(s is not None for s in steps) and len(set(steps)) == len(steps):
-        return [int(s) for s in steps], "several evaluations per epoch: each is one point, numbered by its step", True
-    return list(range(1, len(rows) + 1)), "several evaluations per epoch: each is one point, numbered from 1", True
+        return [int(s) for s in steps], f"{why}: each row is one point, numbered by its step", True
+    return list(range(1, len(rows) + 1)), f"{why}: each row is one point, numbered from 1", True
+
+
+def _optimizer(text: str) -> str:
+    """The optimizer's name in lower case: ``Adam with betas=...`` -> ``adam``,
+    ``Use OptimizerNames.ADAMW_TORCH_FUSED with ...`` -> ``adamw_torch_fused``."""
+    name = re.split(r"\s+with\s+", text, maxsplit=1)[0]
+    return re.sub(r"^(?:Use\s+)?(?:OptimizerNames\.)?", "", name.strip()).lower()
 
 
 def _value(text: str):

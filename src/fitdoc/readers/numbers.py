@@ -7,7 +7,9 @@ from __future__ import annotations
 import math
 
 MISSING = {"", "na", "n/a", "none", "null", "-"}  # lower case
-NUMBER_PATTERN = r"[-+]?(?:\d+\.?\d*(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?|nan|NaN|NAN|inf|Inf|INF|infinity|Infinity)"
+# One way only to split a digit run (``\d+(?:\.\d*)?``, not ``\d+\.?\d*``): no backtracking
+# that grows with the square of a long number's length.
+NUMBER_PATTERN = r"[-+]?(?:\d+(?:\.\d*)?(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?|nan|NaN|NAN|inf|Inf|INF|infinity|Infinity)"
 MAX_INDEX = 2**53  # epochs and steps above this are not exact as floats: not a real count
 
 

@@ -119,6 +119,10 @@ class EpochByStep:
     def __bool__(self) -> bool:
         return bool(self._steps)
 
+    def after_all(self, step: float) -> bool:
+        """Whether ``step`` comes after every step with a known epoch."""
+        return step > self._steps[-1]
+
     def __call__(self, step: float) -> int:
         i = bisect.bisect_left(self._steps, step)
         return self._epochs[min(i, len(self._epochs) - 1)]

@@ -46,6 +46,7 @@ import numpy as np
 from ..errors import FitdocError, UnreadableRecord
 from ..names import canonical
 from ..run import Event, Run, Series, StepSeries
+from . import tensorboard_fast
 
 FORMAT = "tensorboard"
 
@@ -248,6 +249,15 @@ def _read_dir_stream(files: list[Path], notes: list[str]) -> dict[str, _Tag]:
         for acc in tags.values():
             acc.file_starts.append(len(acc.steps))
         for raw, starts, lengths, offset in _batches(path, notes):
+            plain = tensorboard_fast.scalars(raw, starts, lengths)
+            if plain is not None:
+                for tag, steps, values in plain:
+                    acc = tags.get(tag)
+                    if acc is None:
+                        acc = tags[tag] = _Tag(k)
+                    acc.steps.frombytes(steps.astype("<i8").tobytes())
+                    acc.values.frombytes(values.astype("<f4" if acc.values.typecode == "f" else "<f8").tobytes())
+                continue
             view = memoryview(raw)
             for s, n in zip(starts, lengths):
                 try:

@@ -130,8 +130,14 @@ class TextStream:
             yield line
 
 
+_LONG_DIGITS = re.compile(r"\d{400,}")  # beyond any float: written "inf" so regexes stay linear
+
+
 def clean(segment: str) -> str:
-    """A screen segment without ANSI codes, backspaces and trailing whitespace."""
+    """A screen segment without ANSI codes, backspaces and trailing whitespace; a run of
+    400 or more digits (a number beyond any float) becomes ``inf``."""
+    if len(segment) >= 400:
+        segment = _LONG_DIGITS.sub("inf", segment)
     if "\x1b" in segment:
         segment = ANSI.sub("", segment)
     if "\b" in segment:

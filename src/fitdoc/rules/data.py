@@ -138,7 +138,8 @@ class ValAccuracyZero(Rule):
 
     Known false alarms
     An accuracy metric on a regression model is near zero on both sets: then the
-    finding names the metric as the cause (with FD306), not the split.
+    finding names the metric as the cause (with FD306), not the split, and is a warning
+    only when validation accuracy is ≈0 in ``regression_share`` of the evaluations.
     """
 
     code = "FD302"
@@ -148,6 +149,7 @@ class ValAccuracyZero(Rule):
     supersedes = ("FD101", "FD301")  # the validation set measures classes never trained on
     max_value: float = 0.02
     min_train: float = 0.1
+    regression_share: float = 0.9
 
     def check(self, ctx: Context):
         val, train = ctx.curve("val_accuracy"), ctx.curve("accuracy")
@@ -157,7 +159,8 @@ class ValAccuracyZero(Rule):
         if ctx.accuracy_meaningless:
             if zero.mean() >= 0.5:  # the symptom is real; its cause is the metric (FD306)
                 yield self.finding(
-                    val.epochs[int(np.argmax(zero))], variant="regression", severity="warning",
+                    val.epochs[int(np.argmax(zero))], variant="regression",
+                    severity="warning" if zero.mean() >= self.regression_share else "info",
                     causes=[("metric_mismatch", 0.9)], supersedes=(), zero=int(zero.sum()), evals=len(val),
                 )
             return
@@ -354,3 +357,61 @@ class AccuracyOnRegression(Rule):
                 loss.epochs[0], causes=[("metric_mismatch", 0.9)],
                 loss_from=float(loss.values[0]), loss_to=float(loss.values[-1]),
             )
+
+
+@dataclass
+class EmptyEvaluation(Rule):
+    """What it detects
+    Evaluations at which every loss and accuracy of the epoch is exactly 0 (or a loss
+    at most ``epsilon``) while other epochs have a loss above ``min_other`` : the
+    epoch measured no data.
+
+    Why it matters
+    A loss of exactly 0 is not a perfect model: the generator ran out (a wrong
+    ``steps_per_epoch`` or ``validation_steps``), the validation set is empty, or the
+    metric divides by a count of zero. Those epochs say nothing, and a checkpoint
+    callback keeps one of them as the "best".
+
+    Example
+    Every even epoch: ``0s - loss: 0.0000e+00 - accuracy: 0.0000e+00 - val_loss:
+    0.0000e+00 - val_accuracy: 0.0000e+00``.
+
+    What to do
+    Check ``steps_per_epoch`` / ``validation_steps`` against the size of the data and
+    that the validation set is not empty.
+
+    Known false alarms
+    A loss that really reaches 0 on a trivial task also has accuracy 1, not 0.
+    """
+
+    code = "FD307"
+    name = "empty-evaluation"
+    kind = "suspicious_validation"
+    severity = "error"
+    supersedes = ("FD302",)
+    epsilon: float = 1e-7
+    min_other: float = 1e-3
+
+    def check(self, ctx: Context):
+        run = ctx.run
+        losses = [n for n in LOSSES if n in run.series]
+        if not losses:
+            return
+        metrics = [n for n in run.series if n in LOSSES or "accuracy" in n]
+        present = np.zeros(len(run), dtype=bool)
+        empty = np.ones(len(run), dtype=bool)
+        for name in metrics:
+            s = run.series[name]
+            present |= s.present
+            limit = self.epsilon if name in LOSSES else 0.0
+            empty &= ~s.present | (s.finite & (np.abs(s.values) <= limit))
+        empty &= present
+        others = [run.series[n].values[~empty & run.series[n].finite] for n in losses]
+        if not empty.any() or not any(len(v) and np.max(np.abs(v)) > self.min_other for v in others):
+            return
+        kind = "val_acc_zero" if "val_accuracy" in run.series and run.series["val_accuracy"].present[empty].any() else None
+        yield self.finding(
+            run.epochs[int(np.argmax(empty))], kind=kind, causes=[("data_problem", 0.85)],
+            metrics=", ".join(metrics), count=int(empty.sum()), evals=int(present.sum()),
+            first=epoch_value(run.epochs[int(np.argmax(empty))]),
+        )

@@ -38,8 +38,9 @@ class Overfitting(Rule):
     Known false alarms
     A noisy validation curve with one bad evaluation near the end, or one lucky one at
     the minimum: the rise, from halfway between the lowest evaluation and the trend's
-    minimum to the median of the last evaluations, must exceed both ``min_rise`` of
-    the trend's minimum and ``noise_factor`` times the curve's own noise. A window pasted from the middle of
+    minimum to the median of the last 3 evaluations (or of the last quarter, for a slow
+    noisy drift), must exceed both ``min_rise`` of the trend's minimum and
+    ``noise_factor`` times the noise of that median. A window pasted from the middle of
     a long run cannot show where the minimum was.
     """
 
@@ -72,22 +73,31 @@ class Overfitting(Rule):
         best = val.argmin_near_trend()
         low = float(val.values[best])
         after = len(val) - 1 - best
-        end = val.level_at_end()
         # the reference lies halfway between the lowest evaluation and the trend's minimum,
         # so that one lucky evaluation does not make an ordinary wiggle look like a rise
         trend_low = float(np.min(val.smooth))
-        rise = end - (low + max(low, trend_low)) / 2
+        reference = (low + max(low, trend_low)) / 2
+        # the level the run ends at: the median of its last 3 evaluations (against the
+        # curve's noise), or of its last quarter for a slow noisy drift (against the noise
+        # of a median of k, about 1.25 sigma / sqrt(k))
+        k = max(3, min(after, len(val) // 4))
+        floor = self.min_rise * abs(trend_low)
+        rose = any(
+            float(np.median(val.values[-n:])) - reference > max(floor, self.noise_factor * noise)
+            for n, noise in ((3, val.noise), (k, 1.25 * val.noise / np.sqrt(k)))
+        )
         train_at_best = ctx.value_at("loss", epoch_value(val.epochs[best]))
         train_end = train.level_at_end()
         causes = _overfit_causes(ctx)
         facts = dict(
-            metric=val.name, best_epoch=epoch_value(val.epochs[best]), best_value=abs(low), end_value=abs(end),
-            evals_after=after, train_from=train_at_best, train_to=train_end,
+            metric=val.name, best_epoch=epoch_value(val.epochs[best]), best_value=abs(low),
+            end_value=abs(float(val.values[-1])), evals_after=after, train_from=train_at_best,
+            train_to=float(train.values[-1]),
         )
         # the training loss must keep improving: if it did not, the rise is instability or noise
         if (
             after >= self.min_evals_after
-            and rise > max(self.min_rise * abs(trend_low), self.noise_factor * val.noise)
+            and rose
             and train_end <= train_at_best * (1 - self.min_train_drop)
         ):
             # a window pasted from the middle of a run cannot show where the minimum was
@@ -276,7 +286,10 @@ class Plateau(Rule):
 
     Known false alarms
     A converged run is flat at the end too; it is not reported because its loss is far
-    below where it started.
+    below where it started, and never frozen to ``frozen_change`` of its value (variant
+    ``frozen``: a training or validation loss that holds one value for the last
+    ``min_frozen_evals`` evaluations or more, and half the record). A pause in the middle of a converging run (not at its start)
+    must cover ``min_midrun_fraction`` of the evaluations.
     """
 
     code = "FD104"
@@ -285,10 +298,17 @@ class Plateau(Rule):
     min_evals: int = 5
     min_fraction: float = 0.15
     flat_tolerance: float = 0.01
-    escape_drop: float = 0.1
+    escape_drop: float = 0.2
     stalled_level: float = 0.8
+    min_midrun_fraction: float = 0.25
+    frozen_change: float = 1e-4
+    min_frozen_evals: int = 3
 
     def check(self, ctx: Context):
+        frozen = self._frozen(ctx)
+        if frozen is not None:
+            yield frozen
+            return
         train = ctx.curve("loss")
         if train is None or len(train) < self.min_evals + 1:
             return
@@ -305,8 +325,10 @@ class Plateau(Rule):
         level = float(np.median(train.values[i : j + 1]))
         first = float(train.values[0])
         after = float(np.min(s[j:])) if j + 1 < n else level
-        escaped = j + 1 < n and after < (1 - self.escape_drop) * level
         at_start = i == 0 and not ctx.is_window
+        # a pause in the middle of a converging run is its pace slowing, unless it lasts
+        long_pause = at_start or length >= self.min_midrun_fraction * n
+        escaped = j + 1 < n and after < (1 - self.escape_drop) * level and long_pause
         stalled = j == n - 1 and level > self.stalled_level * first and not ctx.is_window
         causes = dead_network(ctx, epoch_value(train.epochs[i]), epoch_value(train.epochs[j]))
         if not (escaped or stalled or causes or (at_start and level > self.stalled_level * first)):
@@ -320,6 +342,29 @@ class Plateau(Rule):
             train.epochs[i], end_epoch=train.epochs[j], causes=causes,
             variant="escaped" if escaped else "stalled", level=level, evals=length, after=after,
         )
+
+
+    def _frozen(self, ctx: Context):
+        """A loss that holds one value (within ``frozen_change`` of it) from some
+        evaluation to the end of the record, over ``min_frozen_evals`` evaluations and
+        at least half the record: nothing reaches the weights (or the evaluation)."""
+        for name in ("loss", "val_loss"):
+            c = ctx.curve(name)
+            if c is None or len(c) < self.min_frozen_evals:
+                continue
+            y = c.values
+            last = float(y[-1])
+            moved = np.abs(y - last) > self.frozen_change * max(abs(last), 1e-12)
+            start = len(y) - int(np.argmax(moved[::-1])) if moved.any() else 0
+            length = len(y) - start
+            if length >= max(self.min_frozen_evals, len(y) / 2):
+                first, end = epoch_value(c.epochs[start]), epoch_value(c.epochs[-1])
+                causes = dead_network(ctx, first, end) if name == "loss" else None
+                return self.finding(
+                    first, end_epoch=end, variant="frozen", causes=causes or [("data_problem", 0.5), ("lr_too_high", 0.3)],
+                    metric=name, level=last, evals=length,
+                )
+        return None
 
 
 @dataclass

@@ -38,7 +38,6 @@ class NanLoss(Rule):
     name = "nan-loss"
     kind = "nan_loss"
     severity = "error"
-    supersedes = ("FD102", "FD103", "FD104")
     rising_before: int = 3
 
     def check(self, ctx: Context):
@@ -58,8 +57,11 @@ class NanLoss(Rule):
         else:
             causes = [("lr_too_high", 0.5), ("loss_activation_mismatch", 0.45), ("data_problem", 0.35)]
         last = None if train is None else float(train.values[-1])
+        # once the training loss is NaN the weights are too: nothing after says more
+        broke = "loss" in run.series and bool(run.series["loss"].nonfinite.any())
         yield self.finding(
             run.epochs[i], causes=causes, variant="" if last is not None else "first", metric="/".join(which), value="nan" if np.isnan(value) else "inf",
+            supersedes=("FD102", "FD103", "FD104") if broke else (),
             last_finite=last, rising=bool(rising), stopped=bool(run.events_of("terminate_on_nan")),
         )
 

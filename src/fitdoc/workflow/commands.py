@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from .. import atomic
 from ..commandline import CONFIG, FORMAT, LANG, MONITOR, console, expand_paths, load_config, needs_extra, plotted, resolve_lang, writable
 
 
@@ -108,8 +109,8 @@ def sweep_cmd(spec, output, work_dir, seeds, match, threads, fmt, lang):
         click.echo(f"\nfitdoc: interrupted; finished variants are kept in {work}; run the same command to resume", err=True)
         sys.exit(130)
     table = result.table()
-    (work / "results.md").write_text(table.to_markdown(), encoding="utf-8")
-    (work / "results.json").write_text(json.dumps(result.to_dict(), ensure_ascii=False, indent=1), encoding="utf-8")
+    atomic.write_text(work / "results.md", table.to_markdown())
+    atomic.write_text(work / "results.json", json.dumps(result.to_dict(), ensure_ascii=False, indent=1))
     report = result.to_html().save(output or work / "report.html")
     _show(table, result.to_dict(), fmt)
     click.echo(f"wrote {report}, {work / 'results.md'}, {work / 'results.json'}", err=True)

@@ -16,10 +16,14 @@ A spec is a Python file or a YAML file. A Python spec defines::
 
 A YAML spec has the same keys in lower case, with ``data: file.py:function`` (or
 ``module:function``) and ``model: mlp`` (the default) or ``file.py:function``.
+Either kind of spec runs code (the Python file, or the file or module a YAML spec
+names): trust a spec as you would a Python script.
 
 Keras 3 is imported only here, with ``KERAS_BACKEND=torch`` unless set otherwise.
 Every finished (variant, seed) writes its history, report and results under the work
-directory; a rerun skips those whose parameters have not changed.
+directory (each file through a temporary file and a rename, so a kill leaves no half
+file); a rerun skips those whose parameters have not changed and reruns one whose
+``result.json`` is damaged.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ from typing import Callable
 
 import numpy as np
 
+from .. import atomic
 from ..errors import FitdocError
 from ..output import html
 from .table import Table, findings_cell, fmt
@@ -212,6 +217,18 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-") or "variant"
 
 
+def folder_names(names: list[str]) -> dict[str, str]:
+    """A distinct work folder name per variant name: its slug, with a hash of the name
+    added where two names give the same slug (``"宽"``/``"窄"``, ``"lr 1e-3"``/``"lr/1e-3"``;
+    case is ignored, as some file systems do)."""
+    slugs = {name: _slug(name) for name in names}
+    count: dict[str, int] = {}
+    for slug in slugs.values():
+        count[slug.lower()] = count.get(slug.lower(), 0) + 1
+    return {name: slug if count[slug.lower()] == 1 and slug != "variant" else f"{slug}-{hashlib.sha1(name.encode()).hexdigest()[:8]}"
+            for name, slug in slugs.items()}
+
+
 def _keras():
     os.environ.setdefault("KERAS_BACKEND", "torch")
     import keras
@@ -263,8 +280,7 @@ def run_one(spec: SweepSpec, variant: dict, seed: int, data: Data, folder: Path,
                         batch_size=bs, verbose=0, shuffle=True,
                         callbacks=[_epoch_callback(keras, reporter.phase(f"fit {label}", int(params["epochs"])))])
     folder.mkdir(parents=True, exist_ok=True)
-    history_path = folder / "history.json"
-    history_path.write_text(json.dumps({k: [float(v) for v in vs] for k, vs in history.history.items()}), encoding="utf-8")
+    atomic.write_text(folder / "history.json", json.dumps({k: [float(v) for v in vs] for k, vs in history.history.items()}))
     report = diagnose_history(folder, lang)
 
     steps_split = math.ceil(len(data.x_train) / bs)
@@ -290,7 +306,7 @@ def run_one(spec: SweepSpec, variant: dict, seed: int, data: Data, folder: Path,
         "verdict": report["verdict"], "findings": [{"code": f["code"], "kind": f["kind"]} for f in report["findings"]],
         "seconds": round(time.perf_counter() - started, 2),
     }
-    (folder / "result.json").write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
+    atomic.write_text(folder / "result.json", json.dumps(result, ensure_ascii=False, indent=1))
     reporter.message(f"done {label}: best epoch {fmt(report['best_epoch'])}, retrained {epochs} epochs, "
                      + " ".join(f"test {k}={v:.4g}" for k, v in result["test"].items()))
     return result
@@ -328,11 +344,12 @@ def sweep(spec: SweepSpec | str | Path, work_dir: str | Path, *, seeds: int | No
     n_seeds = seeds or spec.seeds
     data = None
     results, reports = [], []
+    folders = folder_names([v["name"] for v in spec.variants])
     with reporter:
         for variant in spec.variants:
             for seed in range(n_seeds):
-                folder = work / _slug(variant["name"]) / f"seed{seed}"
-                done = _finished(folder, _key(spec.params(variant), seed, spec, match))
+                folder = work / folders[variant["name"]] / f"seed{seed}"
+                done = _finished(folder, _key(spec.params(variant), seed, spec, match), reporter)
                 if done:
                     reporter.message(f"skip {variant['name']} · seed {seed}: finished in {folder}")
                 else:
@@ -343,11 +360,18 @@ def sweep(spec: SweepSpec | str | Path, work_dir: str | Path, *, seeds: int | No
     return SweepResult(spec.name, results, reports, lang)
 
 
-def _finished(folder: Path, key: str) -> dict | None:
+def _finished(folder: Path, key: str, reporter: Reporter) -> dict | None:
+    """The saved result of a (variant, seed) with this key; None to run it (again)."""
     path = folder / "result.json"
     if not (path.is_file() and (folder / "history.json").is_file()):
         return None
-    result = json.loads(path.read_text(encoding="utf-8"))
+    try:
+        result = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeError):
+        result = None
+    if not isinstance(result, dict):
+        reporter.message(f"{path} is cut or damaged: this variant runs again")
+        return None
     return result if result.get("key") == key else None
 
 
@@ -434,7 +458,7 @@ class SweepResult:
 
     def to_html(self) -> html.HtmlReport:
         labels = [f"{r['variant']} · seed {r['seed']}" for r in self.results]
-        return html.render(self.reports, labels=labels, lang=self.lang,
+        return html.render(self.reports, labels=labels, lang=self.lang, groups=[r["variant"] for r in self.results],
                            title=f"{html.texts(self.lang)['sweep_title']}: {self.name}", tables=[self.table()])
 
     def _repr_html_(self) -> str:

@@ -5,12 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from html import escape
 
+from ..output.text import md_cell
+
 
 def findings_cell(findings: list[dict], lang: str) -> str:
-    """``FD101 过拟合, FD104 ...``: distinct codes with their kind in ``lang``; an em dash for none."""
-    from ..advice import kind_title
+    """``FD101 过拟合，FD104 ...``: distinct codes with their titles in ``lang``; an em dash for none."""
+    from ..advice import say
+    from ..output.text import title
 
-    return ("，" if lang == "zh" else ", ").join(dict.fromkeys(f"{f['code']} {kind_title(f['kind'], lang)}" for f in findings)) or "—"
+    return say("ui", "comma", lang).join(dict.fromkeys(f"{f['code']} {title(f['code'], f['kind'], lang)}" for f in findings)) or "—"
 
 
 def fmt(value, digits: int = 4) -> str:
@@ -35,29 +38,26 @@ class Table:
     def to_markdown(self) -> str:
         lines = [f"### {self.title}", "", "| " + " | ".join(self.columns) + " |",
                  "|" + "|".join("---:" if i in self.numeric else "---" for i in range(len(self.columns))) + "|"]
-        lines += ["| " + " | ".join(c.replace("|", "\\|") for c in row) + " |" for row in self.rows]
+        lines += ["| " + " | ".join(md_cell(c) for c in row) + " |" for row in self.rows]
         if self.notes:
             lines += [""] + [f"> {n}" for n in self.notes]
         return "\n".join(lines) + "\n"
 
     def print(self, console) -> None:
-        """The table at the console's width: whole, or without its optional columns, or,
-        when even that would split a word or a number, one block of lines per row."""
+        """The table at the console's width: whole, or without its optional columns, or with
+        its detail column under each row, or, when even that would split a word or a number,
+        one block of lines per row."""
         from rich.text import Text
 
+        from ..output.terminal import encodable
         from ..output.text import wrap
 
-        everything = list(range(len(self.columns)))
-        narrow = [i for i in everything if i not in self.optional]
-        for keep, below in [(everything, None), (narrow, None), (everything, self.detail), (narrow, self.detail)]:
-            if below is not None:
-                keep = [i for i in keep if i != below]
-            widths = self._widths(keep, console.width)
-            if widths:
-                break
-        else:
+        layout = self._layout(console.width)
+        if layout is None:
             return self.print_vertical(console)
-        rule = "─" if (console.encoding or "").lower().startswith("utf") else "-"
+        keep, below, widths = layout
+
+        rule = "─" if encodable(console, "─") else "-"
         indent = widths[0] + 2
         console.print(Text(self.title, style="bold"))
         for line in self._lines([self.columns[i] for i in keep], keep, widths):
@@ -70,6 +70,26 @@ class Table:
             for line in lines:
                 console.print(Text(line.rstrip()), no_wrap=True, crop=False)
         self._print_notes(console)
+
+    def _layout(self, width: int):
+        """(columns kept, column printed below its row, widths): the first layout that fits and
+        leaves the run's name whole, else the first that fits; None if none does."""
+        from ..output.text import cell_len
+
+        everything = list(range(len(self.columns)))
+        narrow = [i for i in everything if i not in self.optional]
+        label = next((i for i in everything if i not in self.numeric), 0)
+        fits = []
+        for keep, below in [(everything, None), (narrow, None), (everything, self.detail), (narrow, self.detail)]:
+            keep = [i for i in keep if i != below]
+            widths = self._widths(keep, width)
+            if widths is None:
+                continue
+            fits.append((keep, below, widths))
+            whole = max(cell_len(row[label]) for row in self.rows) if self.rows else 0
+            if label not in keep or widths[keep.index(label)] >= whole:
+                return fits[-1]
+        return fits[0] if fits else None
 
     def _widths(self, keep: list[int], width: int) -> list[int] | None:
         """Column widths that fit ``width`` without splitting a number or a word; None if none do."""
@@ -117,7 +137,10 @@ class Table:
 
         from ..output.text import cell_len, wrap
 
+        from ..output.terminal import encodable
+
         width = console.width
+        dot = " · " if encodable(console, "·") else " - "
         label = next(i for i in range(len(self.columns)) if i not in self.numeric)
         console.print(Text(self.title, style="bold"))
         for row in self.rows:
@@ -128,7 +151,7 @@ class Table:
                 if i == label:
                     continue
                 if lines[-1] and cell_len(lines[-1]) + 3 + cell_len(pair) <= width - 2:
-                    lines[-1] += f" · {pair}"
+                    lines[-1] += dot + pair
                 elif lines[-1]:
                     lines.append(pair)
                 else:
@@ -157,4 +180,5 @@ class Table:
             for row in self.rows
         )
         notes = "".join(f'<p class="note">{escape(n)}</p>' for n in self.notes)
-        return f'<h2>{escape(self.title)}</h2><table class="results"><tr>{head}</tr>{body}</table>{notes}'
+        return (f'<h2>{escape(self.title)}</h2><div class="table-wrap"><table class="results"><tr>{head}</tr>'
+                f'{body}</table></div>{notes}')

@@ -84,14 +84,18 @@
     var self = this;
     range.addEventListener('input', function () { self.smooth = +range.value; self.draw(); });
     logBox.addEventListener('change', function () { self.logY = logBox.checked; self.draw(); });
-    spec.lines.forEach(function (l, i) {
+    var keys = [];  // one legend entry per key: several seeds of a variant share one
+    spec.lines.forEach(function (l) {
+      l.key = l.key || l.label;
+      if (keys.indexOf(l.key) >= 0) return;
+      keys.push(l.key);
       var item = html('span', 'legend-item', self.legend);
       var sw = html('span', 'swatch' + (l.dash ? ' dashed' : ''), item);
       sw.style.borderColor = l.color;
-      item.appendChild(document.createTextNode(l.label));
+      item.appendChild(document.createTextNode(l.key));
       item.addEventListener('click', function () {
-        self.hidden[i] = !self.hidden[i];
-        item.classList.toggle('off', !!self.hidden[i]);
+        self.hidden[l.key] = !self.hidden[l.key];
+        item.classList.toggle('off', !!self.hidden[l.key]);
         self.draw();
       });
     });
@@ -101,7 +105,7 @@
 
   Chart.prototype.visibleLines = function () {
     var self = this;
-    return this.spec.lines.filter(function (l, i) { return !self.hidden[i]; });
+    return this.spec.lines.filter(function (l) { return !self.hidden[l.key]; });
   };
 
   Chart.prototype.yRange = function () {
@@ -159,6 +163,9 @@
       svg('title', {}, g).textContent = mk.title || mk.label;
       if (mk.kind === 'event') {
         svg('path', { d: 'M' + x + ',' + (m.t + ph) + 'l-4,-7h8z', fill: mk.color }, g);
+        var right = x > m.l + pw - 90;  // near the right edge the label goes left of its marker
+        svg('text', { x: right ? x - 5 : x + 5, y: m.t + ph - 3, fill: mk.color,
+                      'text-anchor': right ? 'end' : 'start' }, g).textContent = mk.label;
         return;
       }
       svg('line', { x1: x, x2: x, y1: m.t, y2: m.t + ph, stroke: mk.color,
@@ -166,15 +173,15 @@
       svg('text', { x: x + 3, y: m.t + 10 + (i % 3) * 12, fill: mk.color }, g).textContent = mk.label;
     });
 
-    this.spec.lines.forEach(function (l, i) {
-      if (self.hidden[i]) return;
+    this.spec.lines.forEach(function (l) {
+      if (self.hidden[l.key]) return;
       var ys = logY ? l.y.map(function (y) { return y !== null && y > 0 ? y : null; }) : l.y;
       var smoothing = self.smooth > 0;
       self.path(plot, l.x, ys, sx, sy, { stroke: l.color, class: 'fd-line raw',
-        'stroke-width': smoothing ? 1 : 1.6, 'stroke-opacity': smoothing ? 0.4 : 1,
+        'stroke-width': l.thin || smoothing ? 1 : 1.6, 'stroke-opacity': l.thin ? 0.45 : smoothing ? 0.4 : 1,
         'stroke-dasharray': l.dash ? '6,4' : '' });
       var inView = l.x.filter(function (x) { return x >= v0 && x <= v1; }).length;
-      if (inView <= 400) {
+      if (inView <= 400 && !l.thin) {
         var dots = svg('g', { fill: l.color, 'fill-opacity': smoothing ? 0.45 : 0.9, class: 'fd-points' }, plot);
         l.x.forEach(function (x, j) {
           if (ys[j] === null || x < v0 || x > v1) return;
@@ -253,8 +260,8 @@
     var tip = this.tip;
     tip.textContent = '';
     html('div', 'tip-head', tip, T.epoch + ' ' + near);
-    this.spec.lines.forEach(function (l, i) {
-      if (self.hidden[i]) return;
+    this.spec.lines.forEach(function (l) {
+      if (self.hidden[l.key]) return;
       var j = l.x.indexOf(near);
       if (j < 0) return;
       var row = html('div', '', tip);
@@ -287,13 +294,13 @@
     run.findings.forEach(function (f) {
       if (f.epoch === null) return;
       marks.push({ x: f.epoch, kind: 'finding', color: SEVERITY_COLOR[f.severity] || '#555', dash: true,
-                   label: f.code, title: f.code + ' ' + f.kind + ': ' + f.evidence });
+                   label: f.code, title: f.code + ' ' + f.title + ': ' + f.evidence });
     });
     run.events.forEach(function (e) {
       var key = 'event_' + e.type;
       if (e.epoch === null || !(key in T)) return;
-      marks.push({ x: e.epoch, kind: 'event', color: '#555',
-                   title: fill(T[key], { value: num(e.value), epoch: e.value === null ? e.epoch : e.value }) });
+      var text = fill(T[key], { value: num(e.value), epoch: e.value === null ? e.epoch : e.value });
+      marks.push({ x: e.epoch, kind: 'event', color: '#555', label: text, title: text });
     });
     return marks;
   }
@@ -312,25 +319,30 @@
     run.groups.forEach(function (g) {
       var lines = g[1].map(function (name, i) {
         var p = xy(run, name);
-        return { label: name, color: PALETTE[i % PALETTE.length], dash: false, x: p.x, y: p.y };
+        return { label: name, color: PALETTE[i % PALETTE.length], dash: name.indexOf('val_') === 0, x: p.x, y: p.y };
       });
-      charts.push(new Chart(host, { title: g[0], lines: lines, marks: runMarks(run) }));
+      charts.push(new Chart(host, { title: T['panel_' + g[0]] || g[0], lines: lines, marks: runMarks(run) }));
     });
   }
 
   function overlayCharts(host) {
     DATA.overlay.forEach(function (g) {
       var lines = [], marks = [];
-      DATA.runs.forEach(function (run, r) {
-        var color = PALETTE[r % PALETTE.length];
+      // runs of one group (a sweep variant's seeds) share a colour and a legend entry, drawn thin
+      var groups = [];
+      DATA.runs.forEach(function (run) { if (groups.indexOf(run.group) < 0) groups.push(run.group); });
+      var shared = groups.length < DATA.runs.length;
+      DATA.runs.forEach(function (run) {
+        var color = PALETTE[groups.indexOf(run.group) % PALETTE.length];
         g[1].forEach(function (name) {
           if (!(name in run.series)) return;
           var p = xy(run, name);
-          lines.push({ label: run.label + ' · ' + name, color: color, dash: name.indexOf('val_') !== 0, x: p.x, y: p.y });
+          lines.push({ label: run.label + ' · ' + name, key: run.group + ' · ' + name, color: color,
+                       dash: name.indexOf('val_') === 0, thin: shared, x: p.x, y: p.y });
         });
-        if (g[0] !== 'lr') marks = marks.concat(runMarks(run, color));
+        if (g[0] !== 'lr' && !shared) marks = marks.concat(runMarks(run, color));
       });
-      if (lines.length) charts.push(new Chart(host, { title: g[0], lines: lines, marks: marks }));
+      if (lines.length) charts.push(new Chart(host, { title: T['panel_' + g[0]] || g[0], lines: lines, marks: marks }));
     });
   }
 

@@ -1,0 +1,204 @@
+"""Printed tables, tqdm bars and logs without epoch numbers (the text-log reader), on
+published logs and on output of Trainer's notebook callback and tqdm."""
+
+import pytest
+
+import fitdoc
+from fitdoc.errors import UnreadableRecord
+
+from conftest import DATA
+
+REAL = DATA / "realruns"
+MADE = DATA / "text-tables"
+
+
+def write(tmp_path, text, name="train.log"):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def test_pandas_history_table_with_its_index_as_epochs():
+    run = fitdoc.read(REAL / "303.log")
+    assert run.format == "text-log" and list(run.epochs) == list(range(1, 21))
+    assert run.get("val_loss").values[[0, 3, 19]].tolist() == [0.71996, 0.684516, 0.880477]
+    assert run.get("accuracy").values[-1] == 0.825762
+
+
+def test_fastai_tables_pasted_as_comments_restart_at_zero():
+    run = fitdoc.read(REAL / "419.log")  # fine_tune: a frozen epoch 0, then epochs 0-3 (the last cut)
+    assert list(run.epochs) == [0, 1, 2]
+    assert run.get("val_loss").values.tolist() == [0.265538, 0.235724, 0.192282]
+    assert [e.type for e in run.events] == ["resume"]
+
+
+def test_trainer_notebook_table_with_a_step_column():
+    run = fitdoc.read(MADE / "notebook_table.txt")
+    assert list(run.epochs) == [3, 6, 9, 12] and run.info["x_axis"] == "step"
+    assert run.get("loss").values.tolist() == [0.702926, 0.536752, 0.406682, 0.358537]
+    assert run.get("val_accuracy").values.tolist() == [0.59375, 0.65625, 0.65625, 0.6875]
+
+
+@pytest.mark.parametrize("sep", ["\t", "  "])
+def test_trainer_notebook_table_by_epoch_with_no_log(tmp_path, sep):
+    rows = [["Epoch", "Training Loss", "Validation Loss", "Accuracy", "F1"], ["1", "No log", "0.412345", "0.812000", "0.801"],
+            ["2", "0.398700", "0.345678", "0.861000", "0.852"], ["3", "0.251200", "0.331234", "0.872000", "0.866"]]
+    run = fitdoc.read(write(tmp_path, "".join(sep.join(r) + "\n" for r in rows)))
+    assert list(run.epochs) == [1, 2, 3]
+    assert run.get("loss").present.tolist() == [False, True, True]
+    assert run.get("val_f1").values.tolist() == [0.801, 0.852, 0.866]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "loss,acc,val_loss,val_acc\n0.62,0.71,0.65,0.69\n0.48,0.79,0.55,0.75\n0.40,0.83,0.52,0.78\n",
+        "".join("train_loss\ttrain_acc\tval_loss\tval_acc\t\n" + row for row in ("0.62\t0.71\t0.65\t0.69\t\n", "0.48\t0.79\t0.55\t0.75\t\n", "0.40\t0.83\t0.52\t0.78\t\n")),
+        "".join(f"Epoch {e}/3\nloss acc val_loss val_acc\n{row}\n" for e, row in ((1, "0.62 0.71 0.65 0.69"), (2, "0.48 0.79 0.55 0.75"), (3, "0.40 0.83 0.52 0.78"))),
+    ],
+    ids=["header-once", "header-before-every-epoch-trailing-tab", "under-epoch-lines"],
+)
+def test_a_header_then_values_only(tmp_path, text):
+    run = fitdoc.read(write(tmp_path, text))
+    assert list(run.epochs) == [1, 2, 3]
+    assert run.get("val_loss").values.tolist() == [0.65, 0.55, 0.52]
+    assert run.get("accuracy").values.tolist() == [0.71, 0.79, 0.83]
+
+
+def test_tqdm_training_and_validation_bars_with_postfix_metrics():
+    run = fitdoc.read(MADE / "tqdm_postfix.txt")  # \r updates; the bar names no epoch
+    assert list(run.epochs) == [1, 2, 3]
+    assert run.get("loss").values.tolist() == [0.694, 0.544, 0.458]
+    assert run.get("val_loss").values.tolist() == [0.573, 0.503, 0.463]
+    assert run.get("val_accuracy").values.tolist() == [0.625, 0.625, 0.625]
+    assert any("tqdm training bars" in n for n in run.notes)
+
+
+def test_tqdm_bars_named_by_phase_and_epoch(tmp_path):
+    named = "".join(
+        f"Epoch {e}: 100%|##########| 782/782 [01:12<00:00, 10.8it/s, train_loss=0.{7 - e}12]\n"
+        f"Validation: 100%|##########| 157/157 [00:05<00:00, 30.1it/s, val_loss=0.{8 - e}51, val_acc=0.7{e}2]\n"
+        for e in (1, 2, 3)
+    )
+    run = fitdoc.read(write(tmp_path, named))
+    assert list(run.epochs) == [1, 2, 3] and set(run.metrics) == {"loss", "val_loss", "val_accuracy"}
+    assert run.get("val_loss").values.tolist() == [0.751, 0.651, 0.551]
+
+
+def test_prose_blocks_per_epoch(tmp_path):
+    text = "".join(
+        f"Epoch {e}/3\n----------\nTrain loss is 0.{7 - e}1, train accuracy {70 + 5 * e}.2%, test accuracy {68 + 5 * e}.0%\n\n"
+        for e in (1, 2, 3)
+    )
+    run = fitdoc.read(write(tmp_path, text))
+    assert list(run.epochs) == [1, 2, 3] and run.planned_epochs == 3
+    assert run.get("loss").values.tolist() == [0.61, 0.51, 0.41]
+    assert run.get("val_accuracy").values.tolist() == pytest.approx([0.73, 0.78, 0.83])  # the only held-out metric
+    assert any("test metrics read as validation" in n for n in run.notes)
+
+
+def test_lines_without_epoch_numbers_are_points_from_one():
+    run = fitdoc.read(REAL / "404.log")
+    assert list(run.epochs) == list(range(1, 11)) and run.info["x_axis"] == "step"
+    assert run.get("loss").values[:5].tolist() == [1.10886, 1.53702, 0.866067, 1.32708, 1.20029]
+    assert run.get("loss").nonfinite.tolist() == [False] * 5 + [True] * 5
+
+
+@pytest.mark.parametrize(
+    "name, first_steps, metric, first_values",
+    [
+        ("424.log", [4300, 4400], "loss", [22.9003, 24.6756]),  # Iter: 4300/8007 inside epoch 1/300
+        ("425.log", [750, 760], "loss", [6.70559, 6.64842]),  # PaddlePaddle: batch: 750/34799, Chinese lines between
+        ("427.log", [1069, 1169], "le", [25.600017547607422, 25.60001564025879]),  # [5][1069/2266], tab-separated
+    ],
+)
+def test_a_window_inside_one_epoch_is_read_step_by_step(name, first_steps, metric, first_values):
+    run = fitdoc.read(REAL / name)
+    assert list(run.epochs[:2]) == first_steps and run.info["x_axis"] == "step"
+    assert run.get(metric).values[:2].tolist() == first_values
+    assert not {"time", "time_avg", "mem", "data", "eit", "rate"} & set(run.metrics)  # clocks, memory, counters
+    assert any("window inside epoch" in n for n in run.notes)
+
+
+def test_learning_rate_written_in_two_words_is_lr():
+    assert "lr" in fitdoc.read(REAL / "425.log").metrics
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "fitdoc reads training logs.\nThe training doctor adds pre-flight checks FD401-FD407 and runtime probes FD501-FD505.\n"
+        "At epoch 68 the loss rises again after falling to 0.31 because the learning rate of 0.01 is too high for it.\n",
+        "[model]\nlayers = 4\nhidden = 256\n[train]\nepochs = 20\nlr = 0.001\nbatch_size = 32\n",
+        "city,population,area\nParis,2161000,105.4\nLyon,513275,47.9\nLille,232787,34.8\n",
+        "name,loss_ratio\nfoo,0.5\n",
+    ],
+    ids=["prose", "config", "csv-of-something-else", "one-row"],
+)
+def test_near_misses_are_refused_with_one_line(tmp_path, text):
+    path = write(tmp_path, text, "notes.txt")
+    with pytest.raises(UnreadableRecord) as err:
+        fitdoc.read(path)
+    assert str(path) in str(err.value) and "\n" not in str(err.value)
+
+
+def test_truncated_table_loses_only_its_cut_row(tmp_path):
+    text = (REAL / "303.log").read_text()
+    run = fitdoc.read(write(tmp_path, text[: text.index("0.880477") + 3]))
+    assert list(run.epochs) == list(range(1, 20))
+    assert any("incomplete" in n for n in run.notes)
+
+
+REAL_TEXT = DATA / "text-log-real"
+
+
+def test_mxnet_epoch_lines_with_speed_and_time_cost_left_out():
+    run = fitdoc.read(REAL_TEXT / "mxnet_issue15962.log")
+    assert list(run.epochs) == [23, 24] and set(run.metrics) == {"accuracy", "val_accuracy"}
+    assert run.get("accuracy").values.tolist() == [0.89984, 0.906055]  # Train-accuracy wins over the batch lines
+
+
+@pytest.mark.parametrize(
+    "name, epochs, metric, values",
+    [
+        ("pairnorm_issue1.log", [521, 522, 523, 524], "val_accuracy", [0.708, 0.69, 0.692, 0.686]),
+        ("nnunet_issue440.log", [0, 1, 2], "val_loss", [1.1733, 1.17, 1.1654]),
+        ("torchvision_detection.log", [0, 1], "loss_mask", [(1.8560 + 1.8035) / 2, 0.3612]),
+    ],
+)
+def test_published_loop_prints(name, epochs, metric, values):
+    run = fitdoc.read(REAL_TEXT / name)
+    assert list(run.epochs) == epochs
+    assert run.get(metric).values.tolist() == pytest.approx(values)
+
+
+def test_a_print_glued_to_an_unfinished_tqdm_bar_is_read():
+    run = fitdoc.read(REAL_TEXT / "epoch_progress_glued.log")
+    assert list(run.epochs) == [1, 2, 3]
+    assert run.get("val_loss").values[0] == 10.997926981021196
+
+
+def test_metric_logger_lines_averaged_per_epoch_without_clocks_or_memory():
+    run = fitdoc.read(REAL_TEXT / "llama2_accessory_issue48.log")
+    assert list(run.epochs) == [1, 2] and set(run.metrics) == {"lr", "closs"}
+    assert run.get("closs").values.tolist() == pytest.approx([(0.9233 + 0.8147 + 0.7704) / 3, (0.9249 + 0.9249 + 0.9240) / 3])
+
+
+def test_lines_printing_their_own_epoch_with_keras_style_pairs(tmp_path):
+    text = (REAL_TEXT / "dash_pairs_epoch_brackets.log").read_text()
+    run = fitdoc.read(write(tmp_path, text))
+    assert run.format == "text-log" and list(run.epochs) == [1, 2, 3, 4, 5]
+    assert run.get("accuracy").values.tolist() == [0.5, 0.5, 0.51, 0.58, 0.72]
+    window = fitdoc.read(write(tmp_path, "".join(text.splitlines(keepends=True)[2:]), "window.log"))
+    assert list(window.epochs) == [3, 4, 5]  # numbered as printed, not from 1
+
+
+def test_checkpoint_messages_give_no_metrics(tmp_path):
+    text = "".join(
+        f"Epoch {e}: 100%|##########| 18/18 [00:20<00:00,  1.14s/it, loss={9.85 - e:.2f}, v_num=193315]\n"
+        f"Epoch {e}, global step {18 * (e + 1)}: 'val_loss' reached {9.6 - e:.5f} (best {9.6 - e:.5f}), "
+        f"saving model to 'lightning_logs/version_0/checkpoints/epoch={e}-step={18 * (e + 1)}.ckpt' as top 1\n"
+        for e in range(3)
+    ) + "Epoch 3, global step 72: 'val_loss' was not in top 1\n"
+    run = fitdoc.read(write(tmp_path, text))
+    assert list(run.epochs) == [0, 1, 2] and set(run.metrics) == {"loss"}
