@@ -20,7 +20,6 @@ validation sample (the metric's resolution). Times are CPU seconds of this proce
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import os
 import re

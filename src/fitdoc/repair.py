@@ -8,7 +8,9 @@ It drives the user's own functions through a small protocol, framework-free::
     build(settings, data) -> model
     train(model, settings, epochs, data) -> {"loss": [...], "val_loss": [...], ...}
 
-``settings`` is a plain dict (the keys the actions change are in :data:`SETTING_KEYS`);
+``settings`` is a plain dict (``learning_rate``, ``batch_size``, ``epochs``, ``clipnorm``,
+``dropout``, ``weight_decay``, ``units``, ``activation``, ``loss``, ``output_activation``
+are the keys actions change);
 ``train`` trains ``epochs`` more epochs of ``model`` with the settings in force
 (``learning_rate`` and ``batch_size`` may change between calls) and returns the
 history of those epochs; ``data`` is a :class:`Split`. The loop calls ``train`` one epoch
@@ -32,10 +34,11 @@ from .names import canonical, higher_is_better
 from .rules.preflight import Setup
 from .run import build_run
 
-# Settings the actions change, read by the user's build/train: a key the settings lack is
-# one they do not read, and its actions are skipped. The loop applies LOOP_KEYS itself.
-SETTING_KEYS = ("learning_rate", "batch_size", "epochs", "clipnorm", "dropout", "weight_decay", "units",
-                "activation", "loss", "output_activation")
+# The setting each ``param`` action changes. Settings are read by the user's build/train: a
+# key the settings lack is one they do not read, and its actions are skipped; the loop
+# applies LOOP_KEYS itself.
+PARAMS = {"learning_rate": "learning_rate", "batch_size": "batch_size", "num_epochs": "epochs",
+          "gradient_clip_norm": "clipnorm", "dropout": "dropout"}
 LOOP_DATA = {"shuffle_before_split": "shuffle_split", "normalise_inputs": "normalise_inputs"}
 LOOP_KEYS = ("callbacks", *LOOP_DATA.values())
 EPOCH_BUDGET = 3.0  # default: all attempts together train at most this many times the planned epochs
@@ -96,7 +99,7 @@ def matching_pair(y: np.ndarray) -> tuple[str, str]:
     y = np.asarray(y)
     if y.ndim == 2 and y.shape[1] > 1:
         return "categorical_crossentropy", "softmax"
-    if np.issubdtype(y.dtype, np.integer) or np.all(y == np.round(y)) and len(np.unique(y)) <= max(2, len(y) // 10):
+    if np.issubdtype(y.dtype, np.integer) or (np.all(y == np.round(y)) and len(np.unique(y)) <= max(2, len(y) // 10)):
         return "sparse_categorical_crossentropy", "softmax"
     return "mse", "linear"
 
@@ -107,8 +110,6 @@ def _sig(x: float) -> float:
 
 def _scaled(value, action: dict, integer: bool = False):
     """The action's target: its ``to``, or the setting times its ``scale``."""
-    if "to" not in action and value is None:
-        return None
     new = action["to"] if "to" in action else value * action["scale"]
     return max(1, int(round(new))) if integer else _sig(new)
 
@@ -130,16 +131,12 @@ def changes_of(action: dict, settings: dict, data: Split) -> list[dict]:
 def change_of(action: dict, settings: dict, data: Split) -> dict | None:
     """The settings an action sets, or None when it is not one the loop can apply."""
     param, callback, kind = action.get("param"), action.get("callback"), action.get("data") or action.get("model")
-    if param == "learning_rate":
-        return {"learning_rate": _scaled(settings.get("learning_rate"), action)}
-    if param == "batch_size":
-        return {"batch_size": min(len(data.x_train), _scaled(settings.get("batch_size"), action, integer=True))}
-    if param == "num_epochs":
-        return {"epochs": _scaled(settings.get("epochs"), action, integer=True)}
-    if param == "gradient_clip_norm":
-        return {"clipnorm": float(action["to"])}
-    if param == "dropout":
-        return {"dropout": float(action["to"])}
+    if param in PARAMS:
+        key = PARAMS[param]
+        if key not in settings or ("to" not in action and settings[key] is None):
+            return None
+        value = _scaled(settings[key], action, integer=key in ("batch_size", "epochs"))
+        return {key: min(len(data.x_train), value) if key == "batch_size" else value}
     if callback in ("EarlyStopping", "ReduceLROnPlateau"):
         rest = {k: v for k, v in action.items() if k != "callback"}
         return {"callbacks": {**settings.get("callbacks", {}), callback: rest}}
@@ -312,7 +309,7 @@ class _Loop:
         self.build, self.train, self.data0, self.lang = build, train, data, lang
         self.settings0 = dict(settings)
         self.planned = int(settings.get("epochs") or 0)
-        if self.planned < 1:
+        if self.planned < 1:  # the first run's epochs; a fix may change them for its own attempt
             raise ValueError("settings need 'epochs', the number of epochs a plain fit trains")
         self.monitor, self.budget = monitor, budget
         self.epoch_budget = budget.epochs or int(EPOCH_BUDGET * self.planned)
@@ -420,7 +417,7 @@ class _Loop:
         """Train the trial ``lead`` on to the planned epochs, as its own row."""
         training = lead.training
         # the default budget reserved these epochs; only the user's own seconds cut them short
-        trained = training.advance(self.planned - lead.length, self.over if self.budget.seconds else lambda: False)
+        trained = training.advance(int(lead.settings["epochs"]) - lead.length, self.over if self.budget.seconds else lambda: False)
         restored = training.restore()
         change = {k: v for k, v in lead.settings.items() if full.settings.get(k) != v}
         return Attempt(len(self.attempts), lead.settings, change, lead.action, lead.fix, lead.finding,
@@ -469,7 +466,7 @@ class _Loop:
             index = len(self.attempts)
             if not queue or index > self.budget.attempts:
                 # a kept trial is trained on: its epochs were reserved when it started
-                if lead is full or self.spent + self.planned - lead.length > self.epoch_budget:
+                if lead is full or self.spent + int(lead.settings["epochs"]) - lead.length > self.epoch_budget:
                     break
                 done = self.add(self.finish(lead, full), full)
                 full = lead = done if done.kept else full
@@ -481,11 +478,12 @@ class _Loop:
             if early_stop and lead is not full:
                 continue  # read off the full record once the trial is trained on
             # a trial reserves the epochs that train it on to the planned length
-            if not early_stop and not self.room(self.planned):
+            if not early_stop and not self.room(int(settings["epochs"])):
                 continue
             self.tried.append(settings)
             attempt = self.add(self.replay(index, lead, settings, candidate) if early_stop else
-                               self.fit(index, settings, min(self.trial_epochs, self.planned), "trial", candidate, lead),
+                               self.fit(index, settings, min(self.trial_epochs, int(settings["epochs"])), "trial",
+                                        candidate, lead),
                                lead)
             if not attempt.kept:
                 attempt.training = None
