@@ -86,10 +86,11 @@ def _spec_data(spec) -> tuple:
 
 @click.command("repair", short_help="Train a spec, apply fitdoc's fixes one by one, keep what measurably helps.")
 @click.argument("spec", type=click.Path(exists=True, dir_okay=False))
-@click.option("--attempts", type=click.IntRange(min=0), default=None, help="Attempts after the first run [default: 6].")
-@click.option("--epoch-budget", type=click.FloatRange(min=1), default=3.0, show_default=True,
-              help="All attempts together train at most this many times the planned epochs.")
-@click.option("--seconds", type=click.FloatRange(min=1), default=None, help="Stop trying after this many seconds.")
+@click.option("--attempts", type=click.IntRange(min=0), default=None, help="Attempts after the first run [default: 8].")
+@click.option("--epoch-budget", type=click.FloatRange(min=1), default=None,
+              help="All attempts together train at most this many times the planned epochs [default: 3].")
+@click.option("--seconds", type=click.FloatRange(min=1), default=None,
+              help="Wall-clock seconds for everything [default: 2.5x the first run's CPU training time].")
 @click.option("--monitor", type=str, default=None, help="Validation metric to improve [default: val accuracy, else val_loss].")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of every attempt.")
 @click.option("--html", "html_path", type=click.Path(dir_okay=False), help="Write the HTML report with the repair section.")
@@ -120,7 +121,8 @@ def repair_cmd(spec, attempts, epoch_budget, seconds, monitor, seed, html_path, 
 
     data = _spec_data(spec)
     split = spec.validation if isinstance(spec.validation, float) else spec.validation / len(data[0])
-    budget = Budget(MAX_ATTEMPTS if attempts is None else attempts, int(epoch_budget * int(settings["epochs"])), seconds)
+    epochs = None if epoch_budget is None else int(epoch_budget * int(settings["epochs"]))
+    budget = Budget(MAX_ATTEMPTS if attempts is None else attempts, epochs, seconds)
     try:
         result = repair(seeded_build, train, data, settings, validation_split=split,
                         budget=budget, monitor=monitor, lang=lang,
@@ -137,7 +139,7 @@ def repair_cmd(spec, attempts, epoch_budget, seconds, monitor, seed, html_path, 
     if html_path:
         from ..output import html
 
-        reports = [a.report for a in result.attempts]
-        page = html.render(reports, labels=[f"attempt {a.index}" for a in result.attempts], lang=lang,
+        shown = [a for a in result.attempts if a.report is not None]  # rejected attempts are not diagnosed
+        page = html.render([a.report for a in shown], labels=[f"attempt {a.index}" for a in shown], lang=lang,
                            title=f"fitdoc repair: {spec.name}", tables=[out.Section(result)])
         click.echo(f"wrote {page.save(Path(html_path))}", err=True)
