@@ -84,7 +84,7 @@ def _spec_data(spec) -> tuple:
     return tuple(loaded[:2])
 
 
-@click.command("repair", short_help="Train a spec, apply fitdoc's fixes one by one, keep what measurably helps.")
+@click.command("repair", short_help="Retrain with the fixes, keep what helps.")
 @click.argument("spec", type=click.Path(exists=True, dir_okay=False))
 @click.option("--attempts", type=click.IntRange(min=0), default=None, help="Attempts after the first run [default: 8].")
 @click.option("--epoch-budget", type=click.FloatRange(min=1), default=None,
