@@ -213,4 +213,4 @@ def test_a_record_piped_to_stdin():
                          input=(DATA / "cases" / "overfit.csv").read_bytes(), capture_output=True, env=env)
     assert out.returncode == 0, out.stderr
     report = json.loads(out.stdout)
-    assert report["source"] == "-" and report["format"] == "keras-csv" and report["best_epoch"] == 7
+    assert report["source"] == "<stdin>" and report["format"] == "keras-csv" and report["best_epoch"] == 7

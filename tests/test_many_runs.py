@@ -39,3 +39,16 @@ def test_terminal_text_rendered_in_the_workers_is_what_one_process_prints(tmp_pa
     alone = CliRunner().invoke(main, ["diagnose", str(tmp_path), "-v"])
     assert pooled.exit_code == alone.exit_code == 0
     assert pooled.stdout == alone.stdout and pooled.stdout.count("run") >= POOL_MIN_RUNS + 4
+
+
+def test_an_unexpected_error_in_a_worker_is_one_line_and_exit_code_3(tmp_path, monkeypatch):
+    from fitdoc import engine
+
+    _folder(tmp_path)
+
+    def broken(*args, **kwargs):
+        raise ValueError("boom")
+
+    monkeypatch.setattr(engine, "choose_best", broken)  # inside diagnose, in the forked workers too
+    result = CliRunner().invoke(main, ["diagnose", str(tmp_path)])
+    assert result.exit_code == 3 and "ValueError: boom" in result.stderr

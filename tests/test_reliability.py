@@ -48,7 +48,7 @@ ERRORS = {  # reproducer -> words of its one-line error
     "history_epoch_strings.json": "'epoch' holds a value that is not a whole epoch number",
     "history_valfreq_mismatch.json": "'val_loss' has 3 values but other lists have 5",
     "keras_text_huge_epoch.txt": "epoch number out of range",
-    "lightning_inf_step.csv": "line 3: an epoch or step that is not a whole number",
+    "lightning_inf_step.csv": None,  # read as a CSVLogger file, noting why Lightning's reader refused it
     "lightning_nan_epoch.csv": "line 2: an epoch or step that is not a whole number",
     "textlog_huge_epoch.log": "not a training record",  # its one other epoch line is too little
 }
@@ -63,6 +63,12 @@ def test_every_reproducer_reads_with_a_note_or_fails_in_one_line(name):
     else:
         assert result.exit_code == 0, result.stderr
         assert json.loads(result.stdout)
+
+
+def test_a_record_one_reader_refuses_is_read_by_the_next_with_a_note():
+    lightning = report(REPRO / "lightning_inf_step.csv")  # step "inf": not a Lightning log
+    assert lightning["format"] == "keras-csv" and lightning["series"]["loss"] == [0.5, 0.4]
+    assert any("refused it" in n and "not a whole number" in n for n in lightning["notes"])
 
 
 def test_cut_last_values_are_left_out_with_a_note():
@@ -123,7 +129,7 @@ HOSTILE = {
     "long-line.txt": b"Epoch 1/3\n12/12 - 1s - loss: 0.5\nEpoch 2/3\n" + b"a" * (17 << 20),
 }
 MUST_READ = {"utf16.txt", "utf16-nobom.txt", "gbk.txt", "bom.csv", "crlf.csv", "nul-inside.txt", "nul-padded.csv",
-             "wide.csv", "long-cell.csv", "cut.csv"}
+             "wide.csv", "long-cell.csv", "cut.csv"}  # dup-columns: no reader guesses which 'loss' is meant
 
 
 @pytest.mark.parametrize("name", sorted(HOSTILE))
@@ -136,6 +142,15 @@ def test_hostile_input_reads_or_fails_in_one_line(tmp_path, name):
         assert ("truncated" in result.stdout) == (name == "cut.csv")
     else:
         assert one_line_error(result, name), (result.exit_code, result.stderr[-500:])
+
+
+def test_refusals_of_the_most_confident_reader_are_one_line(tmp_path):
+    dup = tmp_path / "dup.csv"
+    dup.write_bytes(HOSTILE["dup-columns.csv"])
+    with pytest.raises(FitdocError, match="line 1: the header names the column 'loss' twice"):
+        read_runs(dup, "keras-csv")
+    with pytest.raises(FitdocError, match="line 3: an epoch or step that is not a whole number"):
+        read_runs(REPRO / "lightning_inf_step.csv", "lightning-csv")
 
 
 def test_nul_bytes_inside_a_log_are_dropped(tmp_path):
@@ -366,3 +381,12 @@ def test_a_csv_header_longer_than_the_sniffed_head_is_read_whole(tmp_path):
     path = tmp_path / "wide.csv"
     path.write_text("epoch," + ",".join(names) + "\n0," + ",".join(["0.5"] * len(names)) + "\n")
     assert sorted(fitdoc.read(path).series) == sorted(names)
+
+
+@pytest.mark.parametrize("rate", ["0", "5e-324", "inf", "nan", "-0.1"])
+def test_a_learning_rate_with_nothing_to_move_to_is_diagnosed(tmp_path, rate):
+    text = (DATA / "fixtures" / "lightning_csvlogger_metrics.csv").read_text()
+    path = tmp_path / "metrics.csv"
+    path.write_text(text.replace(",0.1,", f",{rate},"))
+    result = run_cli("diagnose", path, "--format", "json")
+    assert result.exit_code == 0, result.stderr

@@ -188,7 +188,7 @@ def _lr_facts(ctx: Context, finding: Finding) -> dict:
     """The rate at the finding's onset and the rates to move to: ``LR_STEP`` times lower
     or higher, and at least back inside the usual range a finding names (``limit``)."""
     lr, lr_epoch = lr_at(ctx, finding.epoch)
-    if lr is None:
+    if lr is None or not 0 < lr / LR_STEP < lr * LR_STEP < math.inf:  # 0, 5e-324, inf: no rate to move to
         return {"lr": None, "lr_epoch": None, "lr_lower": None, "lr_higher": None}
     lower, higher = _sig(lr / LR_STEP), _sig(lr * LR_STEP)
     limit = finding.facts.get("limit")

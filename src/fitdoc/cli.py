@@ -15,7 +15,7 @@ from pathlib import Path
 
 import click
 
-from .commandline import CONFIG, FORMAT, LANG, MONITOR, Group, console, expand_paths, load_config, plotted, progress, read_input, writable
+from .commandline import CONFIG, FORMAT, LANG, MONITOR, Group, console, expand_paths, load_config, plotted, progress, writable
 from .errors import FitdocError, InternalError, printable
 
 
@@ -100,7 +100,9 @@ def _read_and_diagnose(target, reader, diagnose_one, verbose: bool | None) -> tu
     path, folder = target
     skips: list[FitdocError] = []
     try:
-        runs = read_input(path, reader, on_skip=skips.append)
+        from .readers import read_runs
+
+        runs = read_runs(path, reader, on_skip=skips.append)
     except FitdocError as exc:
         if folder is None:
             raise
@@ -177,8 +179,9 @@ def _register() -> None:
     from .watch import watch_cmd
     from .workflow.commands import compare_cmd, report_cmd, sweep_cmd
     from .workflow.repairing import repair_cmd
+    from .workflow.triage_command import triage_cmd
 
-    for command in (compare_cmd, report_cmd, sweep_cmd, watch_cmd, repair_cmd):
+    for command in (compare_cmd, report_cmd, sweep_cmd, triage_cmd, watch_cmd, repair_cmd):
         main.add_command(command)
 
 

@@ -83,27 +83,6 @@ def expand_paths(patterns) -> list[str]:
     return out
 
 
-def read_input(path: str, reader=None, on_skip=None) -> list:
-    """The runs of ``path``; ``-`` reads a record from stdin (a pasted or piped log)."""
-    from .readers import read_runs
-
-    if path != "-":
-        return read_runs(path, reader, on_skip=on_skip)
-    import tempfile
-
-    data = sys.stdin.buffer.read()
-    with tempfile.TemporaryDirectory(prefix="fitdoc-stdin-") as folder:
-        copy = Path(folder) / "stdin"
-        copy.write_bytes(data)
-        try:
-            runs = read_runs(copy, reader)
-        except FitdocError as exc:
-            raise FitdocError("-", exc.reason) from None
-    for run in runs:
-        run.source = "-"
-    return runs
-
-
 def writable(path) -> Path:
     """``path`` as a :class:`Path` once its folder exists; else a one-line error before any work."""
     path = Path(path)

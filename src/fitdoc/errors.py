@@ -46,3 +46,6 @@ class InternalError(Exception):
         super().__init__(f"{source}: {type(error).__name__}: {first}" if first else f"{source}: {type(error).__name__}")
         self.source = source
         self.error = error
+
+    def __reduce__(self):  # a worker process's error reaches the command line whole
+        return self.__class__, (self.source, self.error)

@@ -129,8 +129,10 @@ _LIKELY = {
     ".log": ("keras_text", "hf_trainer"),
     ".md": ("markdown_table",),
 }
+# a reader that can score higher must say so here (tests/test_detect.py checks the data)
 CEILING = {"keras_json": 0.9, "keras_csv": 0.9, "keras_text": 0.95, "hf_trainer": 0.95, "lightning_csv": 0.95,
-           "mlflow_store": 0.9, "markdown_table": 0.9, "freeform": 0.75}
+           "mlflow_store": 0.9, "markdown_table": 0.9, "ultralytics_csv": 0.95, "paddle_hapi": 0.97,
+           "mmengine_json": 0.9, "freeform": 0.75}
 
 
 def _sniff(source: Source):
@@ -223,9 +225,13 @@ def _read_path(path: str | Path, format: str | None, on_skip, seen: set[Path]) -
     refusals = []
     for module in candidates:
         try:
-            return _read_with(module, source)
+            runs = _read_with(module, source)
         except UnreadableRecord as exc:
             refusals.append(exc)
+            continue
+        for run in runs if refusals else ():
+            run.notes.append(f"read as {module.FORMAT}: the reader that recognised it best refused it ({refusals[0].reason})")
+        return runs
     raise refusals[0]
 
 

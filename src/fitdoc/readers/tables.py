@@ -83,6 +83,8 @@ class Table:
         if len(named) < 2 or not all(_is_name(c) for c in named):
             return None
         lowered = [c.lower() for c in named]
+        if len(set(lowered)) < len(lowered):
+            return None  # a column named twice: which one is the metric is anyone's guess
         if not any(is_metric_name(c) for c, low in zip(named, lowered) if low not in EPOCH_COLUMNS | STEP_COLUMNS):
             return None
         return cls(cells, delim)

@@ -165,7 +165,8 @@ class Underfitting(Rule):
     Known false alarms
     Hard tasks where a low accuracy is the state of the art (a loss that fell by
     ``max_loss_drop_low_accuracy`` or more is taken as learning); a window from the middle of a run (the loss-only
-    test is skipped there).
+    test is skipped there); a run whose validation (or training) loss still falls
+    clearly at the end, by ``still_learning_drop`` of its level (FD103 says so instead).
     """
 
     code = "FD102"
@@ -176,12 +177,13 @@ class Underfitting(Rule):
     max_loss_drop: float = 0.3
     max_loss_drop_low_accuracy: float = 0.4
     max_gap: float = 0.1
+    still_learning_drop: float = 0.03
 
     def check(self, ctx: Context):
         train = ctx.curve("loss")
         if train is None or len(train) < self.min_evals:
             return
-        if still_falling(ctx.curve("val_loss") or train):
+        if still_falling(ctx.curve("val_loss") or train, min_drop=self.still_learning_drop):
             return  # still learning (FD103): too early to call the model too weak
         acc = None if ctx.accuracy_meaningless else ctx.curve("accuracy")
         val_acc = ctx.curve("val_accuracy")
@@ -232,7 +234,7 @@ class StillLearning(Rule):
     severity = "info"
     tail_fraction: float = 0.25
     min_tail: int = 4
-    min_drop: float = 0.03
+    min_drop: float = 0.02
     noise_factor: float = 2.0
 
     def check(self, ctx: Context):
@@ -248,7 +250,7 @@ class StillLearning(Rule):
             )
 
 
-def still_falling(curve, tail_fraction: float = 0.25, min_tail: int = 4, min_drop: float = 0.03, noise_factor: float = 2.0):
+def still_falling(curve, tail_fraction: float = 0.25, min_tail: int = 4, min_drop: float = 0.02, noise_factor: float = 2.0):
     """The tail of ``curve`` when it is still falling clearly at the end (by more than
     ``min_drop`` of its level and ``noise_factor`` times its noise, the last evaluations
     the best so far); else None."""
