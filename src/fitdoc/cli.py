@@ -178,9 +178,10 @@ def formats_cmd():
 def _register() -> None:
     from .watch import watch_cmd
     from .workflow.commands import compare_cmd, report_cmd, sweep_cmd
+    from .workflow.repairing import repair_cmd
     from .workflow.triage_command import triage_cmd
 
-    for command in (compare_cmd, report_cmd, sweep_cmd, triage_cmd, watch_cmd):
+    for command in (compare_cmd, report_cmd, sweep_cmd, triage_cmd, watch_cmd, repair_cmd):
         main.add_command(command)
 
 
