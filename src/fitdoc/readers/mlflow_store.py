@@ -219,24 +219,28 @@ def _parse_uri(uri: str) -> tuple[str, str, int, str | None, str]:
     return f"{scheme}://{parts.hostname}:{port}", parts.hostname, port, experiment, segments[-1]
 
 
-def _find_runs(client, uri: str, experiment: str | None, run_ref: str) -> list:
+def experiment_ids(client, uri: str, experiment: str | None) -> list[str]:
+    """The ids of the experiment named ``experiment`` on a server (of every one when None)."""
     if experiment is None:
-        experiment_ids = [e.experiment_id for e in client.search_experiments()]
-    else:
-        found = client.get_experiment_by_name(experiment)
-        if found is None:
-            raise FitdocError(uri, f"no experiment named {experiment!r} on this server")
-        experiment_ids = [found.experiment_id]
+        return [e.experiment_id for e in client.search_experiments()]
+    found = client.get_experiment_by_name(experiment)
+    if found is None:
+        raise FitdocError(uri, f"no experiment named {experiment!r} on this server")
+    return [found.experiment_id]
+
+
+def _find_runs(client, uri: str, experiment: str | None, run_ref: str) -> list:
+    ids = experiment_ids(client, uri, experiment)
     if not run_ref:
-        runs = client.search_runs(experiment_ids)
+        runs = client.search_runs(ids)
         if not runs:
             raise FitdocError(uri, f"experiment {experiment!r} has no runs")
         return list(runs)
     by_id = _run_by_id(client, run_ref)
-    if by_id is not None and (experiment is None or by_id.info.experiment_id in experiment_ids):
+    if by_id is not None and (experiment is None or by_id.info.experiment_id in ids):
         return [by_id]
     quote = '"' if "'" in run_ref else "'"
-    runs = client.search_runs(experiment_ids, filter_string=f"attributes.run_name = {quote}{run_ref}{quote}")
+    runs = client.search_runs(ids, filter_string=f"attributes.run_name = {quote}{run_ref}{quote}")
     if not runs:
         raise FitdocError(uri, f"no run with id or name {run_ref!r}")
     return list(runs)

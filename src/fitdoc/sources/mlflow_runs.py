@@ -149,13 +149,7 @@ def server_units(spec: str, tracking_uri: str, experiment: str | None) -> list[U
     client = _client(tracking_uri)
     try:
         with mlflow_store._client_limits():
-            if experiment is None:
-                ids = [e.experiment_id for e in client.search_experiments()]
-            else:
-                found = client.get_experiment_by_name(experiment)
-                if found is None:
-                    raise FitdocError(spec, f"no experiment named {experiment!r} on this server")
-                ids = [found.experiment_id]
+            ids = mlflow_store.experiment_ids(client, spec, experiment)
             out, token = [], None
             while True:
                 page = client.search_runs(ids, max_results=PAGE, page_token=token)
