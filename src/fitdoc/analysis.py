@@ -157,14 +157,24 @@ class Context:
 
     @cached_property
     def healthy_span(self) -> int:
-        """Number of epochs before the weights broke: the first NaN/Inf training loss (a
-        NaN validation loss alone says the evaluation broke, not the training), or the
-        first NaN/Inf validation loss of a record without a training loss."""
+        """Number of epochs before the weights broke: the start of the non-finite
+        training loss that lasts to the end of the record (a NaN that recovers was a
+        skipped step, as mixed precision does on an overflow; a NaN validation loss
+        alone says the evaluation broke, not the training), or of the validation loss
+        in a record without a training loss."""
         for name in LOSSES:
             if name in self.run.series:
-                bad = self.run.series[name].nonfinite
-                return int(np.argmax(bad)) if bad.any() else len(self.run)
+                s = self.run.series[name]
+                finite = np.flatnonzero(s.finite)
+                last = int(finite[-1]) if len(finite) else -1
+                return len(self.run) if not s.nonfinite[last + 1:].any() else last + 1
         return len(self.run)
+
+    @cached_property
+    def nan_recovered(self) -> bool:
+        """Whether every loss that became NaN/Inf is finite again afterwards."""
+        broken = [self.run.series[n] for n in LOSSES if n in self.run.series and self.run.series[n].nonfinite.any()]
+        return bool(broken) and all(s.finite[int(np.argmax(s.nonfinite)):].any() for s in broken)
 
     def curve(self, name: str, whole: bool = False) -> Curve | None:
         """The finite evaluations of ``name`` before any NaN loss (``whole``: over the

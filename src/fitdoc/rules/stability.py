@@ -31,7 +31,9 @@ class NanLoss(Rule):
     for log(0); add TerminateOnNaN.
 
     Known false alarms
-    None: a non-finite loss is always reported.
+    None: a non-finite loss is always reported. One that is finite again afterwards
+    (variant ``recovered``, info) was a skipped step, as mixed precision does when a
+    gradient overflows: the weights were not hit.
     """
 
     code = "FD201"
@@ -57,6 +59,12 @@ class NanLoss(Rule):
         else:
             causes = [("lr_too_high", 0.5), ("loss_activation_mismatch", 0.45), ("data_problem", 0.35)]
         last = None if train is None else float(train.values[-1])
+        if ctx.nan_recovered:  # finite again afterwards: a skipped step, not broken weights
+            yield self.finding(
+                run.epochs[i], variant="recovered", severity="info", causes=[], metric="/".join(which),
+                value="nan" if np.isnan(value) else "inf", count=int(run.series[which[0]].nonfinite.sum()),
+            )
+            return
         # once the training loss is NaN the weights are too: nothing after says more
         broke = "loss" in run.series and bool(run.series["loss"].nonfinite.any())
         yield self.finding(
