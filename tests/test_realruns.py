@@ -33,11 +33,11 @@ VOCAB = {"healthy", "still_learning", "overfitting", "underfitting", "plateau", 
 RAISE = re.compile(r"\b(raise|increase|higher)\b[^.]{0,30}\blearning rate", re.I)
 LOWER = re.compile(r"\b(lower|reduce|decrease|smaller)\b[^.]{0,30}\blearning rate(?! on)", re.I)
 
-# Measured on these 43 records when set: macro-F1 0.69, problem-vs-fine right on 36,
-# fine runs flagged 3 of 13. A change that drops below these fails.
-MIN_MACRO_F1 = 0.62
-MIN_PROBLEM_VS_FINE = 34
-MAX_FINE_FLAGGED = 4
+# Measured on these 43 records when set: macro-F1 0.70, problem-vs-fine right on 37,
+# fine runs flagged 2 of 13. A change that drops below these fails.
+MIN_MACRO_F1 = 0.65
+MIN_PROBLEM_VS_FINE = 36
+MAX_FINE_FLAGGED = 3
 
 
 @lru_cache(maxsize=None)

@@ -292,7 +292,8 @@ class Plateau(Rule):
     below where it started, and never frozen to ``frozen_change`` of its value (variant
     ``frozen``: a training or validation loss that holds one value for the last
     ``min_frozen_evals`` evaluations or more, and half the record). A pause in the middle of a converging run (not at its start)
-    must cover ``min_midrun_fraction`` of the evaluations.
+    must cover ``min_midrun_fraction`` of the evaluations. A training loss that ends
+    flat while the validation loss still falls clearly (FD103) is not stalled.
     """
 
     code = "FD104"
@@ -332,7 +333,9 @@ class Plateau(Rule):
         # a pause in the middle of a converging run is its pace slowing, unless it lasts
         long_pause = at_start or length >= self.min_midrun_fraction * n
         escaped = j + 1 < n and after < (1 - self.escape_drop) * level and long_pause
-        stalled = j == n - 1 and level > self.stalled_level * first and not ctx.is_window
+        # a training loss that ends flat while the validation loss still falls is not stuck
+        stalled = (j == n - 1 and level > self.stalled_level * first and not ctx.is_window
+                   and still_falling(ctx.curve("val_loss")) is None)
         causes = dead_network(ctx, epoch_value(train.epochs[i]), epoch_value(train.epochs[j]))
         if not (escaped or stalled or causes or (at_start and level > self.stalled_level * first)):
             return
