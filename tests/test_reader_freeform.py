@@ -7,14 +7,9 @@ from fitdoc.errors import UnreadableRecord
 from fitdoc.readers import Source, detect, freeform, keras_text
 
 from conftest import DATA
+from conftest import write_log as write
 
 LOGS = DATA / "text-log"
-
-
-def write(tmp_path, text, name="train.log"):
-    path = tmp_path / name
-    path.write_text(text)
-    return path
 
 
 def test_tab_separated_phrases():

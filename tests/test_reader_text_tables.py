@@ -7,15 +7,10 @@ import fitdoc
 from fitdoc.errors import UnreadableRecord
 
 from conftest import DATA
+from conftest import write_log as write
 
 REAL = DATA / "realruns"
 MADE = DATA / "text-tables"
-
-
-def write(tmp_path, text, name="train.log"):
-    path = tmp_path / name
-    path.write_text(text)
-    return path
 
 
 def test_pandas_history_table_with_its_index_as_epochs():

@@ -10,6 +10,8 @@ import fitdoc
 from fitdoc.errors import FitdocError, UnreadableRecord
 from fitdoc.readers import Source, detect
 
+from conftest import write_log as write
+
 VERBOSE2 = """Epoch 1/5
 12/12 - 2s - 168ms/step - accuracy: 0.7448 - loss: 0.5434 - val_accuracy: 0.7891 - val_loss: 0.4731
 Epoch 2/5
@@ -17,12 +19,6 @@ Epoch 2/5
 Epoch 3/5
 12/12 - 1s - 43ms/step - accuracy: 0.8724 - loss: 0.2964 - val_accuracy: 0.7891 - val_loss: 6.3949e-04
 """
-
-
-def write(tmp_path, text, name="log.txt", encoding="utf-8"):
-    path = tmp_path / name
-    path.write_bytes(text.encode(encoding))
-    return path
 
 
 def test_keras3_verbose2_fixture_epochs_values_and_callback_events(fixtures):
