@@ -59,7 +59,7 @@ class Report:
         """The run in one sentence: the finding that explains it (or what the curves
         say when nothing is wrong) and the checkpoint to keep."""
         lang = self.lang
-        lead = next((f for f in self.findings if f.severity != "info"), None)
+        lead = leading(self.findings)
         if lead is not None:
             title = advice.kind_title(lead.kind, lang)
             head = advice.say("story", "lead", lang, title=title, epoch=lead.epoch) if lead.epoch is not None else title
@@ -157,6 +157,11 @@ def rank(findings: list[Finding]) -> list[Finding]:
         -SEVERITY_ORDER[f.severity], -KIND_WEIGHT.get(f.kind, 0), f.epoch if f.epoch is not None else -1, f.code))
 
 
+def leading(findings: list[Finding]) -> Finding | None:
+    """The finding that explains a ranked report: its first warning or error."""
+    return next((f for f in findings if f.severity != "info"), None)
+
+
 def trend(ctx: Context, findings: list[Finding], tail: float = 0.5, flat: float = 0.02) -> dict:
     """The seeds' train-vs-validation reading, taken from the finding that leads the
     report so that it can never contradict it; ``loss``/``val_loss`` say where each curve went over the
@@ -169,7 +174,7 @@ def trend(ctx: Context, findings: list[Finding], tail: float = 0.5, flat: float 
         half = c.tail(tail, 3)
         change = (half.smooth[-1] - half.smooth[0]) / (abs(half.smooth[0]) or 1.0)
         out[name] = "falling" if change < -flat else "rising" if change > flat else "flat"
-    lead = next((f for f in findings if f.severity != "info"), None) or next(iter(findings), None)
+    lead = leading(findings) or next(iter(findings), None)
     if lead is not None:
         out["reading"] = "data_problem" if lead.code == "FD305" else READING_OF_KIND.get(lead.kind, "see_findings")
     else:
