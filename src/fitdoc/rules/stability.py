@@ -118,48 +118,58 @@ class Divergence(Rule):
         train = ctx.curve("loss")
         if train is None or len(train) < self.min_evals:
             return
+        for shape in (self._negative, self._drift, self._rising, self._jump):
+            found = shape(ctx, train)
+            if found is not None:
+                yield found
+                return
+
+    def _negative(self, ctx: Context, train):
+        """A loss racing to huge negative values."""
         y = train.values
         first = abs(float(y[0])) or 1.0
         if y[-1] < -self.negative_scale * first and slope(y) < 0:
-            yield self.finding(
+            return self.finding(
                 train.epochs[int(np.argmax(y < 0))], variant="negative",
                 causes=[("loss_activation_mismatch", 0.6), ("data_problem", 0.5), ("lr_too_high", 0.4)],
                 value_from=float(y[0]), value_to=float(y[-1]),
             )
-            return
-        drift = self._drift(ctx, train)
-        if drift is not None:
-            yield drift
-            return
-        s = train.smooth
+        return None
+
+    def _rising(self, ctx: Context, train):
+        """A loss that climbs far above its minimum and is still near its highest."""
+        y, s = train.values, train.smooth
         low_i = train.argmin_near_trend()
         low, end, top = float(s[low_i]), float(s[-1]), float(np.max(s[low_i:]))
-        rise = end - low
         if (
             low_i < len(s) - 2
             and end > (1 + self.growth) * max(low, 0) + 1e-12
-            and rise > self.noise_factor * train.noise
+            and end - low > self.noise_factor * train.noise
             and end >= low + self.near_top * (top - low)
             and float(y[-1]) >= float(y[low_i]) + self.near_top * (float(np.max(y[low_i:])) - float(y[low_i]))
             and slope(train.tail(0.3, 3).values) > 0
         ):
             val = ctx.curve("val_loss")
-            yield self.finding(
+            return self.finding(
                 train.epochs[low_i], variant="rising",
                 causes=[("lr_too_high", 0.75), ("data_problem", 0.3), ("batch_too_small", 0.2)],
                 value_from=float(y[low_i]), value_to=float(y[-1]), evals=len(y) - 1 - low_i,
                 val_rising=bool(val is not None and len(val) > 2 and val.values[-1] > np.min(val.values) * (1 + self.growth / 2)),
             )
-            return
+        return None
+
+    def _jump(self, ctx: Context, train):
+        """A loss ending at ``jump_factor`` times its lowest value, even on the last evaluation."""
+        y = train.values
         lowest_i = int(np.argmin(y))
         lowest = float(y[lowest_i])
-        if lowest > 0 and y[-1] >= self.jump_factor * lowest:  # ten-fold, even on the last evaluation
+        if lowest > 0 and y[-1] >= self.jump_factor * lowest:
             onset = lowest_i + int(np.argmax(y[lowest_i:] >= self.jump_factor * lowest))
-            yield self.finding(
+            return self.finding(
                 train.epochs[onset], variant="jump", causes=[("lr_too_high", 0.75), ("data_problem", 0.3)],
                 value_from=lowest, value_to=float(y[-1]), factor=float(y[-1] / lowest),
             )
-
+        return None
 
     def _drift(self, ctx: Context, train):
         """A loss that never improved on its first evaluation and rose steadily by
