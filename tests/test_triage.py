@@ -145,6 +145,28 @@ def test_markdown_output(stores, tmp_path):
     assert out.startswith("## Triage: 40 runs") and "| # | run |" in out and "### Hyperparameters behind" in out
 
 
+@pytest.mark.parametrize("kind", ["mlflow.db", "lightning"])
+def test_html_report_shows_the_table_the_sections_and_example_curves(stores, kind, tmp_path):
+    page = tmp_path / "triage.html"
+    result = _triage([stores[kind], "--html", page, "--top", "0"], tmp_path / "c.sqlite")
+    assert result.exit_code == 0, result.output
+    text = page.read_text()
+    assert text.startswith("<!DOCTYPE html>") and "fitdoc triage: 40 runs from" in text
+    assert text.count("<tr>") == 41  # the header and every run
+    assert "Hyperparameters behind the findings" in text and "runs with NaN loss" in text
+    data = json.loads(text.split('id="fitdoc-data">', 1)[1].split("</script>", 1)[0])
+    labels = [r["label"] for r in data["runs"]]
+    assert labels[0].startswith("#1 ") and labels[0].endswith("(best run)")
+    diverged = next(r for r in data["runs"] if "FD201 NaN loss" in r["label"])
+    assert any(f["code"] == "FD201" for f in diverged["findings"])
+    assert all(r["series"]["val_loss"] for r in data["runs"])
+
+
+def test_html_report_path_is_checked_before_any_work(stores, tmp_path):
+    result = _triage([stores["folder"], "--html", tmp_path / "nowhere" / "t.html"], tmp_path / "c.sqlite")
+    assert result.exit_code == 2 and "does not exist" in result.output and "Runs ranked" not in result.output
+
+
 def test_a_glob_of_files_with_hyperparameters_in_their_names(tmp_path):
     sweepgen.write_csv_folder(tmp_path / "runs", RUNS[:12])
     for name, p, _ in RUNS[:12]:

@@ -26,6 +26,18 @@ def fmt(value, digits: int = 4) -> str:
 
 
 @dataclass
+class Bullets:
+    """A titled list of sentences, rendered to HTML beside a :class:`Table`."""
+
+    title: str
+    lines: list[str]
+
+    def to_html(self, lang: str = "en") -> str:
+        items = "".join(f"<li>{escape(line)}</li>" for line in self.lines)
+        return f"<h2>{escape(self.title)}</h2><ul>{items}</ul>"
+
+
+@dataclass
 class Table:
     title: str
     columns: list[str]

@@ -18,7 +18,7 @@ from typing import Sequence
 
 from ..errors import FitdocError, InternalError
 from .crosstab import ALPHA, Split, cross_tab, fmt_value
-from .table import Table, fmt
+from .table import Bullets, Table, fmt
 
 COLUMNS = ["rank", "run_id", "source", "name", "state", "format", "epochs", "verdict", "codes", "kinds",
            "lead", "lead_epoch", "evidence", "best_epoch", "metric", "best_value", "last_value", "error"]
@@ -288,6 +288,29 @@ class Triage:
         for title, lines in self.sections():
             parts += [f"### {title}", "", *[f"- {line}" for line in lines], ""]
         return "\n".join(parts)
+
+    def examples(self, limit: int = 6) -> list[tuple[dict, str]]:
+        """(row, why) of the runs whose curves the HTML report shows: the best run, then
+        the best-ranked run with each finding, most frequent finding first."""
+        picked: list[tuple[dict, str]] = []
+        best = self.top[:1] or [r for r in self.readable if r["best_value"] is not None][:1]
+        if best:
+            picked.append((best[0], "best run"))
+        for code, _, _ in self.counts:
+            if len(picked) >= limit:
+                break
+            row = next((r for r in self.readable if code in r["codes"]), None)
+            if row is not None and all(row is not p for p, _ in picked):
+                picked.append((row, f"{code} {self.kind_title(code)}"))
+        return picked
+
+    def to_html(self, reports: Sequence = (), labels: Sequence[str] = (), limit: int | None = 20):
+        """The self-contained HTML page: the ranked table and the sections above the
+        curves of ``reports`` (diagnosed example runs, see :meth:`examples`)."""
+        from ..output import html
+
+        parts = [self.table(limit), *(Bullets(title, lines) for title, lines in self.sections())]
+        return html.render(reports, labels=list(labels) or None, title=f"fitdoc triage: {self.headline()}", tables=parts)
 
     def jsonl(self) -> str:
         import json

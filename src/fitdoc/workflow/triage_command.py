@@ -6,7 +6,7 @@ import os
 
 import click
 
-from ..commandline import MONITOR, console, expand_paths
+from ..commandline import MONITOR, console, expand_paths, writable
 
 FORMATS = ("text", "markdown", "jsonl")
 
@@ -14,6 +14,8 @@ FORMATS = ("text", "markdown", "jsonl")
 @click.command("triage", short_help="Rank a sweep's runs, count findings, find their hyperparameters.")
 @click.argument("sources", nargs=-1, required=True)
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
+@click.option("--html", "html_path", type=click.Path(dir_okay=False),
+              help="Also write the HTML report: the table, the sections, and the curves of the best run and of one run per finding.")
 @click.option("--top", type=click.IntRange(min=0), default=20, show_default=True, help="Runs shown in the table (0: all).")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
               help="Worker processes (or Ray tasks at once) [default: the CPU count].")
@@ -24,7 +26,7 @@ FORMATS = ("text", "markdown", "jsonl")
               help="Per-run cache [default: ~/.cache/fitdoc/triage.sqlite].")
 @click.option("--no-cache", is_flag=True, help="Fetch and diagnose every run again, and keep nothing.")
 @MONITOR
-def triage_cmd(sources, fmt, top, jobs, engine, ray_address, cache_path, no_cache, monitor):
+def triage_cmd(sources, fmt, html_path, top, jobs, engine, ray_address, cache_path, no_cache, monitor):
     """Diagnose every run of SOURCES — folders or globs of records, an MLflow store
     (mlruns/, mlflow.db, mlflow://HOST:PORT/EXPERIMENT/), an Optuna storage URL
     (sqlite:///study.db), a Ray Tune experiment or lightning_logs/ — rank them by
@@ -35,6 +37,8 @@ def triage_cmd(sources, fmt, top, jobs, engine, ray_address, cache_path, no_cach
     from .triage import Options, Triage
     from .triage_cache import Cache, default_path
 
+    if html_path:
+        writable(html_path)
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     units = [u for spec in expand_paths(sources) for u in sources_mod.units(spec)]
     options = Options(monitor=monitor)
@@ -55,4 +59,33 @@ def triage_cmd(sources, fmt, top, jobs, engine, ray_address, cache_path, no_cach
         click.echo(result.to_markdown(top or None))
     else:
         result.print(console(), top or None)
+    if html_path:
+        reports, labels = _examples(result, units, monitor)
+        result.to_html(reports, labels, top or None).save(html_path)
+        click.echo(f"wrote {html_path}", err=True)
     click.echo(f"fitdoc: {result.timing()}", err=True)
+
+
+def _examples(result, units, monitor) -> tuple[list, list[str]]:
+    """The reports and labels of the example runs the HTML report draws, fetched again
+    (rows keep no curves); a run that no longer reads is left out."""
+    from .. import sources as sources_mod
+    from ..engine import diagnose
+    from ..errors import FitdocError
+
+    by_id = {u.run_id: u for u in units}
+    reports, labels = [], []
+    for row, why in result.examples():
+        run_id = str(row["run_id"])
+        unit, index = by_id.get(run_id), 0
+        if unit is None:  # the i-th run of a unit holding several: "RUN_ID#i"
+            base, _, number = run_id.rpartition("#")
+            unit, index = by_id.get(base), int(number) - 1 if number.isdigit() else 0
+        try:
+            runs = [r for r in sources_mod.fetch(unit) if len(r)] if unit else []
+            if index < len(runs):
+                reports.append(diagnose(runs[index], monitor=monitor))
+                labels.append(f"#{row['rank']} {row['name'] or run_id} ({why})")
+        except FitdocError:
+            continue
+    return reports, labels
