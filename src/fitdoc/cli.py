@@ -12,6 +12,7 @@ import os
 import sys
 from functools import partial
 from pathlib import Path
+from typing import NamedTuple
 
 import click
 
@@ -51,41 +52,38 @@ def diagnose_cmd(paths, fmt, plot_path, reader, monitor, fail_on, select, ignore
     for path in expand_paths(paths):
         inside = None if reader else folder_records(path)
         targets += [(path, None)] if not inside else [(child, path) for child in inside]
-    reports, texts, found_in = [], [], {}
+    reports, pieces, worst, found_in = [], [], 0, {}
     work = partial(_read_and_diagnose, reader=reader, diagnose_one=partial(diagnose, config=cfg, lang=lang, monitor=monitor),
-                   verbose=verbose if fmt == "text" else None)
+                   fmt=fmt, verbose=verbose, keep=bool(plot_path))
     with progress(len(targets)) as advance:
-        for (path, folder), (found, shown, skips) in zip(targets, _mapped(work, targets)):
-            for exc in skips:
+        for (path, folder), done in zip(targets, _mapped(work, targets)):
+            for exc in done.skips:
                 click.echo(f"fitdoc: skipped {printable(str(exc))}", err=True)
-            reports += found
-            texts += shown
+            reports += done.reports
+            pieces += done.pieces
+            worst = max(worst, done.worst)
             if folder is not None:
-                found_in[folder] = found_in.get(folder, 0) + len(found)
+                found_in[folder] = found_in.get(folder, 0) + len(done.pieces)
             advance()
     for folder, count in found_in.items():
         if not count:
             raise empty_folder(Path(folder))
-    if plot_path and len(reports) != 1:
-        raise FitdocError(plot_path, f"--plot draws one run; {len(reports)} were read")
+    if plot_path and len(pieces) != 1:
+        raise FitdocError(plot_path, f"--plot draws one run; {len(pieces)} were read")
     if fmt == "json":
         from .output import jsonout
 
-        click.echo(jsonout.render(reports))
+        click.echo(jsonout.join(pieces))
     elif fmt == "markdown":
-        from .output import markdown
-
-        click.echo(markdown.render(reports))
+        click.echo("\n".join(pieces))
     else:
         out = console()
-        for text in texts:
-            out.file.write(text)
+        out.file.write("".join(pieces))
         out.file.flush()
     if plot_path:
         from .output.plot import plot_run
 
         plotted(plot_run(reports[0], plot_path), reports[0].lang)
-    worst = max((SEVERITY_ORDER[f.severity] for r in reports for f in r.findings), default=0)
     if fail_on != "never" and worst >= SEVERITY_ORDER[fail_on]:
         sys.exit(1)
 
@@ -93,10 +91,20 @@ def diagnose_cmd(paths, fmt, plot_path, reader, monitor, fail_on, select, ignore
 POOL_MIN_RUNS = 16  # fewer records are read in this process: starting workers costs more
 
 
-def _read_and_diagnose(target, reader, diagnose_one, verbose: bool | None) -> tuple[list, list[str], list[FitdocError]]:
-    """(reports, their terminal text when ``verbose`` is not None, skipped errors) of one
-    record; only a record inside a folder is skipped. The text is rendered here, in the
-    worker: for small runs it is most of the work."""
+class Diagnosed(NamedTuple):
+    """What a worker sends back for one record: small, since pickling is the pool's cost."""
+
+    reports: list  # kept only when the parent needs them (--plot)
+    pieces: list[str]  # each report rendered in the output format
+    skips: list[FitdocError]
+    worst: int  # the worst finding's SEVERITY_ORDER, 0 for none
+
+
+def _read_and_diagnose(target, reader, diagnose_one, fmt: str, verbose: bool, keep: bool) -> Diagnosed:
+    """One record read, diagnosed and rendered here, in the worker: for small runs the
+    rendering is most of the work. Only a record inside a folder is skipped."""
+    from .engine import SEVERITY_ORDER
+
     path, folder = target
     skips: list[FitdocError] = []
     try:
@@ -106,7 +114,7 @@ def _read_and_diagnose(target, reader, diagnose_one, verbose: bool | None) -> tu
     except FitdocError as exc:
         if folder is None:
             raise
-        return [], [], [exc]
+        return Diagnosed([], [], [exc], 0)
     reports = []
     for run in runs:
         try:
@@ -115,28 +123,41 @@ def _read_and_diagnose(target, reader, diagnose_one, verbose: bool | None) -> tu
             raise
         except Exception as exc:
             raise InternalError(run.source, exc) from exc
-    if verbose is None:
-        return reports, [], skips
+    worst = max((SEVERITY_ORDER[f.severity] for r in reports for f in r.findings), default=0)
+    return Diagnosed(reports if keep else [], [_rendered(r, fmt, verbose) for r in reports], skips, worst)
+
+
+def _rendered(report, fmt: str, verbose: bool) -> str:
+    if fmt == "json":
+        from .output import jsonout
+
+        return jsonout.render_one(report)
+    if fmt == "markdown":
+        from .output import markdown
+
+        return markdown.render_one(report)
     from .output import terminal
 
-    out, texts = console(), []
-    for report in reports:
-        with out.capture() as captured:
-            terminal.render(report, out, verbose)
-        texts.append(captured.get())
-    return reports, texts, skips
+    out = console()
+    with out.capture() as captured:
+        terminal.render(report, out, verbose)
+    return captured.get()
 
 
 def _mapped(work, items: list):
-    """``work`` of each item, in order; many items are spread over one process per core."""
+    """``work`` of each item, in order; many items are spread over one process per core.
+    The first item is done here before the workers start, so that forked workers
+    inherit the modules and catalogues it loaded instead of each loading them again."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     if len(items) < POOL_MIN_RUNS or cores < 2:
         yield from map(work, items)
         return
     from concurrent.futures import ProcessPoolExecutor
 
-    with ProcessPoolExecutor(min(cores, len(items) // POOL_MIN_RUNS + 1)) as pool:
-        yield from pool.map(work, items, chunksize=max(1, len(items) // (8 * cores)))
+    yield work(items[0])
+    rest = items[1:]
+    with ProcessPoolExecutor(min(cores, len(rest) // POOL_MIN_RUNS + 1)) as pool:
+        yield from pool.map(work, rest, chunksize=max(1, len(rest) // (8 * cores)))
 
 
 @main.command("explain", short_help="Print the page of one rule, by code or name (FD101, overfitting).")
