@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..analysis import Context, slope
+from ..analysis import Context, median, slope
 
 WIRING = [("loss_activation_mismatch", 0.5), ("data_problem", 0.45), ("lr_too_high", 0.3), ("lr_too_low", 0.25)]
 # A training loss frozen to the printed digits means zero gradient: a dead network. At a
@@ -29,7 +29,7 @@ def loss_change(ctx: Context, first: int, last: int) -> float | None:
     window = loss.values[(loss.epochs > first) & (loss.epochs <= last)]
     if len(window) < 2:
         return None
-    return float((window.max() - window.min()) / (abs(np.median(window)) or 1.0))
+    return float((window.max() - window.min()) / (abs(median(window)) or 1.0))
 
 
 def dead_network(ctx: Context, first: int, last: int) -> list[tuple[str, float]] | None:
@@ -57,6 +57,6 @@ def not_learning(ctx: Context, first: int, last: int) -> list[tuple[str, float]]
     loss = ctx.curve("loss")
     window = loss.values[(loss.epochs >= first) & (loss.epochs <= last)]
     fall = -slope(window) * (len(window) - 1)
-    if fall > 2 * loss.noise and fall > 0.01 * abs(float(np.median(window))):
+    if fall > 2 * loss.noise and fall > 0.01 * abs(float(median(window))):
         return [("lr_too_low", 0.6), ("model_too_small", 0.35), ("too_few_epochs", 0.3)]
     return [("lr_too_high", 0.5), ("batch_too_small", 0.35), ("lr_too_low", 0.3), ("model_too_small", 0.25)]

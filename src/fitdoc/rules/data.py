@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..analysis import LOSSES, Context, chance_classes, longest_run, slope
+from ..analysis import Context, LOSSES, chance_classes, longest_run, median, slope
 from ..run import epoch_value
 from .base import Rule
 
@@ -79,7 +79,7 @@ class StuckAccuracy(Rule):
                 variant = "near"
                 if not length:
                     continue
-            value = float(np.median(y[start : start + length]))
+            value = float(median(y[start : start + length]))
             first, last = epoch_value(c.epochs[start]), epoch_value(c.epochs[start + length - 1])
             change = loss_change(ctx, first, last)
             val_frozen = _frozen(ctx.curve("val_loss"), first, last, self.exact_tolerance)
@@ -100,11 +100,11 @@ class StuckAccuracy(Rule):
         """The longest stretch near the median value while the loss is flat too."""
         y = c.values
         loss = ctx.curve("loss")
-        center = np.median(y)
+        center = median(y)
         near = np.abs(y - center) <= self.near_tolerance
         start, length = longest_run(near)
         trend = abs(slope(y[start : start + length])) * length
-        flat_loss = loss is not None and abs(slope(loss.values[start : start + length])) * length <= 0.05 * abs(np.median(loss.values)) + 1e-9
+        flat_loss = loss is not None and abs(slope(loss.values[start : start + length])) * length <= 0.05 * abs(median(loss.values)) + 1e-9
         long_enough = length >= max(self.min_exact_evals, self.min_near_fraction * len(y))
         if long_enough and center <= self.max_near_value and flat_loss and trend <= self.near_tolerance:
             return start, length
@@ -267,7 +267,7 @@ class SuspiciousValidation(Rule):
             if hit.mean() >= 0.5:
                 yield self.finding(
                     epochs[int(np.argmax(hit))], variant="perfect", causes=[("data_problem", 0.8)],
-                    val=float(np.median(val[hit])), train=float(np.median(train[hit])), evals=int(hit.sum()),
+                    val=float(median(val[hit])), train=float(median(train[hit])), evals=int(hit.sum()),
                 )
                 return
         loss = ctx.paired("loss", "val_loss")
@@ -277,7 +277,7 @@ class SuspiciousValidation(Rule):
             if low.mean() >= self.min_share and np.all(train > 0):
                 yield self.finding(
                     epochs[0], variant="low_loss", causes=[("data_problem", 0.7), ("needs_regularization", 0.2)],
-                    ratio=float(np.median(val / train)), evals=len(epochs),
+                    ratio=float(median(val / train)), evals=len(epochs),
                 )
 
 
