@@ -27,6 +27,8 @@ def md_cell(text: str) -> str:
 
 def cell_len(text: str) -> int:
     """Columns ``text`` takes on a terminal (CJK characters take two)."""
+    if text.isascii():
+        return len(text)
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
