@@ -69,7 +69,7 @@ def records(path: Path):
     Record = _record_class(str(path))
     with open(path, "rb") as fh:
         if fh.read(len(HEADER)) != HEADER:
-            raise UnreadableRecord(str(path), "not a W&B run log (no :W&B header)")
+            raise UnreadableRecord(str(path), "not a W&B run log (no version 0 :W&B header)")
         offset, parts = len(HEADER), []
         while True:
             if BLOCK - offset % BLOCK < CHUNK.size:  # a block's tail too short for a chunk is padding
@@ -112,10 +112,14 @@ def _config(items) -> dict:
 
 
 def units(spec: str) -> list[Unit]:
+    _record_class(spec)  # without wandb: one line for the whole source
     out = []
     for folder in _run_folders(Path(spec)):
         log = _log_file(folder)
-        head = next((r.run for r in records(log) if r.WhichOneof("record_type") == "run"), None)
+        try:
+            head = next((r.run for r in records(log) if r.WhichOneof("record_type") == "run"), None)
+        except UnreadableRecord:  # fetch says why, in this run's row
+            head = None
         name = head.display_name if head is not None and head.display_name else folder.name
         hparams = flatten(_config(head.config.update)) if head is not None else {}
         out.append(Unit(KIND, str(log), folder.name, file_stamp([log]), name=name, hparams=hparams))
