@@ -109,13 +109,20 @@ def fetch(unit: Unit):
 
     trial = Path(unit.locator)
     data = load_trial(trial / "trial.json")
-    runs = [run for record in _records(trial) for run in read_runs(record)]
+    runs, skipped = [], []
+    for record in _records(trial):
+        try:
+            runs += read_runs(record, on_skip=skipped.append)
+        except UnreadableRecord as exc:  # not a training record (a pickled model, a note), or a broken one
+            skipped.append(exc)
     if not runs:
         fallback = best_step_run(data, str(trial / "trial.json"))
         if fallback is None:
             message = (data.get("message") or "").strip().splitlines()
             why = f": {message[-1]}" if message else ""
             raise UnreadableRecord(unit.locator, f"trial {unit.state or 'without a status'} reported no metrics{why}")
+        if skipped:
+            fallback.notes.append(f"not read as records: {', '.join(Path(e.source).name for e in skipped)}")
         runs = [fallback]
     for run in runs:
         run.info["hparams"] = trial_params(data)

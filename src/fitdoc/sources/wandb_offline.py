@@ -64,9 +64,9 @@ def _record_class(where: str):
 def records(path: Path):
     """The ``Record`` messages of a ``.wandb`` log, in order; a log cut mid-record (still
     being written) ends at its last whole record."""
-    from google.protobuf.message import DecodeError
-
     Record = _record_class(str(path))
+    from google.protobuf.message import DecodeError  # protobuf comes with wandb
+
     with open(path, "rb") as fh:
         if fh.read(len(HEADER)) != HEADER:
             raise UnreadableRecord(str(path), "not a W&B run log (no version 0 :W&B header)")
