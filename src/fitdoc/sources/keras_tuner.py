@@ -29,7 +29,7 @@ from . import Unit, file_stamp, flatten
 KIND = "keras_tuner"
 FORMAT = "keras-tuner"
 TUNER_FILES = ("trial.json", "build_config.json")  # besides checkpoint* weights
-NO_CURVE = "no per-epoch curve in trial.json: only the tuner's values at the best epoch"
+NO_CURVE = "no per-epoch curve in trial.json: its best epoch only"
 
 
 def _is_project(path: Path) -> bool:
@@ -72,13 +72,21 @@ def load_trial(path: Path) -> dict:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise UnreadableRecord(str(path), f"unreadable Keras Tuner trial: {exc}") from None
-    if not isinstance(data, dict) or not isinstance(data.get("metrics", {}).get("metrics", {}), dict):
+    if not isinstance(_at(data, "metrics", "metrics"), dict):
         raise UnreadableRecord(str(path), "not a Keras Tuner trial (no metrics.metrics mapping)")
     return data
 
 
+def _at(data, *keys):
+    """``data[key][key]...`` where each step is a mapping, else None."""
+    for key in keys:
+        data = data.get(key) if isinstance(data, dict) else None
+    return data
+
+
 def trial_params(data: dict) -> dict:
-    return flatten((data.get("hyperparameters") or {}).get("values") or {})
+    values = _at(data, "hyperparameters", "values")
+    return flatten(values) if isinstance(values, dict) else {}
 
 
 def best_step_run(data: dict, source: str):
@@ -86,12 +94,12 @@ def best_step_run(data: dict, source: str):
     [per execution], step}]}}``), or None when the trial reported none."""
     rows: dict[int, dict[str, float]] = {}
     try:
-        for metric, history in data["metrics"]["metrics"].items():
+        for metric, history in _at(data, "metrics", "metrics").items():
             for obs in history.get("observations", []):
                 values = [float(v) for v in obs["value"]]
                 if values:
                     rows.setdefault(int(obs.get("step", 0)), {})[metric] = math.fsum(values) / len(values)
-    except (AttributeError, KeyError, TypeError, ValueError) as exc:
+    except (AttributeError, KeyError, TypeError, ValueError, OverflowError) as exc:
         raise UnreadableRecord(source, f"malformed metric observations ({type(exc).__name__}: {exc})") from None
     if not rows:
         return None
