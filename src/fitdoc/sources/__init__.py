@@ -8,8 +8,9 @@ that changes when a run changes, the hyperparameters when the listing has them) 
 ``run.info["hparams"]``). Units are plain picklable data: a worker needs nothing else.
 
 Detection order: Optuna and MLflow databases and servers by URL or by their tables,
-an MLflow ``mlruns/`` store, a Ray Tune experiment, ``lightning_logs/``, then any
-folder or glob of records fitdoc reads.
+an MLflow ``mlruns/`` store, a Ray Tune experiment, a Keras Tuner project, a W&B
+``wandb/`` folder of offline runs, ``lightning_logs/``, then any folder or glob of
+records fitdoc reads.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from dataclasses import dataclass, field
 
 from ..errors import FitdocError
 
-MODULES = ["optuna_rdb", "mlflow_runs", "raytune", "lightning_logs", "records"]
+MODULES = ["optuna_rdb", "mlflow_runs", "raytune", "keras_tuner", "wandb_offline", "lightning_logs", "records"]
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,8 @@ def units(spec: str) -> list[Unit]:
                 raise FitdocError(spec, "no runs in this source")
             return found
     raise FitdocError(spec, "not a source of runs fitdoc triages (folder, glob, mlruns/, mlflow.db, "
-                            "Optuna storage URL, Ray Tune experiment, lightning_logs/)")
+                            "Optuna storage URL, Ray Tune experiment, Keras Tuner project, "
+                            "W&B wandb/ folder, lightning_logs/)")
 
 
 def fetch(unit: Unit):

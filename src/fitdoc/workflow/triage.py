@@ -21,7 +21,7 @@ from .crosstab import ALPHA, Split, cross_tab, fmt_value
 from .table import Bullets, Table, fmt
 
 COLUMNS = ["rank", "run_id", "source", "name", "state", "format", "epochs", "verdict", "codes", "kinds",
-           "lead", "lead_epoch", "evidence", "best_epoch", "metric", "best_value", "last_value", "error"]
+           "lead", "lead_epoch", "evidence", "best_epoch", "metric", "best_value", "last_value", "error", "notes"]
 UNREADABLE = "unreadable"
 TOP_SHARE = 0.1  # "the best runs" = this share of the ranked runs (at least MIN_TOP)
 MIN_TOP = 3
@@ -75,7 +75,7 @@ def run_row(unit, run, report, run_id: str) -> dict:
         "evidence": advice.evidence if lead else None,
         "best_epoch": best.epoch, "metric": best.metric,
         "best_value": float(best.value) if best.value is not None else None,
-        "last_value": _last_finite(run, best.metric), "error": None,
+        "last_value": _last_finite(run, best.metric), "error": None, "notes": "; ".join(run.notes) or None,
         **{f"hp.{k}": v for k, v in run.info.get("hparams", {}).items()},
     }
 
@@ -215,7 +215,7 @@ class Triage:
         columns = ["#", "run", "verdict", "best ep", f"best {metric}", "last", *[p[3:] for p in shown_params], "findings"]
         rows = []
         for r in self.rows[:limit]:
-            findings = ", ".join(f"{c} {self.kind_title(c)}" for c in dict.fromkeys(r["codes"])) or (r["error"] or "—")
+            findings = ", ".join(f"{c} {self.kind_title(c)}" for c in dict.fromkeys(r["codes"])) or r["error"] or r["notes"] or "—"
             rows.append([str(r["rank"]), str(r["name"] or r["run_id"]), r["verdict"], fmt(r.get("best_epoch")),
                          fmt(r["best_value"] if r.get("metric") == self.metric else None), fmt(r.get("last_value")),
                          *[fmt_value(r[p]) if r[p] is not None else "—" for p in shown_params], findings])
