@@ -9,7 +9,7 @@ import json
 import re
 
 from ..errors import UnreadableRecord
-from ..names import is_validation
+from ..names import is_metric_name, is_validation
 from ..run import build_run
 from .numbers import parse_index, parse_number
 from .stitch import EpochRows
@@ -47,6 +47,8 @@ def read(source) -> Run:
     explicit = history.pop("epoch", None)
     if not history:
         raise UnreadableRecord(source.name, "no metric lists besides 'epoch'")
+    if not any(is_metric_name(name) for name in history):  # a model's build config, {"input_shape": [null, 64]}
+        raise UnreadableRecord(source.name, "no loss or metric list (a Keras history holds at least the loss)")
     n = max(len(v) for v in history.values())
     if n == 0:
         raise UnreadableRecord(source.name, "all history lists are empty")
