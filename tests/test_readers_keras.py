@@ -85,7 +85,6 @@ def test_history_json_shorter_validation_lists_are_placed_every_k_epochs(tmp_pat
     assert list(run.evaluated("val_loss")[0]) == [2, 4]
 
 
-@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk", "utf-16"])
 def test_json_of_lists_without_a_loss_or_metric_is_not_a_history():
     tuner_build_config = Path(__file__).parent / "data" / "keras_tuner" / "logged" / "trial_0" / "build_config.json"
     assert json.loads(tuner_build_config.read_text()) == {"input_shape": [None, 64]}
@@ -93,6 +92,7 @@ def test_json_of_lists_without_a_loss_or_metric_is_not_a_history():
         fitdoc.read(tuner_build_config)
 
 
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk", "utf-16"])
 def test_encodings_windows_and_chinese(tmp_path, encoding):
     text = "训练开始\n" + VERBOSE2 if encoding != "utf-8-sig" else VERBOSE2
     path = write(tmp_path, text, encoding=encoding)
