@@ -39,6 +39,7 @@ READER_MODULES = [
     "mlflow_store",
     "markdown_table",
     "mmengine_json",
+    "json_lines",
     "freeform",
 ]
 
@@ -125,6 +126,7 @@ _LIKELY = {
     "tfevents": ("tensorboard",),
     ".csv": ("keras_csv", "lightning_csv"),
     ".json": ("keras_json", "hf_trainer"),
+    ".jsonl": ("json_lines", "mmengine_json"),
     ".txt": ("keras_text", "hf_trainer"),
     ".log": ("keras_text", "hf_trainer"),
     ".md": ("markdown_table",),
@@ -132,7 +134,7 @@ _LIKELY = {
 # a reader that can score higher must say so here (tests/test_detect.py checks the data)
 CEILING = {"keras_json": 0.9, "keras_csv": 0.9, "keras_text": 0.95, "hf_trainer": 0.95, "lightning_csv": 0.95,
            "mlflow_store": 0.9, "markdown_table": 0.9, "ultralytics_csv": 0.95, "paddle_hapi": 0.97,
-           "mmengine_json": 0.9, "freeform": 0.75}
+           "mmengine_json": 0.9, "json_lines": 0.6, "freeform": 0.75}
 
 
 def _sniff(source: Source):

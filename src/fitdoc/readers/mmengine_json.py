@@ -27,13 +27,16 @@ FORMAT = "mmengine-json"
 
 _LINE = re.compile(r'^\s*\{\s*"(?:mode|lr|base_lr|loss|data_time|epoch|iter|iteration|step)"')
 _KEYS = re.compile(r'"(?:iter|iteration|step)"\s*:\s*\d')
+_MARKERS = re.compile(r'"(?:iter|iteration|mode|data_time)"\s*:')  # OpenMMLab's and detectron2's own keys
 _COUNTERS = {"mode", "epoch", "iter", "iteration", "step", "memory"}
 _TRAINING = re.compile(r"^(lr|base_lr|loss.*|.*\.loss.*)$")  # keys only a training line has
 
 
 def sniff(source) -> float:
     lines = [line for line in source.head.splitlines()[:50] if _LINE.match(line)]
-    return 0.9 if len(lines) >= 2 and all(_KEYS.search(line) for line in lines[:2]) else 0.0
+    if len(lines) < 2 or not all(_KEYS.search(line) for line in lines[:2]):
+        return 0.0
+    return 0.9 if any(_MARKERS.search(line) for line in lines) else 0.0
 
 
 def read(source) -> Run:

@@ -24,6 +24,7 @@ SHAPES = (
     Shape("PaddlePaddle Model.fit output", "paddle-hapi", "Epoch 1/5  step 51/51 [=====] - loss: 600.14 - 1ms/step  Eval begin...  step 13/13 ..."),
     Shape("ultralytics results.csv", "ultralytics-csv", "epoch,train/box_loss,train/cls_loss,...,metrics/mAP50(B),val/box_loss,..."),
     Shape("OpenMMLab JSON logs", "mmengine-json", '{"mode": "train", "epoch": 3, "iter": 50, "lr": 0.02, "loss": 0.41}  (MMDetection, mmengine scalars.json)'),
+    Shape("JSON Lines of metric rows", "json-lines", '{"epoch": 3, "loss": 0.41, "val_loss": 0.52}  (W&B scan_history() exports, training loops)'),
     Shape("epoch lines of a training loop", "text-log", "Epoch 3/20 | train_loss 0.31 | val_loss 0.42 | val_acc 86.0%"),
     Shape("per-epoch blocks of phrases", "text-log", "Epoch 3/20  then  Train loss is 0.31, train accuracy 88.2%, test accuracy 86.0%"),
     Shape("printed tables", "text-log", "Epoch  Training Loss  Validation Loss  Accuracy  then  1  0.412  0.345  0.871  (fastai, Trainer, pandas)"),

@@ -6,7 +6,8 @@ commas, runs of two or more spaces (names like ``Training Loss``), single spaces
 has one cell per column, or one more in front (the index of a printed pandas table);
 ``No log``, ``-`` and ``NA`` cells are missing, clock times (``09:27``) are skipped,
 an elided row (``...``) is passed over. A header must name at least one loss- or
-accuracy-like column; columns named epoch or step give each row its position.
+accuracy-like column; columns named epoch or step (W&B's ``_step``) give each row its
+position; W&B's other ``_`` columns are passed over.
 In fastai's and Trainer's tables the unprefixed metric columns after the validation
 loss (``valid_loss accuracy``, ``Validation Loss Accuracy F1``) are measured on
 validation.
@@ -21,10 +22,10 @@ from ..names import canonical, is_metric_name
 from .numbers import NUMBER_PATTERN, parse_number
 
 EPOCH_COLUMNS = {"epoch", "epochs", "ep"}
-STEP_COLUMNS = {"step", "steps", "iter", "iteration", "iterations", "global_step", "global step"}
+STEP_COLUMNS = {"step", "_step", "steps", "iter", "iteration", "iterations", "global_step", "global step"}
 _PIPE = re.compile(r"(?<!\\)\|")
 _WIDE = re.compile(r" {2,}")
-_NAME = re.compile(r"^[A-Za-z][\w .:/()%@-]{0,39}$")
+_NAME = re.compile(r"^_?[A-Za-z][\w .:/()%@-]{0,39}$")
 _CLOCK = re.compile(r"^\d+:\d{2}(?::\d{2})?(?:\.\d+)?$")
 _NUMBER = re.compile(NUMBER_PATTERN)
 _MISSING = {"no log", "-", "--", "na", "n/a", "none", "null", ""}
@@ -114,8 +115,8 @@ class Table:
             return None
         values: dict[str, float | None] = {}
         for name, cell in zip(self.names, cells):
-            if _CLOCK.match(cell) or name == "time":
-                continue
+            if _CLOCK.match(cell) or name == "time" or name.startswith("_"):
+                continue  # clocks, and W&B's own columns (_runtime, _timestamp)
             value = _cell(cell)
             if value is False:
                 return None

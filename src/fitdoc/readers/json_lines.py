@@ -1,0 +1,102 @@
+"""JSON Lines of metric rows, one JSON object per line: W&B history exported with
+``scan_history()`` (``{"_step": 3, "_runtime": 12.1, "epoch": 1, "loss": 0.41}``) and
+the logs of hand-written training loops (``{"epoch": 3, "loss": 0.41, "val_loss": 0.52}``).
+
+A row's place is its ``epoch`` when every row states one (a fractional epoch ``0.25``
+counts to epoch 1, as a Trainer's does), else its step (``_step``, ``step``,
+``global_step``, ``iteration``), else its line. An epoch logged over several rows
+holds the mean of a training metric and the last validation value and ``lr``; the
+rows are kept per step too. W&B's ``_`` keys, clocks and counters, and values that are
+not numbers (media, nested objects, null) are left out. Lines cut or not JSON are
+passed over with a note.
+"""
+
+from __future__ import annotations
+
+import json
+
+from ..errors import UnreadableRecord
+from ..names import is_bookkeeping, is_metric_name
+from ..run import Run, build_run
+from .numbers import MAX_INDEX
+from .steps import CompleteLines, StepLog, epoch_of_fraction
+
+FORMAT = "json-lines"
+MIN_POINTS = 2
+STEP_KEYS = ("_step", "step", "global_step", "iteration")
+SNIFF_LINES = 20
+
+
+def _number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _metrics(entry: dict) -> dict[str, float]:
+    return {k: float(v) for k, v in entry.items()
+            if _number(v) and not k.startswith("_") and k not in STEP_KEYS and (k == "lr" or not is_bookkeeping(k))}
+
+
+def sniff(source) -> float:
+    """0.6 when most of the first lines are JSON objects and one holds a number under a
+    metric's name (below the readers of specific JSON lines, such as OpenMMLab's)."""
+    texts = [line.strip() for line in source.head.splitlines()[:SNIFF_LINES] if line.strip()]
+    rows = []
+    for text in texts:
+        try:
+            entry = json.loads(text) if text.startswith("{") else None
+        except (ValueError, RecursionError):  # a cut last line, a 5000-digit integer, deep nesting
+            continue
+        if isinstance(entry, dict):
+            rows.append(entry)
+    if len(rows) < 2 or 2 * len(rows) < len(texts):
+        return 0.0
+    return 0.6 if any(is_metric_name(k) for r in rows for k in _metrics(r)) else 0.0
+
+
+def read(source) -> Run:
+    rows: list[tuple[object, object, dict[str, float]]] = []  # (epoch, step, metrics)
+    skipped = 0
+    with source.open_text() as fh:
+        lines = CompleteLines(fh)
+        for line in lines:
+            if not line.strip():
+                continue
+            try:
+                entry = json.loads(line)
+            except (ValueError, RecursionError):
+                skipped += 1
+                continue
+            if not isinstance(entry, dict):
+                skipped += 1
+                continue
+            metrics = _metrics(entry)
+            if metrics:
+                step = next((entry[k] for k in STEP_KEYS if _number(entry.get(k))), None)
+                rows.append((entry.get("epoch"), step, metrics))
+    notes = [lines.cut_note()] if lines.cut is not None else []
+    if skipped:
+        notes.append(f"{skipped} line(s) that are not JSON objects were skipped")
+    if not rows:
+        raise UnreadableRecord(source.name, "no line holds a number under a metric's name")
+    by_epoch = all(_number(e) and abs(e) <= MAX_INDEX for e, _, _ in rows)
+    by_step = not by_epoch and all(s is not None and abs(s) <= MAX_INDEX for _, s, _ in rows)
+    log = StepLog()
+    for i, (epoch, step, metrics) in enumerate(rows, 1):
+        position = step if step is not None else i
+        if by_epoch:
+            at = int(epoch) if float(epoch).is_integer() else epoch_of_fraction(epoch)
+        else:
+            at = int(position) if by_step else i
+        log.add(position, at, metrics)
+    info = {}
+    if not by_epoch:
+        info["x_axis"] = "step"
+        notes.append("no epoch on every row: each row is one point, numbered by its step" if by_step
+                     else "no epoch or step on every row: each row is one point, numbered by its line")
+    epoch_rows = log.epoch_rows()
+    if min(epoch_rows, default=1) == 0:
+        info["epoch_base"] = 0  # numbered from 0: epoch 10 is the 11th
+    per_step = by_epoch and any(len(p) > len(epoch_rows) for p in log.points.values())
+    extra = {"step_series": log.step_series()} if per_step else {}
+    return build_run(epoch_rows, source=source.name, format=FORMAT, events=log.events, notes=notes, info=info, **extra)
+
