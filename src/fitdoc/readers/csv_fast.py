@@ -1,7 +1,7 @@
 """The fast path of the Keras CSVLogger reader: the file is read as bytes, about a
 megabyte of whole lines at a time, and a block of rows of plain numbers is parsed
-by one NumPy call (``np.fromstring``, which rounds as ``float()`` does) instead of
-the csv module and a ``float()`` per cell; ``NA`` cells are read as missing.
+with a few NumPy calls over the whole block (see :func:`_cells`) instead of the
+csv module and a ``float()`` per cell; ``NA`` cells are read as missing.
 
 A block holding anything else (a repeated header, an empty cell, ``nan``...) gives
 its text lines to the careful path. A file whose lines the careful path would see
@@ -13,6 +13,7 @@ lines), a line longer than ``LINE_LIMIT``.
 from __future__ import annotations
 
 import io
+import sys
 import warnings
 
 import numpy as np
@@ -20,7 +21,6 @@ import numpy as np
 from .textio import LINE_LIMIT
 
 BLOCK_BYTES = 1 << 20
-_NUMBER_BYTES = b"0123456789.eE+-"
 
 
 class LeftToCareful(Exception):
@@ -40,25 +40,7 @@ class Block:
         """(values, present) of rows of ``width`` numbers, ``present`` None when all
         are; None when a cell is not a plain number or ``NA``."""
         data = self.data.replace(b"\r\n", b"\n") if b"\r" in self.data else self.data
-        sep = delim.encode()
-        kept = data.translate(None, _NUMBER_BYTES)  # the delimiters and newlines, and anything else
-        rows = kept.count(b"\n")
-        layout = (sep * (width - 1) + b"\n") * rows
-        has_na = kept != layout
-        if has_na and (kept.replace(b"NA", b"") != layout or b"-NA" in data or b"+NA" in data):
-            return None
-        if has_na:
-            data = data.replace(b"NA", b"nan")  # a cell "1NA" becomes "1nan": not a number, so left
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", DeprecationWarning)  # older NumPy warns where newer raises
-            try:
-                flat = np.fromstring(data.translate(bytes.maketrans(sep + b"\n", b",,")), sep=",")
-            except (ValueError, DeprecationWarning):
-                return None
-        if flat.size != rows * width:
-            return None
-        values = flat.reshape(rows, width)
-        return values, ~np.isnan(values) if has_na else None
+        return _cells(data, delim.encode(), width)
 
 
 class ByteRows:
@@ -105,3 +87,82 @@ def _checked(data: bytes) -> bytes:
     if b"\x00" in data or b'"' in data or (b"\r" in data and data.count(b"\r") != data.count(b"\r\n")):
         raise LeftToCareful
     return data
+
+
+def _cells(data: bytes, sep: bytes, width: int) -> tuple[np.ndarray, np.ndarray | None] | None:
+    """Each cell of ``data`` (rows of ``width`` cells ending in newlines) as ``float()``
+    reads it, or None when a cell is not ``[-+]digits[.digits][e[-+]digits]`` or NA.
+
+    The digits are read as integers by one ``np.fromstring`` over the text with
+    every ``.``, ``e`` and delimiter made a comma; a cell's value is then its
+    mantissa (up to 18 digits) times a power of ten (up to 27), both exact in
+    x87 long double, so the product rounded to 64 bits and then to a double is
+    the correctly rounded value unless the 64-bit result lies exactly halfway
+    between two doubles: such cells, and the rest, go to ``float()``."""
+    raw = np.frombuffer(data, np.uint8)
+    at = np.flatnonzero((raw - np.uint8(48)) > 9)  # where each byte that is not a digit is
+    marks = np.append(raw[at], np.uint8(10))  # those bytes, and a newline for the NA test's look-ahead
+    kept = marks[:-1].tobytes().translate(None, b".eE+-NA")
+    rows = kept.count(b"\n")
+    if not rows or kept != (sep * (width - 1) + b"\n") * rows:
+        return None
+    last = np.flatnonzero((marks[:-1] == sep[0]) | (marks[:-1] == 10))  # each cell's delimiter, among the marks
+    end = at[last]
+    begin = np.concatenate(([0], end[:-1] + 1))
+    # walk each cell's marks: NA | [sign] [.] [e [sign]]
+    j = np.concatenate(([0], last[:-1] + 1))
+    na = (marks[j] == 78) & (marks[j + 1] == 65) & (at[j] == begin) & (end == begin + 2)
+    j = j + 2 * na
+    c = marks[j]
+    signed = ((c == 45) | (c == 43)) & (at[j] == begin)
+    negative = signed & (c == 45)
+    j = j + signed
+    dot = marks[j] == 46
+    dot_at = at[j]
+    j = j + dot
+    exp = (marks[j] | 32) == 101
+    exp_at = at[j]
+    j = j + exp
+    c = marks[j]
+    exp_signed = exp & ((c == 45) | (c == 43)) & (at[j] == exp_at + 1)
+    j = j + exp_signed
+    mantissa_end = np.where(exp, exp_at, end)
+    whole_digits = np.where(dot, dot_at, mantissa_end) - begin - signed
+    fraction_digits = np.where(dot, mantissa_end - dot_at - 1, 0)
+    if not np.array_equal(j, last) or not np.all(na | (whole_digits > 0) & (~exp | (end - exp_at - 1 - exp_signed > 0))):
+        return None
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DeprecationWarning)  # older NumPy warns where newer raises
+        try:
+            ints = np.fromstring(data.translate(_COMMAS[sep]), np.int64, sep=",")
+        except (ValueError, DeprecationWarning):
+            return None
+    tokens = 1 + dot + exp.astype(np.intp)
+    first = np.cumsum(tokens) - tokens
+    if ints.size != first[-1] + tokens[-1]:
+        return None
+    whole = np.abs(ints[first])
+    fraction = np.where(dot, ints[first + dot], 0)
+    power = np.where(exp, np.clip(ints[first + tokens - 1], -1000, 1000), 0) - fraction_digits
+    mantissa = np.where(whole == 0, fraction, whole * _POW10[np.minimum(fraction_digits, 18)] + fraction)
+    slow = ~na & ((whole != 0) & (whole_digits + fraction_digits > 18) | (fraction == _INT_MAX) | (np.abs(power) > 27))
+    wide = mantissa.astype(np.longdouble) / _POW10_WIDE[np.clip(-power, 0, 27)]
+    up = np.flatnonzero(power > 0)
+    wide[up] = mantissa[up].astype(np.longdouble) * _POW10_WIDE[np.minimum(power[up], 27)]
+    values = wide.astype(np.float64)
+    if _X87:
+        slow |= (wide.view(np.uint64)[::2] & 0x7FF) == 0x400  # halfway between two doubles
+    else:
+        slow[:] = ~na
+    np.negative(values, out=values, where=negative)
+    values[na] = np.nan
+    cells = np.flatnonzero(slow)
+    values[cells] = [float(data[b:e]) for b, e in zip(begin[cells].tolist(), end[cells].tolist())]
+    return values.reshape(rows, width), ~na.reshape(rows, width) if na.any() else None
+
+
+_POW10 = np.array([10**k for k in range(19)], dtype=np.int64)
+_POW10_WIDE = np.cumprod(np.concatenate(([1], np.full(27, 10))).astype(np.longdouble))  # 10**0 .. 10**27, exact (5**27 < 2**64)
+_INT_MAX = np.iinfo(np.int64).max  # where a number of 19 digits or more saturates
+_X87 = np.finfo(np.longdouble).nmant == 63 and np.dtype(np.longdouble).itemsize == 16 and sys.byteorder == "little"
+_COMMAS = {sep: bytes.maketrans(b"\n.eENA" + sep, b",,,,00,") for sep in (b",", b"\t", b";")}
