@@ -94,11 +94,9 @@ def _cells(data: bytes, sep: bytes, width: int) -> tuple[np.ndarray, np.ndarray 
     reads it, or None when a cell is not ``[-+]digits[.digits][e[-+]digits]`` or NA.
 
     The digits are read as integers by one ``np.fromstring`` over the text with
-    every ``.``, ``e`` and delimiter made a comma; a cell's value is then its
-    mantissa (up to 18 digits) times a power of ten (up to 27), both exact in
-    x87 long double, so the product rounded to 64 bits and then to a double is
-    the correctly rounded value unless the 64-bit result lies exactly halfway
-    between two doubles: such cells, and the rest, go to ``float()``."""
+    every ``.``, ``e`` and delimiter made a comma; a cell's value is its mantissa
+    (up to 18 digits) times a power of ten (up to 27) scaled by :func:`_scaled`;
+    other cells, and those it doubts, are read by ``float()``."""
     raw = np.frombuffer(data, np.uint8)
     at = np.flatnonzero((raw - np.uint8(48)) > 9)  # where each byte that is not a digit is
     marks = np.append(raw[at], np.uint8(10))  # those bytes, and a newline for the NA test's look-ahead
@@ -143,17 +141,11 @@ def _cells(data: bytes, sep: bytes, width: int) -> tuple[np.ndarray, np.ndarray 
         return None
     whole = np.abs(ints[first])
     fraction = np.where(dot, ints[first + dot], 0)
-    power = np.where(exp, np.clip(ints[first + tokens - 1], -1000, 1000), 0) - fraction_digits
+    power = np.where(exp, np.minimum(np.maximum(ints[first + tokens - 1], -1000), 1000), 0) - fraction_digits
     mantissa = np.where(whole == 0, fraction, whole * _POW10[np.minimum(fraction_digits, 18)] + fraction)
     slow = ~na & ((whole != 0) & (whole_digits + fraction_digits > 18) | (fraction == _INT_MAX) | (np.abs(power) > 27))
-    wide = mantissa.astype(np.longdouble) / _POW10_WIDE[np.clip(-power, 0, 27)]
-    up = np.flatnonzero(power > 0)
-    wide[up] = mantissa[up].astype(np.longdouble) * _POW10_WIDE[np.minimum(power[up], 27)]
-    values = wide.astype(np.float64)
-    if _X87:
-        slow |= (wide.view(np.uint64)[::2] & 0x7FF) == 0x400  # halfway between two doubles
-    else:
-        slow[:] = ~na
+    values, doubt = _scaled(mantissa, power)
+    slow |= ~na & doubt
     np.negative(values, out=values, where=negative)
     values[na] = np.nan
     cells = np.flatnonzero(slow)
@@ -161,8 +153,30 @@ def _cells(data: bytes, sep: bytes, width: int) -> tuple[np.ndarray, np.ndarray 
     return values.reshape(rows, width), ~na.reshape(rows, width) if na.any() else None
 
 
+def _scaled(mantissa: np.ndarray, power: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``mantissa * 10**power`` correctly rounded to doubles, and where it may not be.
+
+    A double holds a mantissa up to 2**53 and 10**22 exactly, so one division or
+    product rounds correctly (Clinger's fast path). Beyond, x87 long double holds a
+    mantissa up to 2**63 and 10**27 exactly: the result rounded to 64 bits then to
+    53 is the correctly rounded one unless the 64-bit result lies exactly halfway
+    between two doubles; elsewhere than x87 all those are doubted."""
+    values = mantissa.astype(np.float64) / _POW10_DOUBLE[np.minimum(np.maximum(-power, 0), 22)]
+    values *= _POW10_DOUBLE[np.minimum(np.maximum(power, 0), 22)]
+    long = (mantissa > 2**53) | (np.abs(power) > 22)
+    if not _X87:
+        return values, long
+    at = np.flatnonzero(long)
+    wide, scale = mantissa[at].astype(np.longdouble), _POW10_WIDE[np.minimum(np.abs(power[at]), 27)]
+    wide = np.where(power[at] < 0, wide / scale, wide * scale)
+    values[at] = wide
+    long[at] = (wide.view(np.uint64)[::2] & 0x7FF) == 0x400
+    return values, long
+
+
 _POW10 = np.array([10**k for k in range(19)], dtype=np.int64)
 _POW10_WIDE = np.cumprod(np.concatenate(([1], np.full(27, 10))).astype(np.longdouble))  # 10**0 .. 10**27, exact (5**27 < 2**64)
+_POW10_DOUBLE = np.array([float(10**k) for k in range(23)])  # exact
 _INT_MAX = np.iinfo(np.int64).max  # where a number of 19 digits or more saturates
 _X87 = np.finfo(np.longdouble).nmant == 63 and np.dtype(np.longdouble).itemsize == 16 and sys.byteorder == "little"
 _COMMAS = {sep: bytes.maketrans(b"\n.eENA" + sep, b",,,,00,") for sep in (b",", b"\t", b";")}
