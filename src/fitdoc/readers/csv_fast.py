@@ -109,7 +109,7 @@ def _cells(data: bytes, sep: bytes, width: int) -> tuple[np.ndarray, np.ndarray 
     begin = np.concatenate(([0], end[:-1] + 1))
     # walk each cell's marks: NA | [sign] [.] [e [sign]]
     j = np.concatenate(([0], last[:-1] + 1))
-    na = (marks[j] == 78) & (marks[j + 1] == 65) & (at[j] == begin) & (end == begin + 2)
+    na = (marks[j] == 78) & (marks[j + 1] == 65) & (at[j] == begin) & (end == begin + 2) if b"N" in data else np.zeros(len(j), bool)
     j = j + 2 * na
     c = marks[j]
     signed = ((c == 45) | (c == 43)) & (at[j] == begin)

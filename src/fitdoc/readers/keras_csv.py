@@ -94,11 +94,10 @@ class _Columns:
     def run(self, source: str, notes: list[str]) -> Run:
         names = canonicalize_keys({n: n for n in self.values})  # canonical -> original
         series = {
-            canonical: Series(np.frombuffer(self.values[original], dtype=float).copy(),
-                              np.frombuffer(self.present[original], dtype=np.uint8).astype(bool))
+            canonical: Series(np.frombuffer(self.values[original], dtype=float), np.frombuffer(self.present[original], dtype=bool))
             for canonical, original in names.items()
         }
-        return Run(np.frombuffer(self.epochs, dtype=np.int64).copy(), series, self.events, source=source,
+        return Run(np.frombuffer(self.epochs, dtype=np.int64), series, self.events, source=source,
                    format=FORMAT, notes=notes, info={"epoch_base": 0})
 
 
