@@ -44,22 +44,21 @@ class Block:
 
 
 class ByteRows:
-    """The header line and the :class:`Block` s of a UTF-8 file, or
-    :class:`LeftToCareful` on entering or while reading."""
+    """The header line and the :class:`Block` s of a UTF-8 file whose header is its
+    first line; :class:`LeftToCareful` on entering or while reading otherwise."""
 
     def __init__(self, source):
-        if getattr(source, "data", None) is None and not source.path.is_file():
+        data = getattr(source, "data", None)  # standard input, held in memory
+        if (data is None and not source.path.is_file()) or source.encoding not in ("utf-8", "utf-8-sig"):
             raise LeftToCareful
-        if source.encoding not in ("utf-8", "utf-8-sig"):
-            raise LeftToCareful
-        self._fh = io.BytesIO(source.data) if getattr(source, "data", None) is not None else open(source.path, "rb")
+        self._fh = io.BytesIO(data) if data is not None else open(source.path, "rb")
         first = self._fh.read(BLOCK_BYTES)
         end = first.find(b"\n") + 1
-        self.header = _checked(first[:end]).decode(source.encoding, "replace")
-        if not end or not self.header.strip():
+        self.header = first[:end].decode(source.encoding, "replace")
+        self._carry = first[end:]
+        if not self.header.strip() or _careful_only(first[:end]):
             self._fh.close()
             raise LeftToCareful
-        self._carry = first[end:]
 
     def __enter__(self) -> ByteRows:
         return self
@@ -72,21 +71,25 @@ class ByteRows:
         buf = self._carry
         while chunk := self._fh.read(BLOCK_BYTES):
             buf += chunk
+            if buf.find(b"\n", 0, LINE_LIMIT - 1) < 0 and len(buf) >= LINE_LIMIT - 1:
+                raise LeftToCareful  # a line the careful path may refuse as too long
             end = buf.rfind(b"\n") + 1
-            if end == 0 and len(buf) >= LINE_LIMIT:
-                raise LeftToCareful
             if end:
-                yield Block(_checked(buf[:end]))
+                yield _block(buf[:end])
                 buf = buf[end:]
         if buf:
-            yield Block(_checked(buf))
+            yield _block(buf)
 
 
-def _checked(data: bytes) -> bytes:
-    """``data``, unless it holds what only the careful path reads alike."""
-    if b"\x00" in data or b'"' in data or (b"\r" in data and data.count(b"\r") != data.count(b"\r\n")):
+def _block(data: bytes) -> Block:
+    if _careful_only(data):
         raise LeftToCareful
-    return data
+    return Block(data)
+
+
+def _careful_only(data: bytes) -> bool:
+    """``data`` holds what the careful path reads differently line by line."""
+    return b"\x00" in data or b'"' in data or (b"\r" in data and data.count(b"\r") != data.count(b"\r\n"))
 
 
 def _cells(data: bytes, sep: bytes, width: int) -> tuple[np.ndarray, np.ndarray | None] | None:

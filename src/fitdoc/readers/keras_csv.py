@@ -3,7 +3,9 @@
 ``append=True`` resumed a run. Epochs keep the file's 0-based numbering.
 
 Rows are streamed into one typed array per column, so a long per-step CSV is read in
-memory proportional to its numbers, not its text."""
+memory proportional to its numbers, not its text. Blocks of plain numeric rows are
+parsed by :mod:`.csv_fast`; every other row, and every row of a file it leaves, is
+read here with the csv module, one cell at a time."""
 
 from __future__ import annotations
 
