@@ -245,3 +245,20 @@ def test_csv_cells_read_like_float():
                     assert not present[i, j]
                 else:
                     assert repr(float(values[i, j])) == repr(float(cell)), cell
+
+
+def test_csv_fast_path_reads_random_records_like_the_careful_path(monkeypatch, tmp_path):
+    rng = np.random.default_rng(1)
+    cells = ["0.5", "1e-05", "-2.5E+3", "NA", "nan", "", " 1", "7", "1.5.5", '"3"', "epoch", "9" * 20, "0.30000000000000004"]
+    path = tmp_path / "log.csv"
+    for _ in range(200):
+        lines = ["epoch,loss,val_loss"]
+        epoch = 0
+        for _ in range(rng.integers(1, 30)):
+            epoch += int(rng.choice([1, 1, 1, -3]))
+            row = [str(epoch)] + [str(rng.choice(cells)) if rng.random() < 0.2 else repr(float(rng.random())) for _ in range(2)]
+            lines.append(",".join(row[: rng.choice([3, 3, 3, 3, 2, 4])]))
+        text = "\n".join(lines) + ("\n" if rng.random() < 0.8 else "")
+        path.write_text(text.replace("\n", "\r\n") if rng.random() < 0.2 else text, newline="")
+        monkeypatch.setattr(csv_fast, "BLOCK_BYTES", int(rng.choice([16, 64, 1 << 20])))
+        assert _csv_read(monkeypatch, path) == _csv_read(monkeypatch, path, fast=False), text
