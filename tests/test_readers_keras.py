@@ -251,11 +251,11 @@ def test_log_pasted_into_python_comments_with_a_partial_line(tmp_path):
     assert [(e.epoch, e.type) for e in run.events] == [(4, "checkpoint")]
 
 
-@pytest.mark.parametrize("block_lines", [2, 3, 50_000])
-def test_csv_blocks_read_the_same_whatever_their_size(tmp_path, monkeypatch, block_lines):
-    from fitdoc.readers import keras_csv
+@pytest.mark.parametrize("block_bytes", [24, 64, 1 << 20])
+def test_csv_blocks_read_the_same_whatever_their_size(tmp_path, monkeypatch, block_bytes):
+    from fitdoc.readers import csv_fast
 
-    monkeypatch.setattr(keras_csv, "BLOCK_LINES", block_lines)
+    monkeypatch.setattr(csv_fast, "BLOCK_BYTES", block_bytes)
     rows = [f"{e},{1 - e / 10:.3f},{1.1 - e / 10:.3f}" for e in range(6)]
     text = "epoch,loss,val_loss\r\n" + "\r\n".join(rows[:4] + ["4,0.6,NA", "epoch,loss,val_loss", "3,0.65,0.75"] + rows[4:]) + "\r\n"
     run = fitdoc.read(write(tmp_path, text, "log.csv"))

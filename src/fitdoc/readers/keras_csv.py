@@ -3,27 +3,26 @@
 ``append=True`` resumed a run. Epochs keep the file's 0-based numbering.
 
 Rows are streamed into one typed array per column, so a long per-step CSV is read in
-memory proportional to its numbers, not its text."""
+memory proportional to its numbers, not its text. Blocks of plain numeric rows are
+parsed by :mod:`.csv_fast`; every other row, and every row of a file it leaves, is
+read here with the csv module, one cell at a time."""
 
 from __future__ import annotations
 
 import csv
-import re
 from array import array
 from bisect import bisect_left
-from itertools import islice
 
 import numpy as np
 
 from ..errors import UnreadableRecord
 from ..names import canonicalize_keys
 from ..run import Event, Run, Series
+from . import csv_fast
 from .numbers import MAX_INDEX, MISSING, parse_index
 
 FORMAT = "keras-csv"
 _DELIMITERS = (",", "\t", ";")
-BLOCK_LINES = 50_000
-_PLAIN = re.compile(r"[0-9eE+\-.\n]*")  # a block of plain numbers (delimiters removed)
 
 
 def _header(line: str) -> tuple[list[str], str] | None:
@@ -74,90 +73,106 @@ class _Columns:
             self.values[name].append(np.nan)
             self.present[name].append(0)
 
-    def extend(self, names: list[str], block: np.ndarray) -> bool:
-        """Append a block of complete numeric rows (epoch first, increasing after the
-        rows already read); False, appending nothing, when it is not such a block."""
+    def extend(self, names: list[str], block: np.ndarray, present: np.ndarray | None = None) -> bool:
+        """Append a block of numeric rows (epoch first, increasing after the rows
+        already read; ``present`` None when every cell is); False, appending nothing,
+        when it is not such a block."""
         epochs = block[:, 0]
+        if present is not None and not present[:, 0].all():
+            return False
         if not np.all(np.abs(epochs) <= MAX_INDEX) or not np.array_equal(epochs, np.floor(epochs)) or np.any(np.diff(epochs) <= 0):
             return False
         if self.epochs and epochs[0] <= self.epochs[-1]:
             return False
-        self.epochs.extend(epochs.astype(np.int64).tolist())
-        for name, column in zip(names, block[:, 1:].T):
-            self.values[name].extend(column.tolist())
-            self.present[name].extend(b"\x01" * len(column))
+        self.epochs.frombytes(epochs.astype(np.int64).tobytes())
+        for j, name in enumerate(names, start=1):
+            self.values[name].frombytes(block[:, j].tobytes())
+            self.present[name] += b"\x01" * len(epochs) if present is None else present[:, j].tobytes()
         for name in self.values.keys() - set(names):
-            self.values[name].extend([np.nan] * len(epochs))
-            self.present[name].extend(bytes(len(epochs)))
+            self.values[name].frombytes(np.full(len(epochs), np.nan).tobytes())
+            self.present[name] += bytes(len(epochs))
         return True
 
     def run(self, source: str, notes: list[str]) -> Run:
         names = canonicalize_keys({n: n for n in self.values})  # canonical -> original
         series = {
-            canonical: Series(np.frombuffer(self.values[original], dtype=float).copy(),
-                              np.frombuffer(self.present[original], dtype=np.uint8).astype(bool))
+            canonical: Series(np.frombuffer(self.values[original], dtype=float), np.frombuffer(self.present[original], dtype=bool))
             for canonical, original in names.items()
         }
-        return Run(np.frombuffer(self.epochs, dtype=np.int64).copy(), series, self.events, source=source,
+        return Run(np.frombuffer(self.epochs, dtype=np.int64), series, self.events, source=source,
                    format=FORMAT, notes=notes, info={"epoch_base": 0})
-
-
-def _numeric_block(lines: list[str], delim: str, width: int) -> np.ndarray | None:
-    """The block as a (rows, width) float array when every line is ``width`` plain
-    numbers; None when any cell needs the careful path (NA, quotes, a header...)."""
-    text = "".join(lines).replace("\r\n", "\n")
-    if not text.endswith("\n") or not _PLAIN.fullmatch(text.replace(delim, "")):
-        return None
-    if text.count(delim) != (width - 1) * len(lines):
-        return None
-    try:
-        flat = np.array(text.replace("\n", delim).split(delim)[:-1], dtype=float)
-    except ValueError:  # an empty cell, a lone "-" or "."
-        return None
-    return flat.reshape(len(lines), width) if flat.size == width * len(lines) else None
 
 
 def read(source) -> Run:
     """The file's rows; a last line without its newline (a file cut or still being
     written: its last number may be cut) is left out with a note."""
-    table = _Columns()
-    notes: list[str] = []
+    try:
+        with csv_fast.ByteRows(source) as rows:
+            return _read(source.name, 1, rows.header, rows.blocks())
+    except csv_fast.LeftToCareful:
+        pass
     with source.open_text() as fh:
-        line_no, found = 0, None
+        line_no, line = 0, ""
         for line in fh:
             line_no += 1
             if line.strip():
-                found = _header(line)
                 break
-        if not found or not line.endswith(("\n", "\r")):
-            raise UnreadableRecord(source.name, "no CSVLogger header (a first row starting with 'epoch')")
-        header, delim = found
-        targets = table.use_header(_distinct(header, line_no, source.name)[1:])
-        short: tuple[int, int] | None = None  # (line, cells) of a short row: an error unless it is the last
-        cut = None
-        while True:
-            lines = list(islice(fh, BLOCK_LINES))
-            if not lines:
-                break
-            if not lines[-1].endswith(("\n", "\r")):
-                cut = lines.pop()  # only the file's last line can lack its newline
-            block = None if short else _numeric_block(lines, delim, len(header))
-            if block is not None and table.extend(header[1:], block):
-                line_no += len(lines)
-                continue
-            try:
-                for fields in csv.reader(lines, delimiter=delim):
-                    line_no += 1
-                    short, header, targets = _careful_row(table, fields, short, header, targets, line_no, source.name)
-            except csv.Error as exc:
-                raise UnreadableRecord(source.name, f"line {line_no + 1}: {exc}") from None
-        if short:
-            notes.append(f"last line ({short[0]}) is incomplete and was skipped: the file looks truncated")
-        if cut is not None and cut.strip():
-            notes.append(f"last line ({line_no + 1}) does not end in a newline: the file looks truncated or is still being written; that line was ignored")
+        return _read(source.name, line_no, line, [_TextLines(fh)])
+
+
+class _TextLines:
+    """The rest of a text stream, all for the careful path."""
+
+    def __init__(self, lines):
+        self._lines = lines
+
+    def lines(self):
+        return self._lines
+
+    def numbers(self, delim: str, width: int) -> None:
+        return None
+
+
+def _read(name: str, line_no: int, line: str, blocks) -> Run:
+    """The run of a header ``line`` (at ``line_no``) and the blocks of lines after it:
+    a block's ``numbers`` where it has them, else its ``lines`` read row by row."""
+    found = _header(line) if line.strip() else None
+    if not found or not line.endswith(("\n", "\r")):
+        raise UnreadableRecord(name, "no CSVLogger header (a first row starting with 'epoch')")
+    header, delim = found
+    table = _Columns()
+    targets = table.use_header(_distinct(header, line_no, name)[1:])
+    short: tuple[int, int] | None = None  # (line, cells) of a short row: an error unless it is the last
+    cut: list[str] = []
+    for block in blocks:
+        numbers = None if short else block.numbers(delim, len(header))
+        if numbers is not None and table.extend(header[1:], *numbers):
+            line_no += len(numbers[0])
+            continue
+        try:
+            for fields in csv.reader(_complete(block.lines(), cut), delimiter=delim):
+                line_no += 1
+                short, header, targets = _careful_row(table, fields, short, header, targets, line_no, name)
+        except csv.Error as exc:
+            raise UnreadableRecord(name, f"line {line_no + 1}: {exc}") from None
+    notes = []
+    if short:
+        notes.append(f"last line ({short[0]}) is incomplete and was skipped: the file looks truncated")
+    if cut and cut[0].strip():
+        notes.append(f"last line ({line_no + 1}) does not end in a newline: the file looks truncated or is still being written; that line was ignored")
     if not table.epochs:
-        raise UnreadableRecord(source.name, "CSVLogger header but no complete epoch rows")
-    return table.run(source.name, notes)
+        raise UnreadableRecord(name, "CSVLogger header but no complete epoch rows")
+    return table.run(name, notes)
+
+
+def _complete(lines, cut: list[str]):
+    """``lines`` up to one without its newline (only the file's last line can lack
+    it), which goes into ``cut``."""
+    for line in lines:
+        if not line.endswith(("\n", "\r")):
+            cut.append(line)
+            return
+        yield line
 
 
 def _distinct(header: list[str], line_no: int, name: str) -> list[str]:
