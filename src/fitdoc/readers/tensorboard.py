@@ -86,8 +86,40 @@ def _crc_table() -> list[int]:
 
 
 _TABLE = _crc_table()
-_NP_TABLE = np.array(_TABLE, dtype=np.uint32)
 _LONG_RECORD = 4096  # longer records are checked one by one
+
+
+def _zero_byte_tables(count: int) -> list[list[int]]:
+    """``tables[k][b]``: the CRC register change of byte ``b`` followed by ``k`` zero bytes."""
+    tables = [_TABLE]
+    for _ in range(count - 1):
+        tables.append([_TABLE[c & 0xFF] ^ (c >> 8) for c in tables[-1]])
+    return tables
+
+
+def _slicing_by_8() -> np.ndarray:
+    """``tables[i][v]``: the register change of value ``v`` as the 16-bit piece ``i`` of
+    an 8-byte word (piece 0 is the word's first two bytes)."""
+    t = np.array(_zero_byte_tables(8), dtype=np.uint32)
+    v = np.arange(1 << 16)
+    return np.stack([t[7 - 2 * i][v & 0xFF] ^ t[6 - 2 * i][v >> 8] for i in range(4)])
+
+
+def _unzero(crc: int) -> int:
+    """The register before one zero byte that left it at ``crc``."""
+    b = _TOP_BYTE_OF.index(crc >> 24)
+    return ((crc ^ _TABLE[b]) << 8 | b) & 0xFFFFFFFF
+
+
+_TOP_BYTE_OF = [c >> 24 for c in _TABLE]
+_BY_8 = _slicing_by_8()
+# A record is checked in 8-byte words aligned to its end; its first word's ``pad``
+# leading bytes are zeroed, and the register starts where ``pad`` zero bytes lead to the usual start.
+_INITS = [0xFFFFFFFF]
+for _ in range(7):
+    _INITS.append(_unzero(_INITS[-1]))
+_INITS = np.array(_INITS, dtype=np.uint64)
+_KEEP = np.array([~((1 << 8 * pad) - 1) & (1 << 64) - 1 for pad in range(8)], dtype=np.uint64)
 
 
 def _mask(crc):
@@ -103,8 +135,15 @@ def _masked_crc(data) -> int:
     return _mask(crc ^ 0xFFFFFFFF)
 
 
+def _at_every_byte(buf, dtype: str) -> np.ndarray:
+    """The little-endian integer of ``dtype`` starting at every byte offset of ``buf`` (a view)."""
+    size = np.dtype(dtype).itemsize
+    return np.ndarray((max(len(buf) - size + 1, 0),), dtype=dtype, buffer=buf, strides=(1,))
+
+
 def _masked_crcs(buf: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     """Masked CRC-32C of ``buf[start:start+length]`` for many records at once."""
+    starts, lengths = np.asarray(starts, dtype=np.int64), np.asarray(lengths, dtype=np.int64)
     out = np.empty(len(starts), dtype=np.uint32)
     order = np.argsort(-lengths, kind="stable")
     starts, lengths = starts[order], lengths[order]
@@ -112,19 +151,26 @@ def _masked_crcs(buf: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np
     for i in range(n_long):
         out[order[i]] = _masked_crc(buf[starts[i] : starts[i] + lengths[i]].tobytes())
     starts, lengths = starts[n_long:], lengths[n_long:]
-    crc = np.full(len(starts), 0xFFFFFFFF, dtype=np.uint32)
-    # Sorted by decreasing length, the records still going at byte j are a prefix.
-    active = np.searchsorted(-lengths, -np.arange(int(lengths.max(initial=0))), side="left")
+    words = -(-lengths // 8)
+    pad = words * 8 - lengths
+    at = starts - pad  # the first word of each record
+    if len(buf) < 8 or (at < 0).any():  # room for the first word
+        buf, at = np.concatenate([np.zeros(8, dtype=np.uint8), buf]), at + 8
+    words_at = _at_every_byte(buf, "<u8")
+    crc = _INITS[pad]
+    # Sorted by decreasing length, the records still going at word j are a prefix.
+    active = np.searchsorted(-words, -np.arange(int(words.max(initial=0))), side="left")
     for j, k in enumerate(active):
-        c = crc[:k]
-        crc[:k] = _NP_TABLE[(c ^ buf[starts[:k] + j]) & 0xFF] ^ (c >> 8)
-    out[order[n_long:]] = _mask(crc ^ np.uint32(0xFFFFFFFF))
+        w = words_at[at[:k] + 8 * j]
+        if j == 0:
+            w &= _KEEP[pad[:k]]
+        w ^= crc[:k]
+        piece = w.view(np.uint16).reshape(-1, 4)
+        crc[:k] = (_BY_8[0].take(piece[:, 0]) ^ _BY_8[1].take(piece[:, 1])) ^ (
+            _BY_8[2].take(piece[:, 2]) ^ _BY_8[3].take(piece[:, 3])
+        )
+    out[order[n_long:]] = _mask(crc.astype(np.uint32) ^ np.uint32(0xFFFFFFFF))
     return out
-
-
-def _stored_crcs(buf: np.ndarray, at: np.ndarray) -> np.ndarray:
-    b = buf[at[:, None] + np.arange(4)].astype(np.uint32)
-    return b[:, 0] | (b[:, 1] << 8) | (b[:, 2] << 16) | (b[:, 3] << 24)
 
 
 # --- record framing -----------------------------------------------------------------
@@ -140,6 +186,44 @@ def _first_record(head: bytes) -> bytes | None:
     return head[12 : 12 + n]
 
 
+def _frame(buf: bytes) -> tuple[np.ndarray, np.ndarray, int]:
+    """Starts and lengths of the complete records from ``buf[0]`` on, and where the rest begins.
+
+    Records are followed one by one, except that a record as long as the one before
+    starts a run of equal-length records, found in growing numpy steps.
+    """
+    lengths_at = _at_every_byte(buf, "<u8")
+    runs = []  # (first start, length, count)
+    pos, size, before = 0, len(buf), -1
+    while pos + 12 <= size:
+        (n,) = _U64.unpack_from(buf, pos)
+        stride = 16 + n
+        if pos + stride > size:
+            break
+        count = _equal_run(lengths_at, pos, n, size) if n == before else 1
+        runs.append((pos, n, count))
+        pos += count * stride
+        before = n
+    first, lengths, counts = np.array(runs, dtype=np.int64).reshape(-1, 3).T
+    index_in_run = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+    starts = np.repeat(first, counts) + np.repeat(16 + lengths, counts) * index_in_run
+    return starts, np.repeat(lengths, counts), pos
+
+
+def _equal_run(lengths_at: np.ndarray, pos: int, n: int, size: int) -> int:
+    """How many records of length ``n`` follow one another from ``pos`` (one at least)."""
+    stride = 16 + n
+    fits = (size - pos) // stride
+    count, step = 1, 16
+    while count < fits:
+        step = min(step, fits - count)
+        same = lengths_at[pos + stride * np.arange(count, count + step)] == n
+        if not same.all():
+            return count + int(np.argmin(same))
+        count, step = count + step, 2 * step
+    return count
+
+
 def _batches(path: Path, notes: list[str]):
     """Yield ``(buffer, data_starts, lengths, file_offset)`` for the verified records."""
     name = str(path)
@@ -152,19 +236,11 @@ def _batches(path: Path, notes: list[str]):
             more = fh.read(max(_CHUNK, need - len(buf)))
             eof = not more
             buf += more
-            starts, lengths = [], []
-            pos, size = 0, len(buf)
-            while pos + 12 <= size:
-                (n,) = _U64.unpack_from(buf, pos)
-                if pos + 16 + n > size:
-                    break
-                starts.append(pos)
-                lengths.append(n)
-                pos += 16 + n
-            if starts:
-                _verify(name, buf, np.array(starts, dtype=np.int64), np.array(lengths, dtype=np.int64), offset)
+            starts, lengths, pos = _frame(buf)
+            if len(starts):
+                _verify(name, buf, starts, lengths, offset)
                 yield buf, starts, lengths, offset
-            rest = size - pos
+            rest = len(buf) - pos
             if rest >= 12 and _U32.unpack_from(buf, pos + 8)[0] != _masked_crc(buf[pos : pos + 8]):
                 raise UnreadableRecord(name, f"corrupt event record at byte {offset + pos} (length checksum mismatch)")
             need = 16 + _U64.unpack_from(buf, pos)[0] if rest >= 12 else _CHUNK
@@ -181,8 +257,9 @@ def _batches(path: Path, notes: list[str]):
 
 def _verify(name: str, raw: bytes, starts: np.ndarray, lengths: np.ndarray, offset: int) -> None:
     buf = np.frombuffer(raw, dtype=np.uint8)
-    bad_len = _masked_crcs(buf, starts, np.full(len(starts), 8)) != _stored_crcs(buf, starts + 8)
-    bad_data = _masked_crcs(buf, starts + 12, lengths) != _stored_crcs(buf, starts + 12 + lengths)
+    stored = _at_every_byte(raw, "<u4")
+    bad_len = _masked_crcs(buf, starts, np.full(len(starts), 8)) != stored[starts + 8]
+    bad_data = _masked_crcs(buf, starts + 12, lengths) != stored[starts + 12 + lengths]
     bad = np.flatnonzero(bad_len | bad_data)
     if len(bad):
         i = bad[0]
@@ -259,7 +336,7 @@ def _read_dir_stream(files: list[Path], notes: list[str]) -> dict[str, _Tag]:
                     acc.values.frombytes(values.astype("<f4" if acc.values.typecode == "f" else "<f8").tobytes())
                 continue
             view = memoryview(raw)
-            for s, n in zip(starts, lengths):
+            for s, n in zip(starts.tolist(), lengths.tolist()):
                 try:
                     ev = parse(view[s + 12 : s + 12 + n])
                 except decode_error:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 _MAX_VARINT = 10
+_HASH = np.random.default_rng(0).integers(1, 1 << 63, 32, dtype=np.uint64) | np.uint64(1)
 
 
 def scalars(raw: bytes, starts, lengths) -> list[tuple[str, np.ndarray, np.ndarray]] | None:
@@ -35,16 +36,9 @@ def scalars(raw: bytes, starts, lengths) -> list[tuple[str, np.ndarray, np.ndarr
     scalar = ~version
     d, end = data[scalar], ends[scalar]
     has_step = at(d + 9) == 0x10  # a step of 0 is not written
-    # the step: a varint of 1-10 bytes
-    varint = buf[np.minimum(d[:, None] + 10 + np.arange(_MAX_VARINT), last)].astype(np.uint64)
-    stops = varint < 0x80
-    if not (stops.any(axis=1) | ~has_step).all():
+    steps, size = _varints(at, d + 10, has_step)
+    if steps is None:
         return None
-    size = np.argmax(stops, axis=1) + 1
-    used = np.arange(_MAX_VARINT) < size[:, None]
-    shifts = (7 * np.arange(_MAX_VARINT)).astype(np.uint64)
-    steps = np.bitwise_or.reduce(np.where(used, (varint & np.uint64(0x7F)) << shifts, np.uint64(0)), axis=1).view(np.int64)
-    steps = np.where(has_step, steps, 0)
     p = np.where(has_step, d + 10 + size, d + 9)
     tag_len = at(p + 5)
     ok = (
@@ -53,15 +47,19 @@ def scalars(raw: bytes, starts, lengths) -> list[tuple[str, np.ndarray, np.ndarr
     )
     if not ok.all():
         return None
-    value_at = p + 7 + tag_len
-    values = buf[value_at[:, None] + np.arange(4)].copy().view("<f4").ravel()
-    width = int(tag_len.max(initial=0))
-    tags = np.zeros((len(d), width + 1), dtype=np.uint8)
+    values = np.ndarray((len(buf) - 3,), dtype="<f4", buffer=raw, strides=(1,))[p + 7 + tag_len]
+    # Each tag as 8-byte words (its length, then its bytes, zero-padded); grouped by a hash of the words.
+    width = -(-(int(tag_len.max(initial=0)) + 1) // 8) * 8
+    tags = np.zeros((len(d), width), dtype=np.uint8)
     tags[:, 0] = tag_len
-    inside = np.arange(width) < tag_len[:, None]
-    tags[:, 1:][inside] = buf[np.minimum((p + 6)[:, None] + np.arange(width), last)][inside]
-    keys = tags.view(np.dtype((np.void, width + 1))).ravel()
-    _, first, which = np.unique(keys, return_index=True, return_inverse=True)
+    inside = np.arange(width - 1) < tag_len[:, None]
+    tags[:, 1:][inside] = buf[np.minimum((p + 6)[:, None] + np.arange(width - 1), last)][inside]
+    words = tags.view(np.uint64)
+    key = words @ _HASH[: words.shape[1]] if len(d) else np.zeros(0, dtype=np.uint64)
+    _, first, which = np.unique(key, return_index=True, return_inverse=True)
+    which = which.ravel()
+    if not (words == words[first[which]]).all():  # a hash collision: leave the batch to the careful path
+        return None
     out = []
     for t in np.argsort(first, kind="stable"):
         row = tags[first[t]]
@@ -69,6 +67,22 @@ def scalars(raw: bytes, starts, lengths) -> list[tuple[str, np.ndarray, np.ndarr
             name = row[1 : 1 + row[0]].tobytes().decode("utf-8")
         except UnicodeDecodeError:  # protobuf refuses it: the careful path reports the record
             return None
-        mine = which.ravel() == t
+        mine = which == t
         out.append((name, steps[mine], values[mine]))
     return out
+
+
+def _varints(at, start: np.ndarray, present: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:
+    """(int64 values, byte counts) of the varints at ``start`` where ``present`` (0 and 0
+    elsewhere); values None when one runs past 10 bytes."""
+    value = np.zeros(len(start), dtype=np.uint64)
+    size = np.zeros(len(start), dtype=np.int64)
+    going = present.copy()
+    for j in range(_MAX_VARINT):
+        if not going.any():
+            return value.view(np.int64), size
+        b = at(start + j)
+        value |= np.where(going, (b & 0x7F).astype(np.uint64) << np.uint64(7 * j), np.uint64(0))
+        size += going
+        going &= b >= 0x80
+    return (None if going.any() else value.view(np.int64)), size
