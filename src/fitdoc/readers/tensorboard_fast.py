@@ -15,7 +15,14 @@ from __future__ import annotations
 import numpy as np
 
 _MAX_VARINT = 10
+_LOW_BYTES = np.array([(1 << 8 * n) - 1 for n in range(9)], dtype=np.uint64)
 _HASH = np.random.default_rng(0).integers(1, 1 << 63, 32, dtype=np.uint64) | np.uint64(1)
+
+
+def at_every_byte(buf, dtype: str) -> np.ndarray:
+    """The little-endian number of ``dtype`` starting at every byte offset of ``buf`` (a view)."""
+    size = np.dtype(dtype).itemsize
+    return np.ndarray((max(len(buf) - size + 1, 0),), dtype=dtype, buffer=buf, strides=(1,))
 
 
 def scalars(raw: bytes, starts, lengths) -> list[tuple[str, np.ndarray, np.ndarray]] | None:
@@ -24,8 +31,7 @@ def scalars(raw: bytes, starts, lengths) -> list[tuple[str, np.ndarray, np.ndarr
     buf = np.frombuffer(raw, dtype=np.uint8)
     data = np.asarray(starts, dtype=np.int64) + 12
     ends = data + np.asarray(lengths, dtype=np.int64)
-    last = len(buf) - 1
-    at = lambda pos: buf[np.minimum(pos, last)].astype(np.int64)  # noqa: E731  (checked against ends below)
+    at = lambda pos: buf.take(pos, mode="clip").astype(np.int64)  # noqa: E731  (checked against ends below)
     # file_version (3), then optionally source_metadata (10): no summary, nothing to read
     after = data + 11 + at(data + 10)
     version = (at(data) == 0x09) & (at(data + 9) == 0x1A) & (at(data + 10) < 0x80) & (
@@ -47,24 +53,23 @@ def scalars(raw: bytes, starts, lengths) -> list[tuple[str, np.ndarray, np.ndarr
     )
     if not ok.all():
         return None
-    values = np.ndarray((len(buf) - 3,), dtype="<f4", buffer=raw, strides=(1,))[p + 7 + tag_len]
-    # Each tag as 8-byte words (its length, then its bytes, zero-padded); grouped by a hash of the words.
-    width = -(-(int(tag_len.max(initial=0)) + 1) // 8) * 8
-    tags = np.zeros((len(d), width), dtype=np.uint8)
-    tags[:, 0] = tag_len
-    inside = np.arange(width - 1) < tag_len[:, None]
-    tags[:, 1:][inside] = buf[np.minimum((p + 6)[:, None] + np.arange(width - 1), last)][inside]
-    words = tags.view(np.uint64)
-    key = words @ _HASH[: words.shape[1]] if len(d) else np.zeros(0, dtype=np.uint64)
-    _, first, which = np.unique(key, return_index=True, return_inverse=True)
+    values = at_every_byte(raw, "<f4")[p + 7 + tag_len]
+    # Each tag as its length and 8-byte words of its bytes (zeroed past its end), grouped by a hash of them.
+    tag_at = p + 6
+    words_at = at_every_byte(raw, "<u8")
+    words = np.stack([tag_len.astype(np.uint64)] + [
+        words_at[np.minimum(tag_at + k, len(words_at) - 1)] & _LOW_BYTES[np.clip(tag_len - k, 0, 8)]
+        for k in range(0, int(tag_len.max(initial=0)), 8)
+    ], axis=1)
+    _, first, which = np.unique(words @ _HASH[: words.shape[1]], return_index=True, return_inverse=True)
     which = which.ravel()
     if not (words == words[first[which]]).all():  # a hash collision: leave the batch to the careful path
         return None
     out = []
     for t in np.argsort(first, kind="stable"):
-        row = tags[first[t]]
+        i = first[t]
         try:
-            name = row[1 : 1 + row[0]].tobytes().decode("utf-8")
+            name = raw[tag_at[i] : tag_at[i] + tag_len[i]].decode("utf-8")
         except UnicodeDecodeError:  # protobuf refuses it: the careful path reports the record
             return None
         mine = which == t
