@@ -119,20 +119,21 @@ def _frame_events(events) -> bytes:
 
 
 def _tf2_scalar(tag, step, value, dtype):
-    """An event as TF2's ``tf.summary.scalar`` writes it: a scalar tensor with the scalars plugin."""
+    """An event as TF2's ``tf.summary.scalar`` writes it, a scalar tensor for the scalars
+    plugin: the value in ``tensor_content`` at even steps, in the dtype's value field at odd ones."""
     from tensorboard.compat.proto import event_pb2, summary_pb2, tensor_pb2
 
-    dt, np_type, field = {1: (1, np.float32, "float_val"), 2: (2, np.float64, "double_val"),
-                          19: (19, np.float16, None), 14: (14, None, None)}[dtype]
-    if dtype == 14:  # bfloat16: the top half of the float32
-        content = (np.float32(value).view(np.uint32) >> 16).astype("<u2").tobytes()
+    if dtype == 14:  # bfloat16: the top half of a float32
+        raw = (np.float32(value).view(np.uint32) >> 16).astype("<u2")
     else:
-        content = np.asarray(value, dtype=np_type).tobytes()
-    tensor = tensor_pb2.TensorProto(dtype=dt)
-    if field and step % 2:  # both encodings: a repeated value field and raw tensor_content
-        getattr(tensor, field).append(value)
+        raw = np.asarray(value, dtype={1: "<f4", 2: "<f8", 19: "<f2"}[dtype])
+    tensor = tensor_pb2.TensorProto(dtype=dtype)
+    if step % 2 == 0:
+        tensor.tensor_content = raw.tobytes()
+    elif dtype in (1, 2):
+        getattr(tensor, "float_val" if dtype == 1 else "double_val").append(value)
     else:
-        tensor.tensor_content = content
+        tensor.half_val.append(int(raw.view("<u2")))
     meta = summary_pb2.SummaryMetadata(plugin_data=summary_pb2.SummaryMetadata.PluginData(plugin_name="scalars"))
     value = summary_pb2.Summary.Value(tag=tag, tensor=tensor, metadata=meta)
     return event_pb2.Event(wall_time=1.7e9 + step, step=step, summary=summary_pb2.Summary(value=[value]))
@@ -145,12 +146,12 @@ def _plain_events(tags, steps, wall_time=1.7e9):
     for step in steps:
         for i, tag in enumerate(tags):
             value = summary_pb2.Summary.Value(tag=tag, simple_value=1.0 / (abs(step) + i + 1))
-            yield event_pb2.Event(wall_time=wall_time + step, step=step, summary=summary_pb2.Summary(value=[value])).SerializeToString()
+            event = event_pb2.Event(wall_time=wall_time + step, step=step, summary=summary_pb2.Summary(value=[value]))
+            yield event.SerializeToString()
 
 
 def _tensorboard_cases(root: Path) -> dict[str, Path]:
     """Event files of the shapes the fast paths must read or leave like the careful path."""
-    from tensorboard.compat.proto import event_pb2
     from torch.utils.tensorboard import SummaryWriter
 
     cases = {}
@@ -174,14 +175,15 @@ def _tensorboard_cases(root: Path) -> dict[str, Path]:
             _tf2_scalar(tag, step, step / 7, dtype).SerializeToString()
             for step in range(400) for tag, dtype in (("epoch_loss", 1), ("epoch_lr", 2), ("half", 19), ("bf16", 14))
         ]),
-        "no wall time": _frame_events(e.replace(b"\x09" + struct.pack("<d", 1.7e9), b"", 1) for e in _plain_events(["a"], [0])),
+        "no wall time": _frame_events(_plain_events(["a"], range(3), wall_time=0.0)),
         "empty events": _frame_events([b"", *_plain_events(["a"], range(5)), b"", b""]),
     }
     plain = _frame_events(_plain_events(["loss", "acc"], range(2000)))
-    middle = len(plain) // 2
     files["cut last record"] = plain[:-7]
     files["cut header"] = plain + plain[:5]
-    for name, at in (("corrupt data", middle), ("corrupt length", 20 * 64), ("corrupt stored crc", len(plain) - 2)):
+    record = _frame_one_by_one(plain)[0][1000]
+    for name, at in (("corrupt data", record + 20), ("corrupt length", record), ("corrupt length past the end", record + 2),
+                     ("corrupt length crc", record + 9), ("corrupt data crc", len(plain) - 2)):
         files[name] = plain[:at] + bytes([plain[at] ^ 0x20]) + plain[at + 1 :]
     files["not an event"] = plain + _frame_events([b"\xff\xff"])
     for name, data in files.items():
@@ -191,8 +193,9 @@ def _tensorboard_cases(root: Path) -> dict[str, Path]:
         cases[name] = folder
     several = root / "several_files"
     several.mkdir()
-    for k, steps in enumerate((range(0, 1000), range(800, 2000), range(2000, 2500))):  # a resume, then a continuation
-        (several / f"events.out.tfevents.{k}.a").write_bytes(_frame_events(_plain_events(["loss"], steps, 1.7e9 + 1e5 * k)))
+    for k, steps in enumerate((range(0, 1000), range(800, 2000), range(2000, 2500))):  # a resume, a continuation
+        events = _plain_events(["loss"], steps, 1.7e9 + 1e5 * k)
+        (several / f"events.out.tfevents.{k}.a").write_bytes(_frame_events(events))
     cases["several files"] = several
     return cases
 

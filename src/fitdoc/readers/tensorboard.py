@@ -3,9 +3,11 @@
 Reads scalars written by ``tf.summary`` / the Keras ``TensorBoard`` callback,
 ``torch.utils.tensorboard.SummaryWriter`` and tensorboardX: legacy ``simple_value``
 scalars and TF2 scalar tensor summaries. Files are streamed in chunks with TFRecord
-framing; every record's length and data checksums are verified (vectorised), and
-events are decoded with TensorBoard's own protobuf classes. Only per-tag arrays of
-steps (int64) and values (float32, or float64 once a double arrives) are kept.
+framing (runs of equal-length records stepped over in numpy); every record's length
+and data checksums are verified (vectorised), and events are decoded with numpy where
+they are plain scalars (:mod:`.tensorboard_fast`), else with TensorBoard's own
+protobuf classes. Only per-tag arrays of steps (int64) and values (float32, or
+float64 once a double arrives) are kept.
 
 How scalars become a :class:`~fitdoc.run.Run`:
 
@@ -105,21 +107,23 @@ def _slicing_by_8() -> np.ndarray:
     return np.stack([t[7 - 2 * i][v & 0xFF] ^ t[6 - 2 * i][v >> 8] for i in range(4)])
 
 
-def _unzero(crc: int) -> int:
-    """The register before one zero byte that left it at ``crc``."""
-    b = _TOP_BYTE_OF.index(crc >> 24)
-    return ((crc ^ _TABLE[b]) << 8 | b) & 0xFFFFFFFF
+def _start_registers() -> np.ndarray:
+    """``[pad]``: the register that ``pad`` zero bytes take to CRC-32C's start value."""
+    top_bytes = [c >> 24 for c in _TABLE]  # all different: an entry is known by its top byte
+    registers = [0xFFFFFFFF]
+    for _ in range(7):  # undo one zero byte
+        crc = registers[-1]
+        b = top_bytes.index(crc >> 24)
+        registers.append((crc ^ _TABLE[b]) << 8 | b)
+    return np.array(registers, dtype=np.uint64)
 
 
-_TOP_BYTE_OF = [c >> 24 for c in _TABLE]
+# Many records are checked at once, 8 bytes a step. Each record's words are aligned to
+# its end: its first word begins ``pad`` bytes before it, those bytes are zeroed, and
+# its register starts where ``pad`` zero bytes lead to the usual start.
 _BY_8 = _slicing_by_8()
-# A record is checked in 8-byte words aligned to its end; its first word's ``pad``
-# leading bytes are zeroed, and the register starts where ``pad`` zero bytes lead to the usual start.
-_INITS = [0xFFFFFFFF]
-for _ in range(7):
-    _INITS.append(_unzero(_INITS[-1]))
-_INITS = np.array(_INITS, dtype=np.uint64)
-_KEEP = np.array([~((1 << 8 * pad) - 1) & (1 << 64) - 1 for pad in range(8)], dtype=np.uint64)
+_START = _start_registers()
+_KEEP = np.array([(1 << 64) - (1 << 8 * pad) for pad in range(8)], dtype=np.uint64)
 
 
 def _mask(crc):
@@ -151,7 +155,7 @@ def _masked_crcs(buf: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np
     if len(buf) < 8 or (at < 0).any():  # room for the first word
         buf, at = np.concatenate([np.zeros(8, dtype=np.uint8), buf]), at + 8
     words_at = tensorboard_fast.at_every_byte(buf, "<u8")
-    crc = _INITS[pad]
+    crc = _START[pad]
     # Sorted by decreasing length, the records still going at word j are a prefix.
     active = np.searchsorted(-words, -np.arange(int(words.max(initial=0))), side="left")
     for j, k in enumerate(active):
@@ -256,7 +260,8 @@ def _verify(name: str, raw: bytes, starts: np.ndarray, lengths: np.ndarray, offs
     buf = np.frombuffer(raw, dtype=np.uint8)
     stored = tensorboard_fast.at_every_byte(raw, "<u4")
     distinct, which = np.unique(lengths, return_inverse=True)  # a length's checksum depends on it alone
-    length_crcs = _masked_crcs(distinct.astype("<u8").view(np.uint8), 8 * np.arange(len(distinct)), np.full(len(distinct), 8))
+    at = 8 * np.arange(len(distinct))
+    length_crcs = _masked_crcs(distinct.astype("<u8").view(np.uint8), at, np.full(len(distinct), 8))
     bad_len = length_crcs[which.ravel()] != stored[starts + 8]
     bad_data = _masked_crcs(buf, starts + 12, lengths) != stored[starts + 12 + lengths]
     bad = np.flatnonzero(bad_len | bad_data)
