@@ -212,7 +212,7 @@ def _tensorboard_read(path) -> str:
 
 @pytest.mark.parametrize("chunk", [None, 300, 4096])
 def test_tensorboard_fast_paths_read_like_one_record_at_a_time(monkeypatch, tmp_path, chunk):
-    """Framing by runs, checksums by words and the numpy decoder against record-by-record
+    """Framing by repeats, checksums by words and the numpy decoder against record-by-record
     framing, byte-by-byte checksums and ``Event.FromString``, with files cut in small chunks too."""
     from fitdoc.readers import tensorboard, tensorboard_fast
 
@@ -227,7 +227,7 @@ def test_tensorboard_fast_paths_read_like_one_record_at_a_time(monkeypatch, tmp_
         fast = _tensorboard_read(path)
         with monkeypatch.context() as m:
             m.setattr(tensorboard_fast, "scalars", lambda *args: None)
-            m.setattr(tensorboard, "_equal_run", lambda *args: 1)
+            m.setattr(tensorboard, "_PATIENCE", float("inf"))
             m.setattr(tensorboard, "_masked_crcs", lambda buf, starts, lengths: np.array(
                 [tensorboard._masked_crc(buf[s : s + n].tobytes()) for s, n in zip(starts, lengths)], dtype=np.uint32))
             assert fast == _tensorboard_read(path), path
@@ -243,13 +243,14 @@ def _frame_one_by_one(buf: bytes):
     return starts, lengths, pos
 
 
-def test_tensorboard_framing_by_runs_finds_the_records_one_by_one_does():
+def test_tensorboard_framing_by_repeats_finds_the_records_one_by_one_does():
     from fitdoc.readers.tensorboard import _frame
 
     rng = np.random.default_rng(0)
     noise = rng.integers(0, 256, 1 << 16, dtype=np.uint8).tobytes()
     for _ in range(200):
-        lengths = np.repeat(rng.integers(0, 40, 20), rng.choice([1, 2, 3, 50, 700], 20))
+        patterns = [rng.integers(0, 40, rng.integers(1, 11)) for _ in range(10)]  # up to 10 lengths a step
+        lengths = np.concatenate([np.tile(p, rng.choice([1, 2, 5, 50, 300])) for p in patterns])
         buf = b"".join(struct.pack("<Q", n) + noise[n : 2 * n + 8] for n in lengths.tolist())
         buf = buf[: rng.integers(len(buf) // 2, len(buf) + 1)] + noise[: rng.integers(0, 20)]
         starts, found, pos = _frame(buf)

@@ -89,6 +89,8 @@ def _crc_table() -> list[int]:
 
 _TABLE = _crc_table()
 _LONG_RECORD = 4096  # longer records are checked one by one
+_PATTERN_MAX = 8  # most record lengths in a pattern that framing looks for
+_PATIENCE = 16  # records that repeat a pattern before framing looks ahead in numpy
 
 
 def _zero_byte_tables(count: int) -> list[list[int]]:
@@ -187,42 +189,65 @@ def _first_record(head: bytes) -> bytes | None:
 def _frame(buf: bytes) -> tuple[np.ndarray, np.ndarray, int]:
     """Starts and lengths of the complete records from ``buf[0]`` on, and where the rest begins.
 
-    Records are followed one by one, except that a record as long as the one before
-    starts a run of equal-length records, found in numpy steps.
+    Records are followed one by one until their lengths have repeated a pattern (one
+    length, or the lengths of the tags logged at each step) for ``_PATIENCE`` records;
+    the pattern's next repeats are then checked in numpy steps.
     """
     lengths_at = tensorboard_fast.at_every_byte(buf, "<u8")
-    runs = []  # (first start, length, count)
-    pos, size, before, last_run = 0, len(buf), -1, 8
+    pieces = []  # (starts, lengths) in file order
+    starts, lengths = [], []  # records followed one by one since the last repeats
+    recent = []  # lengths of the latest records
+    pos, size, period, streak, guess = 0, len(buf), 0, 0, 64
     while pos + 12 <= size:
         (n,) = _U64.unpack_from(buf, pos)
-        stride = 16 + n
-        if pos + stride > size:
+        if pos + 16 + n > size:
             break
-        count = 1
-        if n == before:
-            count = last_run = _equal_run(lengths_at, pos, n, size, 2 * last_run)
-        runs.append((pos, n, count))
-        pos += count * stride
-        before = n
-    first, lengths, counts = np.array(runs, dtype=np.int64).reshape(-1, 3).T
-    index_in_run = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
-    starts = np.repeat(first, counts) + np.repeat(16 + lengths, counts) * index_in_run
-    return starts, np.repeat(lengths, counts), pos
+        if period and n == recent[-period]:
+            streak += 1
+        else:
+            latest = recent[: -_PATTERN_MAX - 1 : -1]
+            period, streak = (latest.index(n) + 1 if n in latest else 0), 0
+        if streak < _PATIENCE:
+            starts.append(pos)
+            lengths.append(n)
+            recent.append(n)
+            pos += 16 + n
+        else:
+            run_starts, run_lengths = _repeats(lengths_at, pos, recent[-period:], size, 2 * guess)
+            pieces += [(starts, lengths), (run_starts, run_lengths)]
+            starts, lengths, streak, guess = [], [], 0, len(run_starts)
+            recent += run_lengths[-_PATTERN_MAX:].tolist()
+            pos = int(run_starts[-1] + 16 + run_lengths[-1])
+        if len(recent) > 2 * _PATTERN_MAX:
+            del recent[:-_PATTERN_MAX]
+    pieces.append((starts, lengths))
+    joined = (np.concatenate([np.asarray(piece[i], dtype=np.int64) for piece in pieces]) for i in (0, 1))
+    return *joined, pos
 
 
-def _equal_run(lengths_at: np.ndarray, pos: int, n: int, size: int, guess: int) -> int:
-    """How many records of length ``n`` follow one another from ``pos`` (one at least),
-    looking at ``guess`` more at first and twice as many each time all of them are."""
-    stride = 16 + n
-    fits = (size - pos) // stride
-    count, step = 1, guess
-    while count < fits:
-        step = min(step, fits - count)
-        same = lengths_at[pos + stride * np.arange(count, count + step)] == n
+def _repeats(lengths_at: np.ndarray, pos: int, pattern: list[int], size: int, guess: int):
+    """(starts, lengths) of the records from ``pos`` on whose lengths repeat ``pattern``
+    in whole repeats, and the first record (read already) at least; ``guess`` records
+    are looked at first, twice as many each time all of them repeat it."""
+    pattern = np.array(pattern, dtype=np.uint64)
+    strides = 16 + pattern.astype(np.int64)
+    offsets = np.cumsum(strides) - strides
+    repeat_bytes = int(strides.sum())
+    fit = (size - pos) // repeat_bytes  # whole repeats in the buffer
+    done, step = 0, max(guess // len(pattern), 1)
+    while done < fit:
+        step = min(step, fit - done)
+        same = (lengths_at[pos + repeat_bytes * np.arange(done, done + step)[:, None] + offsets] == pattern).ravel()
         if not same.all():
-            return count + int(np.argmin(same))
-        count, step = count + step, 2 * step
-    return count
+            count = done * len(pattern) + int(np.argmin(same))
+            break
+        done, step = done + step, 2 * step
+    else:
+        count = done * len(pattern)
+    count = max(count, 1)
+    repeats = -(-count // len(pattern))
+    starts = (pos + repeat_bytes * np.arange(repeats)[:, None] + offsets).ravel()[:count]
+    return starts, np.tile(pattern.astype(np.int64), repeats)[:count]
 
 
 def _batches(path: Path, notes: list[str]):
