@@ -165,7 +165,7 @@ def _masked_crcs(buf: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np
         if j == 0:
             w &= _KEEP[pad[:k]]
         w ^= crc[:k]
-        piece = w.view(np.uint16).reshape(-1, 4)
+        piece = w.view("<u2").reshape(-1, 4)
         crc[:k] = (_BY_8[0].take(piece[:, 0]) ^ _BY_8[1].take(piece[:, 1])) ^ (
             _BY_8[2].take(piece[:, 2]) ^ _BY_8[3].take(piece[:, 3])
         )
