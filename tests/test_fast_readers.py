@@ -152,6 +152,7 @@ def _plain_events(tags, steps, wall_time=1.7e9):
 
 def _tensorboard_cases(root: Path) -> dict[str, Path]:
     """Event files of the shapes the fast paths must read or leave like the careful path."""
+    from tensorboard.compat.proto import event_pb2, summary_pb2
     from torch.utils.tensorboard import SummaryWriter
 
     cases = {}
@@ -178,6 +179,15 @@ def _tensorboard_cases(root: Path) -> dict[str, Path]:
         "no wall time": _frame_events(_plain_events(["a"], range(3), wall_time=0.0)),
         "empty events": _frame_events([b"", *_plain_events(["a"], range(5)), b"", b""]),
     }
+    with_others = list(_plain_events(["loss", "acc"], range(1000)))  # plain scalars, a tensor every 97 records, a histogram
+    for i in range(7, len(with_others), 97):
+        with_others[i] = _tf2_scalar("loss", i, 0.5, 1).SerializeToString()
+    histogram = summary_pb2.HistogramProto(num=3, bucket_limit=[1.0, 2.0], bucket=[1.0, 2.0])
+    with_others[50] = event_pb2.Event(wall_time=1.7e9, step=25, summary=summary_pb2.Summary(
+        value=[summary_pb2.Summary.Value(tag="weights", histo=histogram)])).SerializeToString()
+    files["others among plain"] = _frame_events(with_others)
+    files["non-utf-8 tag"] = _frame_events(e.replace(b"\n\x04loss", b"\n\x04lo\xff\xfe") if i == 301 else e
+                                           for i, e in enumerate(with_others))
     plain = _frame_events(_plain_events(["loss", "acc"], range(2000)))
     files["cut last record"] = plain[:-7]
     files["cut header"] = plain + plain[:5]
@@ -219,14 +229,14 @@ def test_tensorboard_fast_paths_read_like_one_record_at_a_time(monkeypatch, tmp_
     if chunk:
         monkeypatch.setattr(tensorboard, "_CHUNK", chunk)
     taken, scalars = [], tensorboard_fast.scalars
-    monkeypatch.setattr(tensorboard_fast, "scalars", lambda *a: taken.append(scalars(*a) is not None) or scalars(*a))
+    monkeypatch.setattr(tensorboard_fast, "scalars", lambda *a: taken.extend(r[2] is not None for r in scalars(*a)) or scalars(*a))
     shared = ROOT.parent / "shared"
     paths = [*_tensorboard_cases(tmp_path).values(), *sorted({p.parent for p in DATA.rglob("*tfevents*")}),
              *sorted(shared.rglob("*tfevents*") if shared.is_dir() else [])]
     for path in paths:
         fast = _tensorboard_read(path)
         with monkeypatch.context() as m:
-            m.setattr(tensorboard_fast, "scalars", lambda *args: None)
+            m.setattr(tensorboard_fast, "scalars", lambda raw, starts, lengths: [(0, len(starts), None)])
             m.setattr(tensorboard, "_PATIENCE", float("inf"))
             m.setattr(tensorboard, "_masked_crcs", lambda buf, starts, lengths: np.array(
                 [tensorboard._masked_crc(buf[s : s + n].tobytes()) for s, n in zip(starts, lengths)], dtype=np.uint32))

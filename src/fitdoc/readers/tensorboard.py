@@ -355,44 +355,42 @@ def _read_dir_stream(files: list[Path], notes: list[str]) -> dict[str, _Tag]:
         for acc in tags.values():
             acc.file_starts.append(len(acc.steps))
         for raw, starts, lengths, offset in _batches(path, notes):
-            plain = tensorboard_fast.scalars(raw, starts, lengths)
-            if plain is not None:
-                for tag, steps, values in plain:
-                    acc = tags.get(tag)
-                    if acc is None:
-                        acc = tags[tag] = _Tag(k)
-                    acc.steps.frombytes(steps.astype("<i8").tobytes())
-                    acc.values.frombytes(values.astype("<f4" if acc.values.typecode == "f" else "<f8").tobytes())
-                continue
             view = memoryview(raw)
-            for s, n in zip(starts.tolist(), lengths.tolist()):
-                try:
-                    ev = parse(view[s + 12 : s + 12 + n])
-                except decode_error:
-                    raise UnreadableRecord(str(path), f"corrupt event record at byte {offset + s} (not an Event)") from None
-                values = ev.summary.value
-                if not values:
+            for lo, hi, found in tensorboard_fast.scalars(raw, starts, lengths):
+                if found is not None:
+                    for tag, steps, values in found:
+                        acc = tags.get(tag) or tags.setdefault(tag, _Tag(k))
+                        acc.steps.frombytes(steps.astype("<i8").tobytes())
+                        acc.values.frombytes(values.astype("<f4" if acc.values.typecode == "f" else "<f8").tobytes())
                     continue
-                step = ev.step
-                for v in values:
-                    kind = v.WhichOneof("value")
-                    if kind == "simple_value":
-                        x, wide = v.simple_value, False
-                    elif kind == "tensor":
-                        got = _tensor_scalar(v.tensor)
-                        if got is None:
-                            continue
-                        x, wide = got
-                    else:
-                        continue
-                    acc = tags.get(v.tag)
-                    if acc is None:
-                        acc = tags[v.tag] = _Tag(k)
-                    if wide and acc.values.typecode == "f":
-                        acc.widen()
-                    acc.add_step(step)
-                    acc.add_value(x)
+                for s, n in zip(starts[lo:hi].tolist(), lengths[lo:hi].tolist()):
+                    try:
+                        ev = parse(view[s + 12 : s + 12 + n])
+                    except decode_error:
+                        raise UnreadableRecord(str(path), f"corrupt event record at byte {offset + s} (not an Event)") from None
+                    if ev.summary.value:
+                        _add_event(tags, k, ev)
     return tags
+
+
+def _add_event(tags: dict[str, _Tag], file_index: int, ev) -> None:
+    """The scalars of one decoded event."""
+    for v in ev.summary.value:
+        kind = v.WhichOneof("value")
+        if kind == "simple_value":
+            x, wide = v.simple_value, False
+        elif kind == "tensor":
+            got = _tensor_scalar(v.tensor)
+            if got is None:
+                continue
+            x, wide = got
+        else:
+            continue
+        acc = tags.get(v.tag) or tags.setdefault(v.tag, _Tag(file_index))
+        if wide and acc.values.typecode == "f":
+            acc.widen()
+        acc.add_step(ev.step)
+        acc.add_value(x)
 
 
 def _first_wall_time(path: Path) -> float:
