@@ -181,7 +181,7 @@ def _tensorboard_cases(root: Path) -> dict[str, Path]:
     }
     with_others = list(_plain_events(["loss", "acc"], range(1000)))  # plain scalars, a tensor every 97 records, a histogram
     for i in range(7, len(with_others), 97):
-        with_others[i] = _tf2_scalar("loss", i, 0.5, 1).SerializeToString()
+        with_others[i] = _tf2_scalar("tensor", i, i / 7, 1).SerializeToString()
     histogram = summary_pb2.HistogramProto(num=3, bucket_limit=[1.0, 2.0], bucket=[1.0, 2.0])
     with_others[50] = event_pb2.Event(wall_time=1.7e9, step=25, summary=summary_pb2.Summary(
         value=[summary_pb2.Summary.Value(tag="weights", histo=histogram)])).SerializeToString()
