@@ -179,7 +179,8 @@ def _tensorboard_cases(root: Path) -> dict[str, Path]:
         "no wall time": _frame_events(_plain_events(["a"], range(3), wall_time=0.0)),
         "empty events": _frame_events([b"", *_plain_events(["a"], range(5)), b"", b""]),
     }
-    with_others = list(_plain_events(["loss", "acc"], range(1000)))  # plain scalars, a tensor every 97 records, a histogram
+    # plain scalars, a tensor every 97 records, a histogram
+    with_others = list(_plain_events(["loss", "acc"], range(1000)))
     for i in range(7, len(with_others), 97):
         with_others[i] = _tf2_scalar("tensor", i, i / 7, 1).SerializeToString()
     histogram = summary_pb2.HistogramProto(num=3, bucket_limit=[1.0, 2.0], bucket=[1.0, 2.0])
@@ -192,8 +193,9 @@ def _tensorboard_cases(root: Path) -> dict[str, Path]:
     files["cut last record"] = plain[:-7]
     files["cut header"] = plain + plain[:5]
     record = _frame_one_by_one(plain)[0][1000]
-    for name, at in (("corrupt data", record + 20), ("corrupt length", record), ("corrupt length past the end", record + 2),
-                     ("corrupt length crc", record + 9), ("corrupt data crc", len(plain) - 2)):
+    corruptions = {"corrupt data": record + 20, "corrupt length": record, "corrupt length past the end": record + 2,
+                   "corrupt length crc": record + 9, "corrupt data crc": len(plain) - 2}
+    for name, at in corruptions.items():
         files[name] = plain[:at] + bytes([plain[at] ^ 0x20]) + plain[at + 1 :]
     files["not an event"] = plain + _frame_events([b"\xff\xff"])
     for name, data in files.items():
@@ -229,7 +231,13 @@ def test_tensorboard_fast_paths_read_like_one_record_at_a_time(monkeypatch, tmp_
     if chunk:
         monkeypatch.setattr(tensorboard, "_CHUNK", chunk)
     taken, scalars = [], tensorboard_fast.scalars
-    monkeypatch.setattr(tensorboard_fast, "scalars", lambda *a: taken.extend(r[2] is not None for r in scalars(*a)) or scalars(*a))
+
+    def spy(*args):  # notes whether each range of records was decoded with numpy
+        ranges = scalars(*args)
+        taken.extend(found is not None for _, _, found in ranges)
+        return ranges
+
+    monkeypatch.setattr(tensorboard_fast, "scalars", spy)
     shared = ROOT.parent / "shared"
     paths = [*_tensorboard_cases(tmp_path).values(), *sorted({p.parent for p in DATA.rglob("*tfevents*")}),
              *sorted(shared.rglob("*tfevents*") if shared.is_dir() else [])]

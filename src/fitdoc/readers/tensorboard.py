@@ -3,7 +3,7 @@
 Reads scalars written by ``tf.summary`` / the Keras ``TensorBoard`` callback,
 ``torch.utils.tensorboard.SummaryWriter`` and tensorboardX: legacy ``simple_value``
 scalars and TF2 scalar tensor summaries. Files are streamed in chunks with TFRecord
-framing (runs of equal-length records stepped over in numpy); every record's length
+framing (repeats of a few record lengths checked in numpy); every record's length
 and data checksums are verified (vectorised), and events are decoded with numpy where
 they are plain scalars (:mod:`.tensorboard_fast`), else with TensorBoard's own
 protobuf classes. Only per-tag arrays of steps (int64) and values (float32, or
@@ -52,7 +52,7 @@ from . import tensorboard_fast
 
 FORMAT = "tensorboard"
 
-_CHUNK = 2 << 20
+_CHUNK = 2 << 20  # small enough for the arrays of a chunk's records to stay in cache
 _FILE_VERSION = b"brain.Event:"
 _ROLES = {
     "train": "train",
@@ -367,7 +367,8 @@ def _read_dir_stream(files: list[Path], notes: list[str]) -> dict[str, _Tag]:
                     try:
                         ev = parse(view[s + 12 : s + 12 + n])
                     except decode_error:
-                        raise UnreadableRecord(str(path), f"corrupt event record at byte {offset + s} (not an Event)") from None
+                        msg = f"corrupt event record at byte {offset + s} (not an Event)"
+                        raise UnreadableRecord(str(path), msg) from None
                     if ev.summary.value:
                         _add_event(tags, k, ev)
     return tags
