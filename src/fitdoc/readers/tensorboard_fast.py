@@ -75,7 +75,8 @@ def scalars(raw: bytes, starts, lengths) -> list[tuple[int, int, list[tuple[str,
 
 
 def _ranges(plain: np.ndarray, tag_of: np.ndarray, names: list, steps: np.ndarray, values: np.ndarray):
-    """``scalars``' ranges from which records are plain and the tag of each scalar."""
+    """The ranges ``scalars`` returns, from which records are plain and each plain
+    scalar's tag (an index into ``names``, -1 for other records)."""
     edges = np.flatnonzero(np.diff(np.concatenate([[False], plain, [False]]).astype(np.int8)))
     out, done = [], 0
     for lo, hi in edges.reshape(-1, 2).tolist():
