@@ -2,6 +2,7 @@
 leaves every input that is not plainly the common case to it."""
 
 import ast
+import struct
 from pathlib import Path
 
 import numpy as np
@@ -107,7 +108,52 @@ def test_trainer_dict_lines_read_like_literal_eval():
     assert hf_fast.plain_dict(line) == ast.literal_eval(line)
 
 
+def _frame_events(events) -> bytes:
+    """TFRecord framing of serialised events, checksums from the byte-by-byte reference."""
+    from fitdoc.readers.tensorboard import _masked_crc
+
+    out = []
+    for data in events:
+        header = struct.pack("<Q", len(data))
+        out += [header, struct.pack("<I", _masked_crc(header)), data, struct.pack("<I", _masked_crc(data))]
+    return b"".join(out)
+
+
+def _tf2_scalar(tag, step, value, dtype):
+    """An event as TF2's ``tf.summary.scalar`` writes it, a scalar tensor for the scalars
+    plugin: the value in ``tensor_content`` at even steps, in the dtype's value field at odd ones."""
+    from tensorboard.compat.proto import event_pb2, summary_pb2, tensor_pb2
+
+    if dtype == 14:  # bfloat16: the top half of a float32
+        raw = (np.float32(value).view(np.uint32) >> 16).astype("<u2")
+    else:
+        raw = np.asarray(value, dtype={1: "<f4", 2: "<f8", 19: "<f2"}[dtype])
+    tensor = tensor_pb2.TensorProto(dtype=dtype)
+    if step % 2 == 0:
+        tensor.tensor_content = raw.tobytes()
+    elif dtype in (1, 2):
+        getattr(tensor, "float_val" if dtype == 1 else "double_val").append(value)
+    else:
+        tensor.half_val.append(int(raw.view("<u2")))
+    meta = summary_pb2.SummaryMetadata(plugin_data=summary_pb2.SummaryMetadata.PluginData(plugin_name="scalars"))
+    value = summary_pb2.Summary.Value(tag=tag, tensor=tensor, metadata=meta)
+    return event_pb2.Event(wall_time=1.7e9 + step, step=step, summary=summary_pb2.Summary(value=[value]))
+
+
+def _plain_events(tags, steps, wall_time=1.7e9):
+    from tensorboard.compat.proto import event_pb2, summary_pb2
+
+    yield event_pb2.Event(wall_time=wall_time, file_version="brain.Event:2").SerializeToString()
+    for step in steps:
+        for i, tag in enumerate(tags):
+            value = summary_pb2.Summary.Value(tag=tag, simple_value=1.0 / (abs(step) + i + 1))
+            event = event_pb2.Event(wall_time=wall_time + step, step=step, summary=summary_pb2.Summary(value=[value]))
+            yield event.SerializeToString()
+
+
 def _tensorboard_cases(root: Path) -> dict[str, Path]:
+    """Event files of the shapes the fast paths must read or leave like the careful path."""
+    from tensorboard.compat.proto import event_pb2, summary_pb2
     from torch.utils.tensorboard import SummaryWriter
 
     cases = {}
@@ -119,20 +165,91 @@ def _tensorboard_cases(root: Path) -> dict[str, Path]:
                 writer.add_scalar("zero", 0.0, step)
                 if name == "mixed":
                     writer.add_text("note", "text", step)
+                    writer.add_histogram("weights", np.arange(10.0) * step, step)
+                    writer.add_image("image", np.zeros((3, 4, 4)), step)
                     writer.add_scalar("wide", 1.5, step, new_style=True, double_precision=True)
         cases[name] = root / name
+    many_steps = [*range(3000), *range(2**35, 2**35 + 300), 2**62, -1]  # 1- to 10-byte step varints
+    files = {
+        "one tag": _frame_events(_plain_events(["loss"], many_steps)),
+        "several tags": _frame_events(_plain_events(["loss", "val/loss", "lr", "grad_norm/x"], range(0, 5000, 3))),
+        "tf2 tensors": _frame_events([
+            _tf2_scalar(tag, step, step / 7, dtype).SerializeToString()
+            for step in range(400) for tag, dtype in (("epoch_loss", 1), ("epoch_lr", 2), ("half", 19), ("bf16", 14))
+        ]),
+        "no wall time": _frame_events(_plain_events(["a"], range(3), wall_time=0.0)),
+        "empty events": _frame_events([b"", *_plain_events(["a"], range(5)), b"", b""]),
+    }
+    # plain scalars, a tensor every 97 records, a histogram
+    with_others = list(_plain_events(["loss", "acc"], range(1000)))
+    for i in range(7, len(with_others), 97):
+        with_others[i] = _tf2_scalar("tensor", i, i / 7, 1).SerializeToString()
+    histogram = summary_pb2.HistogramProto(num=3, bucket_limit=[1.0, 2.0], bucket=[1.0, 2.0])
+    with_others[50] = event_pb2.Event(wall_time=1.7e9, step=25, summary=summary_pb2.Summary(
+        value=[summary_pb2.Summary.Value(tag="weights", histo=histogram)])).SerializeToString()
+    files["others among plain"] = _frame_events(with_others)
+    files["non-utf-8 tag"] = _frame_events(e.replace(b"\n\x04loss", b"\n\x04lo\xff\xfe") if i == 301 else e
+                                           for i, e in enumerate(with_others))
+    plain = _frame_events(_plain_events(["loss", "acc"], range(2000)))
+    files["cut last record"] = plain[:-7]
+    files["cut header"] = plain + plain[:5]
+    record = _frame_one_by_one(plain)[0][1000]
+    corruptions = {"corrupt data": record + 20, "corrupt length": record, "corrupt length past the end": record + 2,
+                   "corrupt length crc": record + 9, "corrupt data crc": len(plain) - 2}
+    for name, at in corruptions.items():
+        files[name] = plain[:at] + bytes([plain[at] ^ 0x20]) + plain[at + 1 :]
+    files["not an event"] = plain + _frame_events([b"\xff\xff"])
+    for name, data in files.items():
+        folder = root / name.replace(" ", "_")
+        folder.mkdir()
+        (folder / "events.out.tfevents.1.a").write_bytes(data)
+        cases[name] = folder
+    several = root / "several_files"
+    several.mkdir()
+    for k, steps in enumerate((range(0, 1000), range(800, 2000), range(2000, 2500))):  # a resume, a continuation
+        events = _plain_events(["loss"], steps, 1.7e9 + 1e5 * k)
+        (several / f"events.out.tfevents.{k}.a").write_bytes(_frame_events(events))
+    cases["several files"] = several
     return cases
 
 
-def test_tensorboard_fast_path_reads_like_event_by_event(monkeypatch, tmp_path):
+def _tensorboard_read(path) -> str:
+    """The Run (or runs) read from ``path``, or the error raised."""
+    from fitdoc.readers import tensorboard
+
+    try:
+        return _runs(tensorboard.read(Source(Path(path))))
+    except Exception as exc:  # noqa: BLE001  (the error is the result to compare)
+        return f"{type(exc).__name__}: {exc}"
+
+
+@pytest.mark.parametrize("chunk", [None, 300, 4096])
+def test_tensorboard_fast_paths_read_like_one_record_at_a_time(monkeypatch, tmp_path, chunk):
+    """Framing by repeats, checksums by words and the numpy decoder against record-by-record
+    framing, byte-by-byte checksums and ``Event.FromString``, with files cut in small chunks too."""
     from fitdoc.readers import tensorboard, tensorboard_fast
 
+    if chunk:
+        monkeypatch.setattr(tensorboard, "_CHUNK", chunk)
     taken, scalars = [], tensorboard_fast.scalars
-    monkeypatch.setattr(tensorboard_fast, "scalars", lambda *a: taken.append(scalars(*a) is not None) or scalars(*a))
-    paths = [*_tensorboard_cases(tmp_path).values(), *sorted({p.parent for p in DATA.rglob("*tfevents*")})]
+
+    def spy(*args):  # notes whether each range of records was decoded with numpy
+        ranges = scalars(*args)
+        taken.extend(found is not None for _, _, found in ranges)
+        return ranges
+
+    monkeypatch.setattr(tensorboard_fast, "scalars", spy)
+    shared = ROOT.parent / "shared"
+    paths = [*_tensorboard_cases(tmp_path).values(), *sorted({p.parent for p in DATA.rglob("*tfevents*")}),
+             *sorted(shared.rglob("*tfevents*") if shared.is_dir() else [])]
     for path in paths:
-        fast = _runs(tensorboard.read(Source(path)))
-        assert fast == _careful(monkeypatch, tensorboard, tensorboard_fast, path, "scalars"), path
+        fast = _tensorboard_read(path)
+        with monkeypatch.context() as m:
+            m.setattr(tensorboard_fast, "scalars", lambda raw, starts, lengths: [(0, len(starts), None)])
+            m.setattr(tensorboard, "_PATIENCE", float("inf"))
+            m.setattr(tensorboard, "_masked_crcs", lambda buf, starts, lengths: np.array(
+                [tensorboard._masked_crc(buf[s : s + n].tobytes()) for s, n in zip(starts, lengths)], dtype=np.uint32))
+            assert fast == _tensorboard_read(path), path
     assert any(taken) and not all(taken)
 
 
@@ -262,3 +379,40 @@ def test_csv_fast_path_reads_random_records_like_the_careful_path(monkeypatch, t
         path.write_text(text.replace("\n", "\r\n") if rng.random() < 0.2 else text, newline="")
         monkeypatch.setattr(csv_fast, "BLOCK_BYTES", int(rng.choice([16, 64, 1 << 20])))
         assert _csv_read(monkeypatch, path) == _csv_read(monkeypatch, path, fast=False), text
+
+
+def _frame_one_by_one(buf: bytes):
+    starts, lengths, pos = [], [], 0
+    while pos + 12 <= len(buf) and pos + 16 + struct.unpack_from("<Q", buf, pos)[0] <= len(buf):
+        starts.append(pos)
+        lengths.append(struct.unpack_from("<Q", buf, pos)[0])
+        pos += 16 + lengths[-1]
+    return starts, lengths, pos
+
+
+def test_tensorboard_framing_by_repeats_finds_the_records_one_by_one_does():
+    from fitdoc.readers.tensorboard import _frame
+
+    rng = np.random.default_rng(0)
+    noise = rng.integers(0, 256, 1 << 16, dtype=np.uint8).tobytes()
+    for _ in range(200):
+        patterns = [rng.integers(0, 40, rng.integers(1, 11)) for _ in range(10)]  # up to 10 lengths a step
+        lengths = np.concatenate([np.tile(p, rng.choice([1, 2, 5, 50, 300])) for p in patterns])
+        buf = b"".join(struct.pack("<Q", n) + noise[n : 2 * n + 8] for n in lengths.tolist())
+        buf = buf[: rng.integers(len(buf) // 2, len(buf) + 1)] + noise[: rng.integers(0, 20)]
+        starts, found, pos = _frame(buf)
+        assert (starts.tolist(), found.tolist(), pos) == _frame_one_by_one(buf)
+
+
+def test_tensorboard_checksums_by_words_match_byte_by_byte():
+    from fitdoc.readers.tensorboard import _LONG_RECORD, _masked_crc, _masked_crcs
+
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        lengths = rng.integers(0, 80, rng.integers(1, 40))
+        if rng.random() < 0.1:
+            lengths[0] = _LONG_RECORD + rng.integers(0, 9)
+        starts = np.cumsum(lengths) - lengths + rng.integers(0, 3, len(lengths))
+        buf = rng.integers(0, 256, int(lengths.sum()) + 3 * len(lengths), dtype=np.uint8)
+        expected = [_masked_crc(buf[s : s + n].tobytes()) for s, n in zip(starts, lengths)]
+        assert _masked_crcs(buf, starts, lengths).tolist() == expected

@@ -3,9 +3,11 @@
 Reads scalars written by ``tf.summary`` / the Keras ``TensorBoard`` callback,
 ``torch.utils.tensorboard.SummaryWriter`` and tensorboardX: legacy ``simple_value``
 scalars and TF2 scalar tensor summaries. Files are streamed in chunks with TFRecord
-framing; every record's length and data checksums are verified (vectorised), and
-events are decoded with TensorBoard's own protobuf classes. Only per-tag arrays of
-steps (int64) and values (float32, or float64 once a double arrives) are kept.
+framing (repeats of a few record lengths checked in numpy); every record's length
+and data checksums are verified (vectorised), and events are decoded with numpy where
+they are plain scalars (:mod:`.tensorboard_fast`), else with TensorBoard's own
+protobuf classes. Only per-tag arrays of steps (int64) and values (float32, or
+float64 once a double arrives) are kept.
 
 How scalars become a :class:`~fitdoc.run.Run`:
 
@@ -50,7 +52,7 @@ from . import tensorboard_fast
 
 FORMAT = "tensorboard"
 
-_CHUNK = 8 << 20
+_CHUNK = 2 << 20  # small enough for the arrays of a chunk's records to stay in cache
 _FILE_VERSION = b"brain.Event:"
 _ROLES = {
     "train": "train",
@@ -86,8 +88,44 @@ def _crc_table() -> list[int]:
 
 
 _TABLE = _crc_table()
-_NP_TABLE = np.array(_TABLE, dtype=np.uint32)
 _LONG_RECORD = 4096  # longer records are checked one by one
+_PATTERN_MAX = 8  # most record lengths in a pattern that framing looks for
+_PATIENCE = 16  # records that repeat a pattern before framing looks ahead in numpy
+
+
+def _zero_byte_tables(count: int) -> list[list[int]]:
+    """``tables[k][b]``: the CRC register change of byte ``b`` followed by ``k`` zero bytes."""
+    tables = [_TABLE]
+    for _ in range(count - 1):
+        tables.append([_TABLE[c & 0xFF] ^ (c >> 8) for c in tables[-1]])
+    return tables
+
+
+def _slicing_by_8() -> np.ndarray:
+    """``tables[i][v]``: the register change of value ``v`` as the 16-bit piece ``i`` of
+    an 8-byte word (piece 0 is the word's first two bytes)."""
+    t = np.array(_zero_byte_tables(8), dtype=np.uint32)
+    v = np.arange(1 << 16)
+    return np.stack([t[7 - 2 * i][v & 0xFF] ^ t[6 - 2 * i][v >> 8] for i in range(4)])
+
+
+def _start_registers() -> np.ndarray:
+    """``[pad]``: the register that ``pad`` zero bytes take to CRC-32C's start value."""
+    top_bytes = [c >> 24 for c in _TABLE]  # all different: an entry is known by its top byte
+    registers = [0xFFFFFFFF]
+    for _ in range(7):  # undo one zero byte
+        crc = registers[-1]
+        b = top_bytes.index(crc >> 24)
+        registers.append((crc ^ _TABLE[b]) << 8 | b)
+    return np.array(registers, dtype=np.uint64)
+
+
+# Many records are checked at once, 8 bytes a step. Each record's words are aligned to
+# its end: its first word begins ``pad`` bytes before it, those bytes are zeroed, and
+# its register starts where ``pad`` zero bytes lead to the usual start.
+_BY_8 = _slicing_by_8()
+_START = _start_registers()
+_KEEP = np.array([(1 << 64) - (1 << 8 * pad) for pad in range(8)], dtype=np.uint64)
 
 
 def _mask(crc):
@@ -105,6 +143,7 @@ def _masked_crc(data) -> int:
 
 def _masked_crcs(buf: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     """Masked CRC-32C of ``buf[start:start+length]`` for many records at once."""
+    starts, lengths = np.asarray(starts, dtype=np.int64), np.asarray(lengths, dtype=np.int64)
     out = np.empty(len(starts), dtype=np.uint32)
     order = np.argsort(-lengths, kind="stable")
     starts, lengths = starts[order], lengths[order]
@@ -112,19 +151,26 @@ def _masked_crcs(buf: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np
     for i in range(n_long):
         out[order[i]] = _masked_crc(buf[starts[i] : starts[i] + lengths[i]].tobytes())
     starts, lengths = starts[n_long:], lengths[n_long:]
-    crc = np.full(len(starts), 0xFFFFFFFF, dtype=np.uint32)
-    # Sorted by decreasing length, the records still going at byte j are a prefix.
-    active = np.searchsorted(-lengths, -np.arange(int(lengths.max(initial=0))), side="left")
+    words = -(-lengths // 8)
+    pad = words * 8 - lengths
+    at = starts - pad  # the first word of each record
+    if len(buf) < 8 or (at < 0).any():  # room for the first word
+        buf, at = np.concatenate([np.zeros(8, dtype=np.uint8), buf]), at + 8
+    words_at = tensorboard_fast.at_every_byte(buf, "<u8")
+    crc = _START[pad]
+    # Sorted by decreasing length, the records still going at word j are a prefix.
+    active = np.searchsorted(-words, -np.arange(int(words.max(initial=0))), side="left")
     for j, k in enumerate(active):
-        c = crc[:k]
-        crc[:k] = _NP_TABLE[(c ^ buf[starts[:k] + j]) & 0xFF] ^ (c >> 8)
-    out[order[n_long:]] = _mask(crc ^ np.uint32(0xFFFFFFFF))
+        w = words_at[at[:k] + 8 * j]
+        if j == 0:
+            w &= _KEEP[pad[:k]]
+        w ^= crc[:k]
+        piece = w.view("<u2").reshape(-1, 4)
+        crc[:k] = (_BY_8[0].take(piece[:, 0]) ^ _BY_8[1].take(piece[:, 1])) ^ (
+            _BY_8[2].take(piece[:, 2]) ^ _BY_8[3].take(piece[:, 3])
+        )
+    out[order[n_long:]] = _mask(crc.astype(np.uint32) ^ np.uint32(0xFFFFFFFF))
     return out
-
-
-def _stored_crcs(buf: np.ndarray, at: np.ndarray) -> np.ndarray:
-    b = buf[at[:, None] + np.arange(4)].astype(np.uint32)
-    return b[:, 0] | (b[:, 1] << 8) | (b[:, 2] << 16) | (b[:, 3] << 24)
 
 
 # --- record framing -----------------------------------------------------------------
@@ -140,6 +186,70 @@ def _first_record(head: bytes) -> bytes | None:
     return head[12 : 12 + n]
 
 
+def _frame(buf: bytes) -> tuple[np.ndarray, np.ndarray, int]:
+    """Starts and lengths of the complete records from ``buf[0]`` on, and where the rest begins.
+
+    Records are followed one by one until their lengths have repeated a pattern (one
+    length, or the lengths of the tags logged at each step) for ``_PATIENCE`` records;
+    the pattern's next repeats are then checked in numpy steps.
+    """
+    lengths_at = tensorboard_fast.at_every_byte(buf, "<u8")
+    pieces = []  # (starts, lengths) in file order
+    starts, lengths = [], []  # records followed one by one since the last repeats
+    recent = []  # lengths of the latest records
+    pos, size, period, streak, guess = 0, len(buf), 0, 0, 64
+    while pos + 12 <= size:
+        (n,) = _U64.unpack_from(buf, pos)
+        if pos + 16 + n > size:
+            break
+        if period and n == recent[-period]:
+            streak += 1
+        else:
+            latest = recent[: -_PATTERN_MAX - 1 : -1]
+            period, streak = (latest.index(n) + 1 if n in latest else 0), 0
+        if streak < _PATIENCE:
+            starts.append(pos)
+            lengths.append(n)
+            recent.append(n)
+            pos += 16 + n
+        else:
+            run_starts, run_lengths = _repeats(lengths_at, pos, recent[-period:], size, 2 * guess)
+            pieces += [(starts, lengths), (run_starts, run_lengths)]
+            starts, lengths, streak, guess = [], [], 0, len(run_starts)
+            recent += run_lengths[-_PATTERN_MAX:].tolist()
+            pos = int(run_starts[-1] + 16 + run_lengths[-1])
+        if len(recent) > 2 * _PATTERN_MAX:
+            del recent[:-_PATTERN_MAX]
+    pieces.append((starts, lengths))
+    joined = (np.concatenate([np.asarray(piece[i], dtype=np.int64) for piece in pieces]) for i in (0, 1))
+    return *joined, pos
+
+
+def _repeats(lengths_at: np.ndarray, pos: int, pattern: list[int], size: int, guess: int):
+    """(starts, lengths) of the records from ``pos`` on whose lengths repeat ``pattern``
+    in whole repeats, and the first record (read already) at least; ``guess`` records
+    are looked at first, twice as many each time all of them repeat it."""
+    pattern = np.array(pattern, dtype=np.uint64)
+    strides = 16 + pattern.astype(np.int64)
+    offsets = np.cumsum(strides) - strides
+    repeat_bytes = int(strides.sum())
+    fit = (size - pos) // repeat_bytes  # whole repeats in the buffer
+    done, step = 0, max(guess // len(pattern), 1)
+    while done < fit:
+        step = min(step, fit - done)
+        same = (lengths_at[pos + repeat_bytes * np.arange(done, done + step)[:, None] + offsets] == pattern).ravel()
+        if not same.all():
+            count = done * len(pattern) + int(np.argmin(same))
+            break
+        done, step = done + step, 2 * step
+    else:
+        count = done * len(pattern)
+    count = max(count, 1)
+    repeats = -(-count // len(pattern))
+    starts = (pos + repeat_bytes * np.arange(repeats)[:, None] + offsets).ravel()[:count]
+    return starts, np.tile(pattern.astype(np.int64), repeats)[:count]
+
+
 def _batches(path: Path, notes: list[str]):
     """Yield ``(buffer, data_starts, lengths, file_offset)`` for the verified records."""
     name = str(path)
@@ -152,19 +262,11 @@ def _batches(path: Path, notes: list[str]):
             more = fh.read(max(_CHUNK, need - len(buf)))
             eof = not more
             buf += more
-            starts, lengths = [], []
-            pos, size = 0, len(buf)
-            while pos + 12 <= size:
-                (n,) = _U64.unpack_from(buf, pos)
-                if pos + 16 + n > size:
-                    break
-                starts.append(pos)
-                lengths.append(n)
-                pos += 16 + n
-            if starts:
-                _verify(name, buf, np.array(starts, dtype=np.int64), np.array(lengths, dtype=np.int64), offset)
+            starts, lengths, pos = _frame(buf)
+            if len(starts):
+                _verify(name, buf, starts, lengths, offset)
                 yield buf, starts, lengths, offset
-            rest = size - pos
+            rest = len(buf) - pos
             if rest >= 12 and _U32.unpack_from(buf, pos + 8)[0] != _masked_crc(buf[pos : pos + 8]):
                 raise UnreadableRecord(name, f"corrupt event record at byte {offset + pos} (length checksum mismatch)")
             need = 16 + _U64.unpack_from(buf, pos)[0] if rest >= 12 else _CHUNK
@@ -181,8 +283,12 @@ def _batches(path: Path, notes: list[str]):
 
 def _verify(name: str, raw: bytes, starts: np.ndarray, lengths: np.ndarray, offset: int) -> None:
     buf = np.frombuffer(raw, dtype=np.uint8)
-    bad_len = _masked_crcs(buf, starts, np.full(len(starts), 8)) != _stored_crcs(buf, starts + 8)
-    bad_data = _masked_crcs(buf, starts + 12, lengths) != _stored_crcs(buf, starts + 12 + lengths)
+    stored = tensorboard_fast.at_every_byte(raw, "<u4")
+    distinct, which = np.unique(lengths, return_inverse=True)  # a length's checksum depends on it alone
+    at = 8 * np.arange(len(distinct))
+    length_crcs = _masked_crcs(distinct.astype("<u8").view(np.uint8), at, np.full(len(distinct), 8))
+    bad_len = length_crcs[which.ravel()] != stored[starts + 8]
+    bad_data = _masked_crcs(buf, starts + 12, lengths) != stored[starts + 12 + lengths]
     bad = np.flatnonzero(bad_len | bad_data)
     if len(bad):
         i = bad[0]
@@ -249,44 +355,43 @@ def _read_dir_stream(files: list[Path], notes: list[str]) -> dict[str, _Tag]:
         for acc in tags.values():
             acc.file_starts.append(len(acc.steps))
         for raw, starts, lengths, offset in _batches(path, notes):
-            plain = tensorboard_fast.scalars(raw, starts, lengths)
-            if plain is not None:
-                for tag, steps, values in plain:
-                    acc = tags.get(tag)
-                    if acc is None:
-                        acc = tags[tag] = _Tag(k)
-                    acc.steps.frombytes(steps.astype("<i8").tobytes())
-                    acc.values.frombytes(values.astype("<f4" if acc.values.typecode == "f" else "<f8").tobytes())
-                continue
             view = memoryview(raw)
-            for s, n in zip(starts, lengths):
-                try:
-                    ev = parse(view[s + 12 : s + 12 + n])
-                except decode_error:
-                    raise UnreadableRecord(str(path), f"corrupt event record at byte {offset + s} (not an Event)") from None
-                values = ev.summary.value
-                if not values:
+            for lo, hi, found in tensorboard_fast.scalars(raw, starts, lengths):
+                if found is not None:
+                    for tag, steps, values in found:
+                        acc = tags.get(tag) or tags.setdefault(tag, _Tag(k))
+                        acc.steps.frombytes(steps.astype("<i8").tobytes())
+                        acc.values.frombytes(values.astype("<f4" if acc.values.typecode == "f" else "<f8").tobytes())
                     continue
-                step = ev.step
-                for v in values:
-                    kind = v.WhichOneof("value")
-                    if kind == "simple_value":
-                        x, wide = v.simple_value, False
-                    elif kind == "tensor":
-                        got = _tensor_scalar(v.tensor)
-                        if got is None:
-                            continue
-                        x, wide = got
-                    else:
-                        continue
-                    acc = tags.get(v.tag)
-                    if acc is None:
-                        acc = tags[v.tag] = _Tag(k)
-                    if wide and acc.values.typecode == "f":
-                        acc.widen()
-                    acc.add_step(step)
-                    acc.add_value(x)
+                for s, n in zip(starts[lo:hi].tolist(), lengths[lo:hi].tolist()):
+                    try:
+                        ev = parse(view[s + 12 : s + 12 + n])
+                    except decode_error:
+                        msg = f"corrupt event record at byte {offset + s} (not an Event)"
+                        raise UnreadableRecord(str(path), msg) from None
+                    if ev.summary.value:
+                        _add_event(tags, k, ev)
     return tags
+
+
+def _add_event(tags: dict[str, _Tag], file_index: int, ev) -> None:
+    """The scalars of one decoded event."""
+    for v in ev.summary.value:
+        kind = v.WhichOneof("value")
+        if kind == "simple_value":
+            x, wide = v.simple_value, False
+        elif kind == "tensor":
+            got = _tensor_scalar(v.tensor)
+            if got is None:
+                continue
+            x, wide = got
+        else:
+            continue
+        acc = tags.get(v.tag) or tags.setdefault(v.tag, _Tag(file_index))
+        if wide and acc.values.typecode == "f":
+            acc.widen()
+        acc.add_step(ev.step)
+        acc.add_value(x)
 
 
 def _first_wall_time(path: Path) -> float:
