@@ -65,7 +65,7 @@ def test_failed_and_broken_trials_are_rows_that_say_why(tmp_path):
     (project / "trial_2" / "trial.json").write_text('{"trial_id": "2", "hyperparam')  # cut mid-write
     (project / "trial_0" / "notes.txt").write_text("try wider layers next\n")
     rows = {r["name"]: r for r in _rows(project, tmp_path)}
-    assert rows["plain/trial_0"]["verdict"] == "healthy"
+    assert rows["plain/trial_0"]["verdict"] == "too_short"  # one point: no verdict
     assert rows["plain/trial_0"]["notes"] == f"{NO_CURVE}; not read as records: notes.txt"
     assert rows["plain/trial_1"]["state"] == "failed" and rows["plain/trial_1"]["hp.dropout"] == 0.5
     assert rows["plain/trial_1"]["error"] == "trial failed reported no metrics: ValueError: Invalid dtype: str256"

@@ -23,6 +23,7 @@ from .table import Bullets, Table, fmt
 COLUMNS = ["rank", "run_id", "source", "name", "state", "format", "epochs", "verdict", "codes", "kinds",
            "lead", "lead_epoch", "evidence", "best_epoch", "metric", "best_value", "last_value", "error", "notes"]
 UNREADABLE = "unreadable"
+TOO_SHORT = "too_short"  # no finding, and too few evaluations to call the run healthy
 TOP_SHARE = 0.1  # "the best runs" = this share of the ranked runs (at least MIN_TOP)
 MIN_TOP = 3
 
@@ -69,7 +70,7 @@ def run_row(unit, run, report, run_id: str) -> dict:
     best = report.best
     return {
         "run_id": run_id, "source": run.source, "name": unit.name, "state": unit.state, "format": run.format,
-        "epochs": len(run), "verdict": report.verdict,
+        "epochs": len(run), "verdict": TOO_SHORT if report.trend.get("reading") == "too_short" else report.verdict,
         "codes": [f.code for f in report.findings], "kinds": [f.kind for f in report.findings],
         "lead": lead.code if lead else None, "lead_epoch": lead.epoch if lead else None,
         "evidence": advice.evidence if lead else None,
@@ -206,7 +207,7 @@ class Triage:
 
     def headline(self) -> str:
         v = self.verdicts()
-        parts = [f"{v[k]} {k}" for k in ("healthy", "warning", "error", UNREADABLE) if v[k]]
+        parts = [f"{v[k]} {k.replace('_', ' ')}" for k in ("healthy", TOO_SHORT, "warning", "error", UNREADABLE) if v[k]]
         return f"{len(self.rows)} runs from {self.label}: " + ", ".join(parts)
 
     def table(self, limit: int | None = 20) -> Table:
