@@ -8,6 +8,11 @@ first is a plain unfinished step with metrics, the last is an unfinished step of
 same bar and a cheap ``find`` sees no ``Epoch`` (a header or callback message) among
 them: the parser ignores the unfinished steps of a bar after its first one. When
 the epoch's block is still fresh, the finished, validated last step alone is fed.
+A block without ``\\r`` (a ``verbose=2`` log) is read in bulk where it is a run of
+plain records, an ``Epoch k/N`` header and one complete summary line each, all of one
+shape (:class:`Records`); anything else in it (callback messages, blank lines, NaN
+spelled out where other records have digits) is fed line by line.
+
 A file that is not plain UTF-8 ending in a newline, or holds NUL bytes or a line
 longer than the careful reader allows, is left to the careful path (``read`` returns
 None), as is stdin.
@@ -17,6 +22,9 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
+
+from .numbers import NUMBER_PATTERN
 from .textio import LINE_LIMIT, clean
 
 BLOCK = 1 << 20  # bytes read at a time: memory stays flat in the file size
@@ -42,16 +50,19 @@ def read(source):
             end = buf.rfind(b"\n") + 1
             if b"\x00" in block or (end == 0 and len(buf) >= LINE_LIMIT):
                 return None
-            if not _feed_lines(parser, buf, end, offset + end == size):
+            if buf.find(b"\r", 0, end) < 0:
+                fed = _feed_plain(parser, buf, end)
+            else:
+                fed = _feed_lines(parser, buf, 0, end, offset + end == size)
+            if not fed:
                 return None
             carry, offset = buf[end:], offset + end
     runs = parser.runs()
     return runs[0] if len(runs) == 1 else runs
 
 
-def _feed_lines(parser, buf: bytes, end: int, last_block: bool) -> bool:
-    """Feed the lines of ``buf[:end]``; False when one is longer than the careful reader allows."""
-    pos = 0
+def _feed_lines(parser, buf: bytes, pos: int, end: int, last_block: bool = False) -> bool:
+    """Feed the lines of ``buf[pos:end]``; False when one is longer than the careful reader allows."""
     while pos < end:
         nl = buf.index(b"\n", pos)
         if nl - pos >= LINE_LIMIT:
@@ -122,3 +133,203 @@ def _fresh(block) -> bool:
     """An epoch's block that has seen nothing yet: its finished, validated last step
     alone then gives it what the whole bar would (step count, summary, not partial)."""
     return block.epoch is not None and block.total is None and block.summary is None and not block.partial
+
+
+# --- verbose=2: runs of plain records, read in bulk ----------------------------------
+
+_DIGITS = b"0123456789."
+_IS_DIGIT = bytes(c in _DIGITS for c in range(256))  # a translate table: 1 for a digit or point
+_POW10 = np.array([float(10**k) for k in range(23)])  # exact, as is a decimal of at most 15 digits
+_POW10_INT = 10 ** np.arange(16, dtype=np.int64)
+MIN_RECORDS = 8  # fewer plain records in a row are left to the careful parser
+MIN_SPLIT = 16 << 10  # bytes: a region with something else in it is halved down to this
+LONG_RUN = 400  # clean() writes a run of this many digits "inf"
+_NAME = rb"[A-Za-z_][\w./@-]*"
+# "Epoch 3/20\n200/200 - 1s - 5ms/step - loss: 0.25 - lr: 1.0000e-04\n": header, steps, then items
+_HEAD = re.compile(rb"Epoch (\d+)/\d+\n(\d+)/(\d+)(?= - )")
+_ITEM = re.compile(rb" - (?:(" + _NAME + rb"): (" + NUMBER_PATTERN.encode() + rb")|[\d.]+[a-z]{0,3}(?:/[a-z]+)?)(?= - |\n)")
+_RUN = re.compile(rb"[\d.]+")
+_NUMBER = re.compile(rb"([-+]?)R(?:[eE]([-+]?)R)?")  # a value with its digit runs written R
+
+
+class Records:
+    """Plain verbose=2 records read in bulk: their ``epochs`` and a column of values per
+    metric. ``epoch``, ``summary`` and ``partial`` answer what the parser asks of a block."""
+
+    partial = False
+
+    def __init__(self, epochs: np.ndarray, summary: dict[str, np.ndarray]):
+        self.epochs, self.summary = epochs, summary
+        self.epoch = int(epochs[0])
+
+    def rows(self):
+        """``(epoch, {metric: value})`` of each record."""
+        names, columns = list(self.summary), [c.tolist() for c in self.summary.values()]
+        return [(epoch, dict(zip(names, row))) for epoch, *row in zip(self.epochs.tolist(), *columns)]
+
+
+class _Shape:
+    """One record as a template: its text without the digit runs, where each run goes in
+    it, and which runs are the epoch, the steps, each metric's value and a time (any
+    digits); all other runs (in a name) must be the same in every record."""
+
+    def __init__(self, record: bytes):
+        head = _HEAD.match(record)
+        items, pos = [], head.end() if head else 0
+        while head and (item := _ITEM.match(record, pos)):
+            items.append(item)
+            pos = item.end()
+        runs = list(_RUN.finditer(record))
+        self.ok = bool(head) and record[pos:] == b"\n" and any(i.group(1) for i in items)
+        if not self.ok:
+            return
+        self.skeleton = record.translate(None, _DIGITS)
+        lengths = np.array([len(r.group()) for r in runs])
+        self.offsets = np.array([r.start() for r in runs]) - (np.cumsum(lengths) - lengths)
+        at = {r.span(): k for k, r in enumerate(runs)}
+        self.epoch, self.done, self.total = (at.get(head.span(g)) for g in (1, 2, 3))
+        self.values = [self._value(i, runs) for i in items if i.group(1)]
+        # free: the header and steps (checked below), the values and the times
+        spans = [i.span(2) if i.group(1) else i.span() for i in items]
+        free = {k for k, r in enumerate(runs) if r.start() < head.end() or any(a <= r.start() < b for a, b in spans)}
+        self.fixed = [(k, r.group()) for k, r in enumerate(runs) if k not in free]
+        self.ok = None not in (self.epoch, self.done, self.total, *self.values)
+
+    @staticmethod
+    def _value(item, runs):
+        """``(name, sign, mantissa run, exponent sign, exponent run, constant)`` of an item's value."""
+        start, end = item.span(2)
+        inside = [k for k, r in enumerate(runs) if start <= r.start() < end]
+        text = _RUN.sub(b"R", item.group(2))
+        shape = _NUMBER.fullmatch(text)
+        if not inside:
+            return item.group(1).decode(), 1.0, None, 1, None, float(item.group(2))
+        if shape is None or len(inside) != 1 + (shape.group(2) is not None):
+            return None
+        sign, exponent_sign = (-1 if s == b"-" else 1 for s in (shape.group(1), shape.group(2)))
+        return item.group(1).decode(), float(sign), inside[0], exponent_sign, inside[1] if len(inside) > 1 else None, None
+
+
+def _feed_plain(parser, buf: bytes, end: int) -> bool:
+    """Feed the lines ``buf[:end]`` of a block without ``\\r``: the runs of plain records
+    between its first and last ``Epoch`` lines in bulk, the rest line by line."""
+    first = 0 if buf.startswith(b"Epoch ") else buf.find(b"\nEpoch ", 0, end) + 1
+    last = buf.rfind(b"\nEpoch ", first, end) + 1
+    if last <= first:
+        return _feed_lines(parser, buf, 0, end)
+    return _feed_lines(parser, buf, 0, first) and _feed_region(parser, buf, first, last) and _feed_lines(parser, buf, last, end)
+
+
+def _feed_region(parser, buf: bytes, start: int, stop: int) -> bool:
+    """Feed ``buf[start:stop]`` (whole lines, from an ``Epoch`` line): as records in bulk
+    when it is all plain records, else each half again, down to ``MIN_SPLIT`` bytes."""
+    found = _records(buf, start, stop)
+    if found is None:
+        middle = buf.find(b"\nEpoch ", (start + stop) // 2, stop) + 1
+        if stop - start < 2 * MIN_SPLIT or middle <= start:
+            return _feed_lines(parser, buf, start, stop)
+        return _feed_region(parser, buf, start, middle) and _feed_region(parser, buf, middle, stop)
+    epochs, summary, second, last = found
+    # the first record is read carefully too, to check the shape; the last so that the
+    # parser's current block is its own, as careful reading leaves it
+    _feed_lines(parser, buf, start, second)
+    block = parser.block
+    if block.epoch != epochs[0] or repr(block.summary) != repr({k: v[0].item() for k, v in summary.items()}):
+        return _feed_lines(parser, buf, second, stop)
+    parser.blocks.append(Records(epochs[1:-1], {k: v[1:-1] for k, v in summary.items()}))
+    return _feed_lines(parser, buf, last, stop)
+
+
+def _records(buf: bytes, start: int, stop: int):
+    """``(epochs, {metric: values}, where the second record starts, where the last
+    starts)`` of ``buf[start:stop]`` when it is plain records of one shape, else None."""
+    shape = _Shape(buf[start : buf.find(b"\n", buf.find(b"\n", start) + 1) + 1])
+    region = buf[start:stop]
+    skeleton = region.translate(None, _DIGITS)  # the text between the digit runs
+    n = len(skeleton) // len(shape.skeleton) if shape.ok else 0
+    if n < MIN_RECORDS or skeleton != shape.skeleton * n:
+        return None
+    text = np.frombuffer(region, np.uint8)
+    digit = np.frombuffer(region.translate(_IS_DIGIT), bool)
+    edges = np.flatnonzero(digit[1:] != digit[:-1]) + 1  # a record starts and ends with other text
+    starts, ends = edges[0::2], edges[1::2]
+    width = len(shape.offsets)
+    if len(starts) != n * width:
+        return None
+    lengths = ends - starts
+    # each run where the shape puts it in the text between them
+    in_skeleton = starts - (np.cumsum(lengths) - lengths)
+    expected = (np.arange(n) * len(shape.skeleton))[:, None] + shape.offsets
+    if lengths.max() >= LONG_RUN or not np.array_equal(in_skeleton, expected.ravel()):
+        return None
+    starts, ends = starts.reshape(n, width), ends.reshape(n, width)
+    for k, digits in shape.fixed:
+        if not (lengths[k::width] == len(digits)).all() or not _same(text, starts[:, k], len(digits)):
+            return None
+    epochs, done, total = (_integers(text, starts[:, k], ends[:, k]) for k in (shape.epoch, shape.done, shape.total))
+    if epochs is None or done is None or not np.array_equal(done, total):
+        return None  # an unfinished step: the careful parser keeps it out of the summary
+    summary = {}
+    for name, sign, mantissa, exponent_sign, exponent, constant in shape.values:
+        values = np.full(n, constant) if mantissa is None else _number(text, starts, ends, mantissa, exponent_sign, exponent)
+        if values is None:
+            return None
+        summary[name] = sign * values
+    record_start = starts[:, 0] - shape.offsets[0] + start
+    return epochs, summary, int(record_start[1]), int(record_start[-1])
+
+
+def _same(text: np.ndarray, starts: np.ndarray, width: int) -> bool:
+    """The runs of ``width`` bytes at ``starts`` are all alike."""
+    chars = text[starts[:, None] + np.arange(width)]
+    return bool((chars == chars[0]).all())
+
+
+def _decimals(text: np.ndarray, starts: np.ndarray, ends: np.ndarray):
+    """``(digits as an integer, digits after the point, has a point)`` of the runs, or
+    None unless each is a decimal of 1 to 15 digits with its point, if any, as many
+    places from the right in each (Keras prints a metric with a fixed precision)."""
+    lengths = ends - starts
+    width, shortest = int(lengths.max()), int(lengths.min())
+    if width > 16:
+        return None
+    mantissa, after = np.zeros(len(ends), np.int64), None
+    for place in range(width):  # from the right
+        chars = text[ends - 1 - place]
+        if place >= shortest:
+            chars = np.where(place < lengths, chars, ord("0"))
+        point = chars == ord(".")
+        if point.any():
+            if after is not None or not point.all():
+                return None
+            after = place
+            continue
+        mantissa += (chars - ord("0")) * _POW10_INT[place - (after is not None)]
+    if width - (after is not None) > 15 or (after is not None and shortest < 2):
+        return None
+    return mantissa, after or 0, after is not None
+
+
+def _integers(text, starts, ends):
+    """The runs as integers, or None unless each is at most 15 digits."""
+    found = _decimals(text, starts, ends)
+    return None if found is None or found[2] else found[0]
+
+
+def _number(text, starts, ends, mantissa_run, exponent_sign, exponent_run):
+    """The values of one metric, as ``float`` reads them: one correctly rounded division
+    or multiplication of exact doubles gives the correctly rounded decimal."""
+    found = _decimals(text, starts[:, mantissa_run], ends[:, mantissa_run])
+    if found is None:
+        return None
+    mantissa, after, _ = found
+    power = -after
+    if exponent_run is not None:
+        exponent = _integers(text, starts[:, exponent_run], ends[:, exponent_run])
+        if exponent is None:
+            return None
+        power = power + exponent_sign * exponent
+    if np.abs(power).max() >= len(_POW10):
+        return None
+    scale = _POW10[np.abs(power)]
+    return np.where(power >= 0, mantissa * scale, mantissa / scale)

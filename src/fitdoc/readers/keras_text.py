@@ -18,8 +18,11 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
+
 from ..errors import UnreadableRecord
-from ..run import Event, Run, build_run
+from ..names import canonicalize_keys
+from ..run import Event, Run, Series, build_run
 from . import keras_fast
 from .numbers import NUMBER_PATTERN, index_or_none, parse_number
 from .steps import CompleteLines
@@ -204,6 +207,8 @@ class _Parser:
     def runs(self) -> list[Run]:
         """One run per ``fit``: a record that starts again from its first epoch with a
         fresh model's loss holds several fits; any other step back is a resume."""
+        if any(isinstance(b, keras_fast.Records) for b in self.blocks) and not _ascending(self.blocks):
+            self._expand()
         indexed = [(i, b) for i, b in enumerate(self.blocks) if b.summary or b.partial or b.epoch is not None]
         if not indexed:  # callback messages only (a log cut before its first epoch line)
             raise UnreadableRecord(self.name, "Keras callback messages but no epoch summary lines with metrics")
@@ -230,6 +235,20 @@ class _Parser:
             runs[0].notes.append(f"the record holds {len(fits)} separate fits: one report each")
         return runs
 
+    def _expand(self) -> None:
+        """One block per record of each :class:`keras_fast.Records`, each event kept at
+        the last block of what it was printed after."""
+        blocks, last = [], []
+        for block in self.blocks:
+            if isinstance(block, keras_fast.Records):
+                for epoch, row in block.rows():
+                    blocks.append(_Block(epoch))
+                    blocks[-1].summary = row
+            else:
+                blocks.append(block)
+            last.append(len(blocks) - 1)
+        self.blocks, self.events = blocks, [(last[at], e) for at, e in self.events]
+
     def _number_leading(self, blocks: list[_Block]) -> list[str]:
         """Number the summary lines printed before any ``Epoch`` header."""
         leading = blocks[: next((i for i, b in enumerate(blocks) if b.epoch is not None), len(blocks))]
@@ -244,21 +263,44 @@ class _Parser:
 
     def _run(self, name: str, blocks: list[_Block], events: list[Event], notes: list[str], last_fit: bool) -> Run:
         notes = list(notes)
-        rows = EpochRows()
-        for block in blocks:
-            if block.summary:
-                rows.add(block.epoch, block.summary)
-            elif block is blocks[-1] and last_fit:
-                notes.append(f"epoch {block.epoch} has no summary line: the log ends while it was running")
-        if not rows:
+        summarised = [b for b in blocks if b.summary]
+        if blocks and not blocks[-1].summary and last_fit:
+            notes.append(f"epoch {blocks[-1].epoch} has no summary line: the log ends while it was running")
+        if not summarised:
             raise UnreadableRecord(self.name, "Keras epoch headers but no epoch summary lines with metrics")
-        info = {**self.info, "epoch_base": 0 if min(rows.rows) == 0 else 1}
-        epochs = sorted(rows.rows)
-        notes.extend(f"epochs {a + 1}-{b - 1} are not in the record" for a, b in zip(epochs, epochs[1:]) if b - a > 1)
-        return build_run(
-            rows.rows, source=name, format=FORMAT, events=rows.events + events,
-            planned_epochs=self.planned, notes=notes, info=info,
-        )
+        rows, columnar = EpochRows(), any(isinstance(b, keras_fast.Records) for b in summarised)
+        if columnar:  # epochs ascending: see runs()
+            epochs, series = _columns(summarised)
+        else:
+            for block in summarised:
+                rows.add(block.epoch, block.summary)
+            epochs = np.array(sorted(rows.rows))
+        info = {**self.info, "epoch_base": 0 if epochs[0] == 0 else 1}
+        gaps = np.flatnonzero(np.diff(epochs) > 1)
+        notes.extend(f"epochs {epochs[i] + 1}-{epochs[i + 1] - 1} are not in the record" for i in gaps)
+        extra = dict(source=name, format=FORMAT, planned_epochs=self.planned, notes=notes, info=info)
+        if columnar:
+            return Run(epochs, series, events, **extra)
+        return build_run(rows.rows, events=rows.events + events, **extra)
+
+
+def _ascending(blocks) -> bool:
+    """Each epoch after the one before it: no resumed run and no second fit."""
+    epochs = [b.epochs if isinstance(b, keras_fast.Records) else [b.epoch] for b in blocks if b.epoch is not None]
+    return not epochs or bool((np.diff(np.concatenate(epochs)) > 0).all())
+
+
+def _columns(blocks) -> tuple[np.ndarray, dict[str, Series]]:
+    """The epochs and series of ascending blocks, records read in bulk among them, as
+    ``build_run`` makes them of rows."""
+    parts = [(b.epochs, canonicalize_keys(b.summary)) if isinstance(b, keras_fast.Records)
+             else (np.array([b.epoch]), canonicalize_keys({k: [v] for k, v in b.summary.items()})) for b in blocks]
+    series = {}
+    for name in dict.fromkeys(k for _, columns in parts for k in columns):
+        values = [np.asarray(c[name], float) if name in c else np.full(len(e), np.nan) for e, c in parts]
+        present = [np.full(len(e), name in c) for e, c in parts]
+        series[name] = Series(np.concatenate(values), np.concatenate(present))
+    return np.concatenate([e for e, _ in parts]), series
 
 
 def _fresh_start(fit: list[_Block], block: _Block, jump: float = 1.5) -> bool:
