@@ -142,7 +142,6 @@ _IS_DIGIT = bytes(c in _DIGITS for c in range(256))  # a translate table: 1 for 
 _POW10 = np.array([float(10**k) for k in range(23)])  # exact, as is a decimal of at most 15 digits
 _POW10_INT = 10 ** np.arange(16, dtype=np.int64)
 MIN_RECORDS = 8  # fewer plain records in a row are left to the careful parser
-MIN_SPLIT = 16 << 10  # bytes: a region with something else in it is halved down to this
 LONG_RUN = 400  # clean() writes a run of this many digits "inf"
 _NAME = rb"[A-Za-z_][\w./@-]*"
 # "Epoch 3/20\n200/200 - 1s - 5ms/step - loss: 0.25 - lr: 1.0000e-04\n": header, steps, then items
@@ -183,7 +182,7 @@ class _Shape:
         self.ok = bool(head) and record[pos:] == b"\n" and any(i.group(1) for i in items)
         if not self.ok:
             return
-        self.skeleton = record.translate(None, _DIGITS)
+        self.skeleton, self.tail = record.translate(None, _DIGITS), record[runs[-1].end():]
         lengths = np.array([len(r.group()) for r in runs])
         self.offsets = np.array([r.start() for r in runs]) - (np.cumsum(lengths) - lengths)
         at = {r.span(): k for k, r in enumerate(runs)}
@@ -221,50 +220,66 @@ def _feed_plain(parser, buf: bytes, end: int) -> bool:
 
 
 def _feed_region(parser, buf: bytes, start: int, stop: int) -> bool:
-    """Feed ``buf[start:stop]`` (whole lines, from an ``Epoch`` line): as records in bulk
-    when it is all plain records, else each half again, down to ``MIN_SPLIT`` bytes."""
-    found = _records(buf, start, stop)
-    if found is None:
-        middle = buf.find(b"\nEpoch ", (start + stop) // 2, stop) + 1
-        if stop - start < 2 * MIN_SPLIT or middle <= start:
-            return _feed_lines(parser, buf, start, stop)
-        return _feed_region(parser, buf, start, middle) and _feed_region(parser, buf, middle, stop)
-    epochs, summary, second, last = found
-    # the first record is read carefully too, to check the shape; the last so that the
-    # parser's current block is its own, as careful reading leaves it
-    _feed_lines(parser, buf, start, second)
-    block = parser.block
-    if block.epoch != epochs[0] or repr(block.summary) != repr({k: v[0].item() for k, v in summary.items()}):
-        return _feed_lines(parser, buf, second, stop)
-    parser.blocks.append(Records(epochs[1:-1], {k: v[1:-1] for k, v in summary.items()}))
-    return _feed_lines(parser, buf, last, stop)
+    """Feed the whole lines ``buf[start:stop]``, from an ``Epoch`` line on: runs of plain
+    records in bulk, any other record or message line by line."""
+    while start < stop:
+        found = _records(buf, start, stop)
+        if found is None:
+            after = buf.find(b"\nEpoch ", start, stop) + 1 or stop
+            if not _feed_lines(parser, buf, start, after):
+                return False
+            start = after
+            continue
+        epochs, summary, second, last, after = found
+        # the first record is read carefully too, to check the shape; the last so that the
+        # parser's current block is its own, as careful reading leaves it
+        _feed_lines(parser, buf, start, second)
+        block = parser.block
+        if block.epoch == epochs[0] and repr(block.summary) == repr({k: v[0].item() for k, v in summary.items()}):
+            parser.blocks.append(Records(epochs[1:-1], {k: v[1:-1] for k, v in summary.items()}))
+            second = last
+        if not _feed_lines(parser, buf, second, after):
+            return False
+        start = after
+    return True
 
 
 def _records(buf: bytes, start: int, stop: int):
-    """``(epochs, {metric: values}, where the second record starts, where the last
-    starts)`` of ``buf[start:stop]`` when it is plain records of one shape, else None."""
-    shape = _Shape(buf[start : buf.find(b"\n", buf.find(b"\n", start) + 1) + 1])
-    region = buf[start:stop]
-    skeleton = region.translate(None, _DIGITS)  # the text between the digit runs
-    n = len(skeleton) // len(shape.skeleton) if shape.ok else 0
-    if n < MIN_RECORDS or skeleton != shape.skeleton * n:
+    """``(epochs, {metric: values}, where the second and the last record start, where
+    they end)`` of the plain records of one shape from ``start`` on, or None when there
+    are fewer than ``MIN_RECORDS``."""
+    first = buf.find(b"\n", buf.find(b"\n", start, stop) + 1, stop) + 1
+    shape = _shape(buf[start:first]) if first > start else None
+    if shape is None or not shape.ok:
         return None
+    window = 4 * MIN_RECORDS * (first - start)  # grows while all it holds are records of the shape
+    while True:
+        end = min(stop, start + window)
+        skeleton = buf[start:end].translate(None, _DIGITS)  # the text between the digit runs
+        n = _leading(skeleton, shape.skeleton)
+        if end == stop or n < len(skeleton) // len(shape.skeleton):
+            break
+        window *= 4
+    width = len(shape.offsets)
+    if n < MIN_RECORDS:
+        return None
+    region = buf[start:end]
     text = np.frombuffer(region, np.uint8)
     digit = np.frombuffer(region.translate(_IS_DIGIT), bool)
-    edges = np.flatnonzero(digit[1:] != digit[:-1]) + 1  # a record starts and ends with other text
-    starts, ends = edges[0::2], edges[1::2]
-    width = len(shape.offsets)
-    if len(starts) != n * width:
+    edges = np.flatnonzero(digit[1:] != digit[:-1])[: 2 * n * width] + 1  # a record starts with other text
+    if len(edges) < 2 * n * width:
         return None
+    starts, ends = edges[0::2], edges[1::2]
     lengths = ends - starts
-    # each run where the shape puts it in the text between them
+    # each run where the shape puts it in the text between them, and the records end as the shape does
     in_skeleton = starts - (np.cumsum(lengths) - lengths)
     expected = (np.arange(n) * len(shape.skeleton))[:, None] + shape.offsets
-    if lengths.max() >= LONG_RUN or not np.array_equal(in_skeleton, expected.ravel()):
+    after = start + int(ends[-1]) + len(shape.tail)
+    if lengths.max() >= LONG_RUN or not np.array_equal(in_skeleton, expected.ravel()) or buf[after - len(shape.tail):after] != shape.tail:
         return None
     starts, ends = starts.reshape(n, width), ends.reshape(n, width)
     for k, digits in shape.fixed:
-        if not (lengths[k::width] == len(digits)).all() or not _same(text, starts[:, k], len(digits)):
+        if not (lengths[k::width] == len(digits)).all() or not _alike(text, starts[:, k], digits):
             return None
     epochs, done, total = (_integers(text, starts[:, k], ends[:, k]) for k in (shape.epoch, shape.done, shape.total))
     if epochs is None or done is None or not np.array_equal(done, total):
@@ -276,13 +291,38 @@ def _records(buf: bytes, start: int, stop: int):
             return None
         summary[name] = sign * values
     record_start = starts[:, 0] - shape.offsets[0] + start
-    return epochs, summary, int(record_start[1]), int(record_start[-1])
+    return epochs, summary, int(record_start[1]), int(record_start[-1]), after
 
 
-def _same(text: np.ndarray, starts: np.ndarray, width: int) -> bool:
-    """The runs of ``width`` bytes at ``starts`` are all alike."""
-    chars = text[starts[:, None] + np.arange(width)]
-    return bool((chars == chars[0]).all())
+def _leading(text: bytes, part: bytes) -> int:
+    """How many copies of ``part`` ``text`` starts with."""
+    low, high = 0, len(text) // len(part)
+    if text.startswith(part * high):
+        return high
+    high -= 1
+    while low < high:  # it starts with low copies, not with high + 1
+        middle = (low + high + 1) // 2
+        low, high = (middle, high) if text.startswith(part * middle) else (low, middle - 1)
+    return low
+
+
+def _alike(text: np.ndarray, starts: np.ndarray, digits: bytes) -> bool:
+    """The runs at ``starts`` all read ``digits``."""
+    return bool((text[starts[:, None] + np.arange(len(digits))] == np.frombuffer(digits, np.uint8)).all())
+
+
+_SHAPES: dict[bytes, _Shape] = {}
+
+
+def _shape(record: bytes) -> _Shape:
+    """The shape of ``record``, kept by its text between the digit runs (a record of the
+    same text with its runs elsewhere does not pass the checks against it)."""
+    skeleton = record.translate(None, _DIGITS)
+    if skeleton not in _SHAPES:
+        if len(_SHAPES) >= 256:
+            _SHAPES.clear()
+        _SHAPES[skeleton] = _Shape(record)
+    return _SHAPES[skeleton]
 
 
 def _decimals(text: np.ndarray, starts: np.ndarray, ends: np.ndarray):
