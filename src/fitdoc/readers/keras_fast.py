@@ -259,7 +259,7 @@ def _records(buf: bytes, start: int, stop: int):
         n = _leading(skeleton, shape.skeleton)
         if end == stop or n < len(skeleton) // len(shape.skeleton):
             break
-        window *= 4
+        window *= 16
     width = len(shape.offsets)
     if n < MIN_RECORDS:
         return None
@@ -328,12 +328,13 @@ def _shape(record: bytes) -> _Shape:
 def _decimals(text: np.ndarray, starts: np.ndarray, ends: np.ndarray):
     """``(digits as an integer, digits after the point, has a point)`` of the runs, or
     None unless each is a decimal of 1 to 15 digits with its point, if any, as many
-    places from the right in each (Keras prints a metric with a fixed precision)."""
+    places from the right in each (Keras prints a metric with a fixed precision); ends
+    aligned where the runs differ in width."""
     lengths = ends - starts
     width, shortest = int(lengths.max()), int(lengths.min())
     if width > 16:
         return None
-    mantissa, after = np.zeros(len(ends), np.int64), None
+    mantissa, after, zeros = np.zeros(len(ends), np.int64), None, 0
     for place in range(width):  # from the right
         chars = text[ends - 1 - place]
         if place >= shortest:
@@ -344,10 +345,12 @@ def _decimals(text: np.ndarray, starts: np.ndarray, ends: np.ndarray):
                 return None
             after = place
             continue
-        mantissa += (chars - ord("0")) * _POW10_INT[place - (after is not None)]
+        weight = _POW10_INT[place - (after is not None)]
+        mantissa += chars * weight
+        zeros += ord("0") * weight  # taken off at the end: the characters are digits
     if width - (after is not None) > 15 or (after is not None and shortest < 2):
         return None
-    return mantissa, after or 0, after is not None
+    return mantissa - zeros, after or 0, after is not None
 
 
 def _integers(text, starts, ends):
