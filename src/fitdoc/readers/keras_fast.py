@@ -138,7 +138,6 @@ def _fresh(block) -> bool:
 # --- verbose=2: runs of plain records, read in bulk ----------------------------------
 
 _DIGITS = b"0123456789."
-_IS_DIGIT = bytes(c in _DIGITS for c in range(256))  # a translate table: 1 for a digit or point
 _POW10 = np.array([float(10**k) for k in range(23)])  # exact, as is a decimal of at most 15 digits
 _POW10_INT = 10 ** np.arange(16, dtype=np.int64)
 MIN_RECORDS = 8  # fewer plain records in a row are left to the careful parser
@@ -265,7 +264,8 @@ def _records(buf: bytes, start: int, stop: int):
         return None
     region = buf[start:end]
     text = np.frombuffer(region, np.uint8)
-    digit = np.frombuffer(region.translate(_IS_DIGIT), bool)
+    digit = text - ord(".")
+    digit = (digit <= 11) & (digit != 1)  # "." or "0"-"9", not "/"
     edges = np.flatnonzero(digit[1:] != digit[:-1])[: 2 * n * width] + 1  # a record starts with other text
     if len(edges) < 2 * n * width:
         return None
@@ -277,13 +277,16 @@ def _records(buf: bytes, start: int, stop: int):
     after = start + int(ends[-1]) + len(shape.tail)
     if lengths.max() >= LONG_RUN or not np.array_equal(in_skeleton, expected.ravel()) or buf[after - len(shape.tail):after] != shape.tail:
         return None
-    starts, ends = starts.reshape(n, width), ends.reshape(n, width)
-    for k, digits in shape.fixed:
-        if not (lengths[k::width] == len(digits)).all() or not _alike(text, starts[:, k], digits):
+    starts, ends, lengths = starts.reshape(n, width), ends.reshape(n, width), lengths.reshape(n, width)
+    if not all(_all_read(text, starts[:, k], lengths[:, k], digits) for k, digits in shape.fixed):
+        return None
+    epochs = _integers(text, starts[:, shape.epoch], ends[:, shape.epoch])
+    # each step finished: the careful parser keeps an unfinished one out of the summary
+    steps = [region[starts[0, k] : ends[0, k]] for k in (shape.done, shape.total)]
+    if epochs is None or not (steps[0] == steps[1] and all(_all_read(text, starts[:, k], lengths[:, k], steps[0]) for k in (shape.done, shape.total))):
+        done, total = (_integers(text, starts[:, k], ends[:, k]) for k in (shape.done, shape.total))
+        if epochs is None or done is None or not np.array_equal(done, total):
             return None
-    epochs, done, total = (_integers(text, starts[:, k], ends[:, k]) for k in (shape.epoch, shape.done, shape.total))
-    if epochs is None or done is None or not np.array_equal(done, total):
-        return None  # an unfinished step: the careful parser keeps it out of the summary
     summary = {}
     for name, sign, mantissa, exponent_sign, exponent, constant in shape.values:
         values = np.full(n, constant) if mantissa is None else _number(text, starts, ends, mantissa, exponent_sign, exponent)
@@ -306,8 +309,10 @@ def _leading(text: bytes, part: bytes) -> int:
     return low
 
 
-def _alike(text: np.ndarray, starts: np.ndarray, digits: bytes) -> bool:
+def _all_read(text: np.ndarray, starts: np.ndarray, lengths: np.ndarray, digits: bytes) -> bool:
     """The runs at ``starts`` all read ``digits``."""
+    if not (lengths == len(digits)).all():
+        return False
     return bool((text[starts[:, None] + np.arange(len(digits))] == np.frombuffer(digits, np.uint8)).all())
 
 
