@@ -30,6 +30,7 @@ from .textio import LINE_LIMIT, clean
 BLOCK = 1 << 20  # bytes read at a time: memory stays flat in the file size
 # the first "done/total" of an update, past ANSI codes: "\x1b[1m57/200\x1b[0m" or " 57/200 ["
 _STEPS = re.compile(rb"[ \x1b\[0-9;m]*?(\d+)/(\d+)")
+_HEADER = re.compile(rb"Epoch (\d{1,15})/(\d+)")  # a line that is only a header
 
 
 def read(source):
@@ -69,6 +70,10 @@ def _feed_lines(parser, buf: bytes, pos: int, end: int, last_block: bool = False
             return False
         stop = nl - 1 if nl > pos and buf[nl - 1] == 13 else nl  # "\r\n" ends the line
         if buf.find(b"\r", pos, stop) < 0:
+            if header := _HEADER.fullmatch(buf, pos, stop):  # what the parser makes of it, sooner
+                parser.header(int(header.group(1)), header.group(2).decode())
+                pos = nl + 1
+                continue
             segments = [buf[pos:stop]]
         elif last_block and nl + 1 == end:
             segments = buf[pos:stop].split(b"\r")  # the last line is read in full
@@ -76,7 +81,7 @@ def _feed_lines(parser, buf: bytes, pos: int, end: int, last_block: bool = False
             segments = _kept(parser, buf, pos, stop)
         for segment in segments:
             if text := clean(segment.decode("utf-8", "replace")):  # a blank update changes nothing
-                parser.feed(text)
+                parser.feed_update(text)
         pos = nl + 1
     return True
 

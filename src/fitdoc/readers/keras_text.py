@@ -24,7 +24,7 @@ from ..errors import UnreadableRecord
 from ..names import canonicalize_keys
 from ..run import Event, Run, Series, build_run
 from . import keras_fast
-from .numbers import NUMBER_PATTERN, index_or_none, parse_number
+from .numbers import NUMBER_PATTERN, index_or_none
 from .steps import CompleteLines
 from .stitch import EpochRows
 from .textio import clean, screen_segments
@@ -44,6 +44,9 @@ RESTORE = re.compile(r"Restoring model weights from the end of the best epoch(?:
 NAN_STOP = re.compile(r"Batch \d+: Invalid loss, terminating training")
 IMPROVED = re.compile(r"(\S+) improved from \S+ to (" + NUMBER_PATTERN + ")")
 _NOT_METRICS = {"eta", "epoch", "batch", "step", "steps", "time"}
+# what feed looks for in a line besides progress: headers and callback messages, restored
+# weights, TerminateOnNaN, sample counts
+_OTHER_WORDS = ("Epoch", "Restoring model weights", "terminating training", "Train on")
 # Where one screen line holds several updates (a lost \r, a callback message printed
 # mid-line): before an "Epoch N:"/"Epoch N/M" or an "N/M [" / "N/M ━" progress prefix.
 # Logs pasted into code comments, quotes or REPL sessions: "# 12/12 ...", "> Epoch 3/9".
@@ -66,10 +69,21 @@ def sniff(source) -> float:
 def metric_pairs(segment: str) -> dict[str, float]:
     """``{name: value}`` of the ``name: value`` pairs in a Keras progress line."""
     return {
-        name: float(parse_number(value))
+        name: float(value)  # what parse_number makes of a NUMBER_PATTERN match
         for name, value in PAIR.findall(segment)
         if name.lower() not in _NOT_METRICS
     }
+
+
+def _one_bar(line: str) -> bool:
+    """No "/" but the first is followed by a digit: no second bar for :meth:`_Parser.feed`
+    to split off (``GLUED``), which costs more to look for."""
+    at = line.find("/", line.find("/") + 1)
+    while at >= 0:
+        if line[at + 1 : at + 2].isdigit():
+            return False
+        at = line.find("/", at + 1)
+    return True
 
 
 def _is_complete(segment: str) -> bool:
@@ -143,6 +157,15 @@ class _Parser:
         for segment in GLUED.split(QUOTED.sub("", line, count=1)):
             self._feed(segment)
 
+    def feed_update(self, line: str) -> None:
+        """:meth:`feed`, sooner for a progress update of the current epoch that holds none
+        of the other things it looks for (a first ``N/M`` rules out a quote mark)."""
+        if self.block.epoch is None or not line[:1].isdigit() or any(w in line for w in _OTHER_WORDS) \
+                or not _one_bar(line) or not PROGRESS.match(line):
+            self.feed(line)
+        elif _looks_like_metrics(line):
+            self.block.offer(line)
+
     def _feed(self, segment: str) -> None:
         if not segment.strip() or segment.lstrip().startswith("```"):
             return
@@ -151,14 +174,12 @@ class _Parser:
             epoch = index_or_none(header.group(1))
             if epoch is None:
                 raise UnreadableRecord(self.name, f"{header.group(0)[:40]!r}: epoch number out of range")
-            self.blocks.append(_Block(epoch))
             planned, rest = header.group(2), segment[header.end():]
             glued = GLUED_STEPS.match(rest)
             if planned and glued and len(planned) > len(glued.group(1)) and planned.endswith(glued.group(1)):
                 # "Epoch 2/10782/782 [===": the line break after "Epoch 2/10" was lost
                 planned, rest = planned[: -len(glued.group(1))], glued.group(1) + rest
-            if planned:
-                self.planned = index_or_none(planned)
+            self.header(epoch, planned)
             if rest.strip():
                 self._feed(rest)
             return
@@ -186,6 +207,12 @@ class _Parser:
             if self.block.epoch is None and self.block.summary and _is_complete(segment):
                 self.blocks.append(_Block(None))  # no headers: each complete line is an epoch
             self.block.offer(segment)
+
+    def header(self, epoch: int, planned: str | None) -> None:
+        """Start the block of an ``Epoch 3/20`` header (``planned``: "20")."""
+        self.blocks.append(_Block(epoch))
+        if planned:
+            self.planned = index_or_none(planned)
 
     def _callback(self, epoch: int, text: str) -> None:
         lr = LR_CHANGE.search(text)
