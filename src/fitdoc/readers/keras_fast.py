@@ -292,12 +292,11 @@ def _records(buf: bytes, start: int, stop: int):
         done, total = (_integers(text, starts[:, k], ends[:, k]) for k in (shape.done, shape.total))
         if epochs is None or done is None or not np.array_equal(done, total):
             return None
-    summary = {}
-    for name, sign, mantissa, exponent_sign, exponent, constant in shape.values:
-        values = np.full(n, constant) if mantissa is None else _number(text, starts, ends, mantissa, exponent_sign, exponent)
-        if values is None:
-            return None
-        summary[name] = sign * values
+    read = _numbers(text, starts, ends, [v for v in shape.values if v[2] is not None])
+    if read is None:
+        return None
+    summary = {name: np.full(n, constant) if mantissa is None else sign * next(read)
+               for name, sign, mantissa, _, _, constant in shape.values}
     record_start = starts[:, 0] - shape.offsets[0] + start
     return epochs, summary, int(record_start[1]), int(record_start[-1]), after
 
@@ -369,20 +368,29 @@ def _integers(text, starts, ends):
     return None if found is None or found[2] else found[0]
 
 
-def _number(text, starts, ends, mantissa_run, exponent_sign, exponent_run):
-    """The values of one metric, as ``float`` reads them: one correctly rounded division
-    or multiplication of exact doubles gives the correctly rounded decimal."""
-    found = _decimals(text, starts[:, mantissa_run], ends[:, mantissa_run])
-    if found is None:
-        return None
-    mantissa, after, _ = found
-    power = -after
-    if exponent_run is not None:
-        exponent = _integers(text, starts[:, exponent_run], ends[:, exponent_run])
-        if exponent is None:
+def _numbers(text, starts, ends, values):
+    """The columns of ``values`` (shape values with digits), as ``float`` reads them: one
+    correctly rounded division or multiplication of exact doubles gives the correctly
+    rounded decimal. The mantissas are read in one pass when they are alike."""
+    runs = [mantissa for _, _, mantissa, _, _, _ in values]
+    found = _decimals(text, starts[:, runs].ravel(), ends[:, runs].ravel()) if runs else None
+    if found:
+        mantissas, afters = found[0].reshape(-1, len(runs)).T, [found[1]] * len(runs)
+    else:
+        each = [_decimals(text, starts[:, k], ends[:, k]) for k in runs]
+        if None in each:
             return None
-        power = power + exponent_sign * exponent
-    if np.abs(power).max() >= len(_POW10):
-        return None
-    scale = _POW10[np.abs(power)]
-    return np.where(power >= 0, mantissa * scale, mantissa / scale)
+        mantissas, afters = [m for m, _, _ in each], [a for _, a, _ in each]
+    columns = []
+    for (_, _, _, exponent_sign, exponent_run, _), mantissa, after in zip(values, mantissas, afters):
+        power = -after
+        if exponent_run is not None:
+            exponent = _integers(text, starts[:, exponent_run], ends[:, exponent_run])
+            if exponent is None:
+                return None
+            power = power + exponent_sign * exponent
+        if np.abs(power).max() >= len(_POW10):
+            return None
+        scale = _POW10[np.abs(power)]
+        columns.append(np.where(power >= 0, mantissa * scale, mantissa / scale))
+    return iter(columns)
