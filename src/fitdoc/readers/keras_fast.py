@@ -8,10 +8,14 @@ first is a plain unfinished step with metrics, the last is an unfinished step of
 same bar and a cheap ``find`` sees no ``Epoch`` (a header or callback message) among
 them: the parser ignores the unfinished steps of a bar after its first one. When
 the epoch's block is still fresh, the finished, validated last step alone is fed.
-A block without ``\\r`` (a ``verbose=2`` log) is read in bulk where it is a run of
-plain records, an ``Epoch k/N`` header and one complete summary line each, all of one
-shape (:class:`Records`); anything else in it (callback messages, blank lines, NaN
-spelled out where other records have digits) is fed line by line.
+
+A block without ``\\r`` (a ``verbose=2`` log) is read in bulk where it holds a run of
+at least ``MIN_RECORDS`` plain records, an ``Epoch k/N`` header and one complete
+summary line each, of one shape: the same text between the digit runs, found with
+numpy over the bytes and read as exactly as ``float`` reads them (:class:`Records`).
+Anything else (callback messages, blank lines, a record of another shape, say with
+"nan" where the others have digits) is fed line by line, as are the first and last
+records of each run: the first checks the shape against the careful parser.
 
 A file that is not plain UTF-8 ending in a newline, or holds NUL bytes or a line
 longer than the careful reader allows, is left to the careful path (``read`` returns
@@ -21,6 +25,7 @@ None), as is stdin.
 from __future__ import annotations
 
 import re
+from typing import NamedTuple
 
 import numpy as np
 
@@ -171,6 +176,19 @@ class Records:
         return [(epoch, dict(zip(names, row))) for epoch, *row in zip(self.epochs.tolist(), *columns)]
 
 
+class _Value(NamedTuple):
+    """How a record writes a metric's value: ``[sign]mantissa[e[exponent_sign]exponent]``
+    with digit runs ``mantissa`` and ``exponent`` (their places in the record), or a
+    ``constant`` without digits ("nan")."""
+
+    name: str
+    sign: float
+    mantissa: int | None
+    exponent_sign: int
+    exponent: int | None
+    constant: float | None
+
+
 class _Shape:
     """One record as a template: its text without the digit runs, where each run goes in
     it, and which runs are the epoch, the steps, each metric's value and a time (any
@@ -199,18 +217,17 @@ class _Shape:
         self.ok = None not in (self.epoch, self.done, self.total, *self.values)
 
     @staticmethod
-    def _value(item, runs):
-        """``(name, sign, mantissa run, exponent sign, exponent run, constant)`` of an item's value."""
+    def _value(item, runs) -> _Value | None:
+        """How the record writes the value of ``item`` (a ``name: value`` match)."""
         start, end = item.span(2)
         inside = [k for k, r in enumerate(runs) if start <= r.start() < end]
-        text = _RUN.sub(b"R", item.group(2))
-        shape = _NUMBER.fullmatch(text)
+        name, shape = item.group(1).decode(), _NUMBER.fullmatch(_RUN.sub(b"R", item.group(2)))
         if not inside:
-            return item.group(1).decode(), 1.0, None, 1, None, float(item.group(2))
+            return _Value(name, 1.0, None, 1, None, float(item.group(2)))
         if shape is None or len(inside) != 1 + (shape.group(2) is not None):
             return None
         sign, exponent_sign = (-1 if s == b"-" else 1 for s in (shape.group(1), shape.group(2)))
-        return item.group(1).decode(), float(sign), inside[0], exponent_sign, inside[1] if len(inside) > 1 else None, None
+        return _Value(name, float(sign), inside[0], exponent_sign, inside[1] if len(inside) > 1 else None, None)
 
 
 def _feed_plain(parser, buf: bytes, end: int) -> bool:
@@ -292,11 +309,10 @@ def _records(buf: bytes, start: int, stop: int):
         done, total = (_integers(text, starts[:, k], ends[:, k]) for k in (shape.done, shape.total))
         if epochs is None or done is None or not np.array_equal(done, total):
             return None
-    read = _numbers(text, starts, ends, [v for v in shape.values if v[2] is not None])
+    read = _numbers(text, starts, ends, [v for v in shape.values if v.mantissa is not None])
     if read is None:
         return None
-    summary = {name: np.full(n, constant) if mantissa is None else sign * next(read)
-               for name, sign, mantissa, _, _, constant in shape.values}
+    summary = {v.name: np.full(n, v.constant) if v.mantissa is None else v.sign * next(read) for v in shape.values}
     record_start = starts[:, 0] - shape.offsets[0] + start
     return epochs, summary, int(record_start[1]), int(record_start[-1]), after
 
@@ -355,7 +371,7 @@ def _decimals(text: np.ndarray, starts: np.ndarray, ends: np.ndarray):
             after = place
             continue
         weight = _POW10_INT[place - (after is not None)]
-        mantissa += chars * weight
+        mantissa += np.multiply(chars, weight, dtype=np.int64)
         zeros += ord("0") * weight  # taken off at the end: the characters are digits
     if width - (after is not None) > 15 or (after is not None and shortest < 2):
         return None
@@ -368,11 +384,12 @@ def _integers(text, starts, ends):
     return None if found is None or found[2] else found[0]
 
 
-def _numbers(text, starts, ends, values):
-    """The columns of ``values`` (shape values with digits), as ``float`` reads them: one
-    correctly rounded division or multiplication of exact doubles gives the correctly
-    rounded decimal. The mantissas are read in one pass when they are alike."""
-    runs = [mantissa for _, _, mantissa, _, _, _ in values]
+def _numbers(text, starts, ends, values: list[_Value]):
+    """An iterator over the columns of ``values`` (with digits, unsigned) as ``float``
+    reads them, or None: one correctly rounded division or multiplication of exact
+    doubles gives the correctly rounded decimal. The mantissas are read in one pass
+    when they are alike."""
+    runs = [v.mantissa for v in values]
     found = _decimals(text, starts[:, runs].ravel(), ends[:, runs].ravel()) if runs else None
     if found:
         mantissas, afters = found[0].reshape(-1, len(runs)).T, [found[1]] * len(runs)
@@ -382,13 +399,13 @@ def _numbers(text, starts, ends, values):
             return None
         mantissas, afters = [m for m, _, _ in each], [a for _, a, _ in each]
     columns = []
-    for (_, _, _, exponent_sign, exponent_run, _), mantissa, after in zip(values, mantissas, afters):
+    for value, mantissa, after in zip(values, mantissas, afters):
         power = -after
-        if exponent_run is not None:
-            exponent = _integers(text, starts[:, exponent_run], ends[:, exponent_run])
+        if value.exponent is not None:
+            exponent = _integers(text, starts[:, value.exponent], ends[:, value.exponent])
             if exponent is None:
                 return None
-            power = power + exponent_sign * exponent
+            power = power + value.exponent_sign * exponent
         if np.abs(power).max() >= len(_POW10):
             return None
         scale = _POW10[np.abs(power)]
