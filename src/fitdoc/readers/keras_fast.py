@@ -275,7 +275,7 @@ def _records(buf: bytes, start: int, stop: int):
         return None
     window = 4 * MIN_RECORDS * (first - start)  # grows while all it holds are records of the shape
     while True:
-        end = min(stop, start + window)
+        end = stop if start + 2 * window > stop else start + window
         skeleton = buf[start:end].translate(None, _DIGITS)  # the text between the digit runs
         n = _leading(skeleton, shape.skeleton)
         if end == stop or n < len(skeleton) // len(shape.skeleton):
