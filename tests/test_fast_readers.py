@@ -115,6 +115,8 @@ VERBOSE2 = {
     "nan from the start": _verbose2(line=lambda e: "loss: nan - val_loss: inf"),
     "terminate on nan": _verbose2(between=lambda e: "Batch 3: Invalid loss, terminating training\n" if e == 10 else ""),
     "resumed": _verbose2(epochs=15) + _verbose2(epochs=10, first=8),
+    "resumed with callbacks": _verbose2(epochs=300, between=lambda e: f"\nEpoch {e}: ReduceLROnPlateau reducing learning rate to {1 / e}.\n" if e % 100 == 0 else "")
+                              + _verbose2(epochs=300, first=150, between=lambda e: f"\nEpoch {e}: early stopping\n" if e == 449 else ""),
     "second fit": _verbose2(epochs=15) + _verbose2(epochs=15, line=lambda e: f"loss: {5 / e:.4f} - val_loss: {6 / e:.4f}"),
     "gap": _verbose2(epochs=10) + _verbose2(epochs=10, first=14),
     "cut last line": _verbose2()[:-20],
@@ -160,7 +162,7 @@ def test_keras_verbose2_shapes_read_in_bulk_or_left_to_the_careful_path(monkeypa
             keras_text.read(Source(path))
         return
     assert _runs(keras_text.read(Source(path))) == careful
-    if case in ("plain", "callbacks far apart", "nan", "resumed", "second fit", "gap", "negative and large", "many", "aliases"):
+    if case in ("plain", "callbacks far apart", "nan", "resumed", "resumed with callbacks", "second fit", "gap", "negative and large", "many", "aliases"):
         assert any(found is not None for found in bulk)
 
 
