@@ -76,8 +76,8 @@ def metric_pairs(segment: str) -> dict[str, float]:
 
 
 def _one_bar(line: str) -> bool:
-    """No "/" but the first is followed by a digit: no second bar for :meth:`_Parser.feed`
-    to split off (``GLUED``), which costs more to look for."""
+    """No digit follows a "/" after the first: the line holds no second ``N/M`` bar for
+    :meth:`_Parser.feed` to split off (a ``GLUED`` search costs more)."""
     at = line.find("/", line.find("/") + 1)
     while at >= 0:
         if line[at + 1 : at + 2].isdigit():
@@ -160,8 +160,8 @@ class _Parser:
     def feed_update(self, line: str) -> None:
         """:meth:`feed`, sooner for a progress update of the current epoch that holds none
         of the other things it looks for (a first ``N/M`` rules out a quote mark)."""
-        if self.block.epoch is None or not line[:1].isdigit() or any(w in line for w in _OTHER_WORDS) \
-                or not _one_bar(line) or not PROGRESS.match(line):
+        plain = line[:1].isdigit() and not any(w in line for w in _OTHER_WORDS) and _one_bar(line) and PROGRESS.match(line)
+        if self.block.epoch is None or not plain:
             self.feed(line)
         elif _looks_like_metrics(line):
             self.block.offer(line)
@@ -296,7 +296,7 @@ class _Parser:
         if not summarised:
             raise UnreadableRecord(self.name, "Keras epoch headers but no epoch summary lines with metrics")
         rows, columnar = EpochRows(), any(isinstance(b, keras_fast.Records) for b in summarised)
-        if columnar:  # epochs ascending: see runs()
+        if columnar:  # ascending epochs (see runs()): nothing to stitch
             epochs, series = _columns(summarised)
         else:
             for block in summarised:
