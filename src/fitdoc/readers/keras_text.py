@@ -17,6 +17,7 @@ streamed, one screen update at a time.
 from __future__ import annotations
 
 import re
+from itertools import islice
 
 import numpy as np
 
@@ -57,8 +58,7 @@ GLUED = re.compile(r"(?:\s+|(?<=[^\d\s/]))(?=Epoch\s+\d+\s*[:/]|\d+/\d+\s*(?:\[|
 
 def sniff(source) -> float:
     head = source.head
-    headers = len(HEADER.findall(head))
-    dash_lines = len(DASH_PAIR.findall(head))
+    headers, dash_lines = (len(list(islice(p.finditer(head), 2))) for p in (HEADER, DASH_PAIR))  # 2 are enough
     if headers and dash_lines:
         return 0.95
     if dash_lines >= 2 and "loss" in head:
