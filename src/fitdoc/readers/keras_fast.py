@@ -291,15 +291,15 @@ def _records(buf: bytes, start: int, stop: int):
     edges = np.flatnonzero(digit[1:] != digit[:-1])[: 2 * n * width] + 1  # a record starts with other text
     if len(edges) < 2 * n * width:
         return None
-    starts, ends = edges[0::2], edges[1::2]
+    edges = edges.reshape(n, width, 2)
+    starts, ends = edges[..., 0], edges[..., 1]
     lengths = ends - starts
     # each run where the shape puts it in the text between them, and the records end as the shape does
-    in_skeleton = starts - (np.cumsum(lengths) - lengths)
+    in_skeleton = starts - (np.cumsum(lengths).reshape(n, width) - lengths)
     expected = (np.arange(n) * len(shape.skeleton))[:, None] + shape.offsets
-    after = start + int(ends[-1]) + len(shape.tail)
-    if lengths.max() >= LONG_RUN or not np.array_equal(in_skeleton, expected.ravel()) or buf[after - len(shape.tail):after] != shape.tail:
+    after = start + int(ends[-1, -1]) + len(shape.tail)
+    if lengths.max() >= LONG_RUN or not np.array_equal(in_skeleton, expected) or buf[after - len(shape.tail):after] != shape.tail:
         return None
-    starts, ends, lengths = starts.reshape(n, width), ends.reshape(n, width), lengths.reshape(n, width)
     if not all(_all_read(text, starts[:, k], lengths[:, k], digits) for k, digits in shape.fixed):
         return None
     epochs = _integers(text, starts[:, shape.epoch], ends[:, shape.epoch])
