@@ -304,8 +304,8 @@ def _records(buf: bytes, start: int, stop: int):
         return None
     epochs = _integers(text, starts[:, shape.epoch], ends[:, shape.epoch])
     # each step finished: the careful parser keeps an unfinished one out of the summary
-    steps = [region[starts[0, k] : ends[0, k]] for k in (shape.done, shape.total)]
-    if epochs is None or not (steps[0] == steps[1] and all(_all_read(text, starts[:, k], lengths[:, k], steps[0]) for k in (shape.done, shape.total))):
+    steps = [shape.done, shape.total]
+    if epochs is None or not _all_read(text, starts[:, steps], lengths[:, steps], region[starts[0, shape.total] : ends[0, shape.total]]):
         done, total = (_integers(text, starts[:, k], ends[:, k]) for k in (shape.done, shape.total))
         if epochs is None or done is None or not np.array_equal(done, total):
             return None
@@ -330,10 +330,10 @@ def _leading(text: bytes, part: bytes) -> int:
 
 
 def _all_read(text: np.ndarray, starts: np.ndarray, lengths: np.ndarray, digits: bytes) -> bool:
-    """The runs at ``starts`` all read ``digits``."""
+    """The runs at ``starts`` (and ``lengths``, of any shape) all read ``digits``."""
     if not (lengths == len(digits)).all():
         return False
-    return bool((text[starts[:, None] + np.arange(len(digits))] == np.frombuffer(digits, np.uint8)).all())
+    return bool((text[starts[..., None] + np.arange(len(digits))] == np.frombuffer(digits, np.uint8)).all())
 
 
 _SHAPES: dict[bytes, _Shape] = {}
