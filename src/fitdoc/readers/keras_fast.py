@@ -8,6 +8,15 @@ first is a plain unfinished step with metrics, the last is an unfinished step of
 same bar and a cheap ``find`` sees no ``Epoch`` (a header or callback message) among
 them: the parser ignores the unfinished steps of a bar after its first one. When
 the epoch's block is still fresh, the finished, validated last step alone is fed.
+
+A block without ``\\r`` (a ``verbose=2`` log) is read in bulk where it holds a run of
+at least ``MIN_RECORDS`` plain records, an ``Epoch k/N`` header and one complete
+summary line each, of one shape: the same text between the digit runs, found with
+numpy over the bytes and read as exactly as ``float`` reads them (:class:`Records`).
+Anything else (callback messages, blank lines, a record of another shape, say with
+"nan" where the others have digits) is fed line by line, as are the first and last
+records of each run: the first checks the shape against the careful parser.
+
 A file that is not plain UTF-8 ending in a newline, or holds NUL bytes or a line
 longer than the careful reader allows, is left to the careful path (``read`` returns
 None), as is stdin.
@@ -16,12 +25,17 @@ None), as is stdin.
 from __future__ import annotations
 
 import re
+from typing import NamedTuple
 
+import numpy as np
+
+from .numbers import NUMBER_PATTERN
 from .textio import LINE_LIMIT, clean
 
 BLOCK = 1 << 20  # bytes read at a time: memory stays flat in the file size
 # the first "done/total" of an update, past ANSI codes: "\x1b[1m57/200\x1b[0m" or " 57/200 ["
 _STEPS = re.compile(rb"[ \x1b\[0-9;m]*?(\d+)/(\d+)")
+_HEADER = re.compile(rb"Epoch (\d{1,15})/(\d+)")  # a line that is only a header
 
 
 def read(source):
@@ -42,22 +56,29 @@ def read(source):
             end = buf.rfind(b"\n") + 1
             if b"\x00" in block or (end == 0 and len(buf) >= LINE_LIMIT):
                 return None
-            if not _feed_lines(parser, buf, end, offset + end == size):
+            if buf.find(b"\r", 0, end) < 0:
+                fed = _feed_plain(parser, buf, end)
+            else:
+                fed = _feed_lines(parser, buf, 0, end, offset + end == size)
+            if not fed:
                 return None
             carry, offset = buf[end:], offset + end
     runs = parser.runs()
     return runs[0] if len(runs) == 1 else runs
 
 
-def _feed_lines(parser, buf: bytes, end: int, last_block: bool) -> bool:
-    """Feed the lines of ``buf[:end]``; False when one is longer than the careful reader allows."""
-    pos = 0
+def _feed_lines(parser, buf: bytes, pos: int, end: int, last_block: bool = False) -> bool:
+    """Feed the lines of ``buf[pos:end]``; False when one is longer than the careful reader allows."""
     while pos < end:
         nl = buf.index(b"\n", pos)
         if nl - pos >= LINE_LIMIT:
             return False
         stop = nl - 1 if nl > pos and buf[nl - 1] == 13 else nl  # "\r\n" ends the line
         if buf.find(b"\r", pos, stop) < 0:
+            if header := _HEADER.fullmatch(buf, pos, stop):  # what the parser makes of it, sooner
+                parser.header(int(header.group(1)), header.group(2).decode())
+                pos = nl + 1
+                continue
             segments = [buf[pos:stop]]
         elif last_block and nl + 1 == end:
             segments = buf[pos:stop].split(b"\r")  # the last line is read in full
@@ -65,7 +86,7 @@ def _feed_lines(parser, buf: bytes, end: int, last_block: bool) -> bool:
             segments = _kept(parser, buf, pos, stop)
         for segment in segments:
             if text := clean(segment.decode("utf-8", "replace")):  # a blank update changes nothing
-                parser.feed(text)
+                parser.feed_update(text)
         pos = nl + 1
     return True
 
@@ -122,3 +143,271 @@ def _fresh(block) -> bool:
     """An epoch's block that has seen nothing yet: its finished, validated last step
     alone then gives it what the whole bar would (step count, summary, not partial)."""
     return block.epoch is not None and block.total is None and block.summary is None and not block.partial
+
+
+# --- verbose=2: runs of plain records, read in bulk ----------------------------------
+
+_DIGITS = b"0123456789."
+_POW10 = np.array([float(10**k) for k in range(23)])  # exact, as is a decimal of at most 15 digits
+_POW10_INT = 10 ** np.arange(16, dtype=np.int64)
+MIN_RECORDS = 8  # fewer plain records in a row are left to the careful parser
+LONG_RUN = 400  # clean() writes a run of this many digits "inf"
+_NAME = rb"[A-Za-z_][\w./@-]*"
+# "Epoch 3/20\n200/200 - 1s - 5ms/step - loss: 0.25 - lr: 1.0000e-04\n": header, steps, then items
+_HEAD = re.compile(rb"Epoch (\d+)/\d+\n(\d+)/(\d+)(?= - )")
+_ITEM = re.compile(rb" - (?:(" + _NAME + rb"): (" + NUMBER_PATTERN.encode() + rb")|[\d.]+[a-z]{0,3}(?:/[a-z]+)?)(?= - |\n)")
+_RUN = re.compile(rb"[\d.]+")
+_NUMBER = re.compile(rb"([-+]?)R(?:[eE]([-+]?)R)?")  # a value with its digit runs written R
+
+
+class Records:
+    """Plain verbose=2 records read in bulk: their ``epochs`` and a column of values per
+    metric. ``epoch``, ``summary`` and ``partial`` answer what the parser asks of a block."""
+
+    partial = False
+
+    def __init__(self, epochs: np.ndarray, summary: dict[str, np.ndarray]):
+        self.epochs, self.summary = epochs, summary
+        self.epoch = int(epochs[0])
+
+    def rows(self):
+        """``(epoch, {metric: value})`` of each record."""
+        names, columns = list(self.summary), [c.tolist() for c in self.summary.values()]
+        return [(epoch, dict(zip(names, row))) for epoch, *row in zip(self.epochs.tolist(), *columns)]
+
+
+class _Value(NamedTuple):
+    """How a record writes a metric's value: ``[sign]mantissa[e[exponent_sign]exponent]``
+    with digit runs ``mantissa`` and ``exponent`` (their places in the record), or a
+    ``constant`` without digits ("nan")."""
+
+    name: str
+    sign: float
+    mantissa: int | None
+    exponent_sign: int
+    exponent: int | None
+    constant: float | None
+
+
+class _Shape:
+    """One record as a template: its text without the digit runs, where each run goes in
+    it, and which runs are the epoch, the steps, each metric's value and a time (any
+    digits); all other runs (in a name) must be the same in every record."""
+
+    def __init__(self, record: bytes):
+        head = _HEAD.match(record)
+        items, pos = [], head.end() if head else 0
+        while head and (item := _ITEM.match(record, pos)):
+            items.append(item)
+            pos = item.end()
+        runs = list(_RUN.finditer(record))
+        self.ok = bool(head) and record[pos:] == b"\n" and any(i.group(1) for i in items)
+        if not self.ok:
+            return
+        self.skeleton, self.tail = record.translate(None, _DIGITS), record[runs[-1].end():]
+        lengths = np.array([len(r.group()) for r in runs])
+        self.offsets = np.array([r.start() for r in runs]) - (np.cumsum(lengths) - lengths)
+        at = {r.span(): k for k, r in enumerate(runs)}
+        self.epoch, self.done, self.total = (at.get(head.span(g)) for g in (1, 2, 3))
+        self.values = [self._value(i, runs) for i in items if i.group(1)]
+        # free: the header and steps (checked below), the values and the times
+        spans = [i.span(2) if i.group(1) else i.span() for i in items]
+        free = {k for k, r in enumerate(runs) if r.start() < head.end() or any(a <= r.start() < b for a, b in spans)}
+        self.fixed = [(k, r.group()) for k, r in enumerate(runs) if k not in free]
+        self.ok = None not in (self.epoch, self.done, self.total, *self.values)
+
+    @staticmethod
+    def _value(item, runs) -> _Value | None:
+        """How the record writes the value of ``item`` (a ``name: value`` match)."""
+        start, end = item.span(2)
+        inside = [k for k, r in enumerate(runs) if start <= r.start() < end]
+        name, shape = item.group(1).decode(), _NUMBER.fullmatch(_RUN.sub(b"R", item.group(2)))
+        if not inside:
+            return _Value(name, 1.0, None, 1, None, float(item.group(2)))
+        if shape is None or len(inside) != 1 + (shape.group(2) is not None):
+            return None
+        sign, exponent_sign = (-1 if s == b"-" else 1 for s in (shape.group(1), shape.group(2)))
+        return _Value(name, float(sign), inside[0], exponent_sign, inside[1] if len(inside) > 1 else None, None)
+
+
+def _feed_plain(parser, buf: bytes, end: int) -> bool:
+    """Feed the lines ``buf[:end]`` of a block without ``\\r``: the runs of plain records
+    between its first and last ``Epoch`` lines in bulk, the rest line by line."""
+    first = 0 if buf.startswith(b"Epoch ") else buf.find(b"\nEpoch ", 0, end) + 1
+    last = buf.rfind(b"\nEpoch ", first, end) + 1
+    if last <= first:
+        return _feed_lines(parser, buf, 0, end)
+    return _feed_lines(parser, buf, 0, first) and _feed_region(parser, buf, first, last) and _feed_lines(parser, buf, last, end)
+
+
+def _feed_region(parser, buf: bytes, start: int, stop: int) -> bool:
+    """Feed the whole lines ``buf[start:stop]``, from an ``Epoch`` line on: runs of plain
+    records in bulk, any other record or message line by line."""
+    while start < stop:
+        found = _records(buf, start, stop)
+        if found is None:
+            after = buf.find(b"\nEpoch ", start, stop) + 1 or stop
+            if not _feed_lines(parser, buf, start, after):
+                return False
+            start = after
+            continue
+        epochs, summary, second, last, after = found
+        # the first record is read carefully too, to check the shape; the last so that the
+        # parser's current block is its own, as careful reading leaves it
+        _feed_lines(parser, buf, start, second)
+        block = parser.block
+        if block.epoch == epochs[0] and repr(block.summary) == repr({k: v[0].item() for k, v in summary.items()}):
+            parser.blocks.append(Records(epochs[1:-1], {k: v[1:-1] for k, v in summary.items()}))
+            second = last
+        if not _feed_lines(parser, buf, second, after):
+            return False
+        start = after
+    return True
+
+
+def _records(buf: bytes, start: int, stop: int):
+    """``(epochs, {metric: values}, where the second and the last record start, where
+    they end)`` of the plain records of one shape from ``start`` on, or None when there
+    are fewer than ``MIN_RECORDS``."""
+    first = buf.find(b"\n", buf.find(b"\n", start, stop) + 1, stop) + 1
+    shape = _shape(buf[start:first]) if first > start else None
+    if shape is None or not shape.ok:
+        return None
+    window = 4 * MIN_RECORDS * (first - start)  # grows while all it holds are records of the shape
+    while True:
+        end = stop if start + 2 * window > stop else start + window
+        skeleton = buf[start:end].translate(None, _DIGITS)  # the text between the digit runs
+        n = _leading(skeleton, shape.skeleton)
+        if end == stop or n < len(skeleton) // len(shape.skeleton):
+            break
+        window *= 16
+    width = len(shape.offsets)
+    if n < MIN_RECORDS:
+        return None
+    region = buf[start:end]
+    text = np.frombuffer(region, np.uint8)
+    digit = text - ord(".")
+    digit = (digit <= 11) & (digit != 1)  # "." or "0"-"9", not "/"
+    edges = np.flatnonzero(digit[1:] != digit[:-1])[: 2 * n * width] + 1  # a record starts with other text
+    if len(edges) < 2 * n * width:
+        return None
+    edges = edges.reshape(n, width, 2)
+    starts, ends = edges[..., 0], edges[..., 1]
+    lengths = ends - starts
+    # each run where the shape puts it in the text between them, and the records end as the shape does
+    in_skeleton = starts - (np.cumsum(lengths).reshape(n, width) - lengths)
+    expected = (np.arange(n) * len(shape.skeleton))[:, None] + shape.offsets
+    after = start + int(ends[-1, -1]) + len(shape.tail)
+    if lengths.max() >= LONG_RUN or not np.array_equal(in_skeleton, expected) or buf[after - len(shape.tail):after] != shape.tail:
+        return None
+    if not all(_all_read(text, starts[:, k], lengths[:, k], digits) for k, digits in shape.fixed):
+        return None
+    epochs = _integers(text, starts[:, shape.epoch], ends[:, shape.epoch])
+    # each step finished: the careful parser keeps an unfinished one out of the summary
+    steps = [shape.done, shape.total]
+    if epochs is None or not _all_read(text, starts[:, steps], lengths[:, steps], region[starts[0, shape.total] : ends[0, shape.total]]):
+        done, total = (_integers(text, starts[:, k], ends[:, k]) for k in (shape.done, shape.total))
+        if epochs is None or done is None or not np.array_equal(done, total):
+            return None
+    read = _numbers(text, starts, ends, [v for v in shape.values if v.mantissa is not None])
+    if read is None:
+        return None
+    summary = {v.name: np.full(n, v.constant) if v.mantissa is None else v.sign * next(read) for v in shape.values}
+    record_start = starts[:, 0] - shape.offsets[0] + start
+    return epochs, summary, int(record_start[1]), int(record_start[-1]), after
+
+
+def _leading(text: bytes, part: bytes) -> int:
+    """How many copies of ``part`` ``text`` starts with."""
+    low, high = 0, len(text) // len(part)
+    if text.startswith(part * high):
+        return high
+    high -= 1
+    while low < high:  # it starts with low copies, not with high + 1
+        middle = (low + high + 1) // 2
+        low, high = (middle, high) if text.startswith(part * middle) else (low, middle - 1)
+    return low
+
+
+def _all_read(text: np.ndarray, starts: np.ndarray, lengths: np.ndarray, digits: bytes) -> bool:
+    """The runs at ``starts`` (and ``lengths``, of any shape) all read ``digits``."""
+    if not (lengths == len(digits)).all():
+        return False
+    return bool((text[starts[..., None] + np.arange(len(digits))] == np.frombuffer(digits, np.uint8)).all())
+
+
+_SHAPES: dict[bytes, _Shape] = {}
+
+
+def _shape(record: bytes) -> _Shape:
+    """The shape of ``record``, kept by its text between the digit runs (a record of the
+    same text with its runs elsewhere does not pass the checks against it)."""
+    skeleton = record.translate(None, _DIGITS)
+    if skeleton not in _SHAPES:
+        if len(_SHAPES) >= 256:
+            _SHAPES.clear()
+        _SHAPES[skeleton] = _Shape(record)
+    return _SHAPES[skeleton]
+
+
+def _decimals(text: np.ndarray, starts: np.ndarray, ends: np.ndarray):
+    """``(digits as an integer, digits after the point, has a point)`` of the runs, or
+    None unless each is a decimal of 1 to 15 digits with its point, if any, as many
+    places from the right in each (Keras prints a metric with a fixed precision); ends
+    aligned where the runs differ in width."""
+    lengths = ends - starts
+    width, shortest = int(lengths.max()), int(lengths.min())
+    if width > 16:
+        return None
+    mantissa, after, zeros = np.zeros(len(ends), np.int64), None, 0
+    for place in range(width):  # from the right
+        chars = text[ends - 1 - place]
+        if place >= shortest:
+            chars = np.where(place < lengths, chars, ord("0"))
+        point = chars == ord(".")
+        if point.any():
+            if after is not None or not point.all():
+                return None
+            after = place
+            continue
+        weight = _POW10_INT[place - (after is not None)]
+        mantissa += np.multiply(chars, weight, dtype=np.int64)
+        zeros += ord("0") * weight  # taken off at the end: the characters are digits
+    if width - (after is not None) > 15 or (after is not None and shortest < 2):
+        return None
+    return mantissa - zeros, after or 0, after is not None
+
+
+def _integers(text, starts, ends):
+    """The runs as integers, or None unless each is at most 15 digits."""
+    found = _decimals(text, starts, ends)
+    return None if found is None or found[2] else found[0]
+
+
+def _numbers(text, starts, ends, values: list[_Value]):
+    """An iterator over the columns of ``values`` (with digits, unsigned) as ``float``
+    reads them, or None: one correctly rounded division or multiplication of exact
+    doubles gives the correctly rounded decimal. The mantissas are read in one pass
+    when they are alike."""
+    runs = [v.mantissa for v in values]
+    found = _decimals(text, starts[:, runs].ravel(), ends[:, runs].ravel()) if runs else None
+    if found:
+        mantissas, afters = found[0].reshape(-1, len(runs)).T, [found[1]] * len(runs)
+    else:
+        each = [_decimals(text, starts[:, k], ends[:, k]) for k in runs]
+        if None in each:
+            return None
+        mantissas, afters = [m for m, _, _ in each], [a for _, a, _ in each]
+    columns = []
+    for value, mantissa, after in zip(values, mantissas, afters):
+        power = -after
+        if value.exponent is not None:
+            exponent = _integers(text, starts[:, value.exponent], ends[:, value.exponent])
+            if exponent is None:
+                return None
+            power = power + value.exponent_sign * exponent
+        if np.abs(power).max() >= len(_POW10):
+            return None
+        scale = _POW10[np.abs(power)]
+        columns.append(np.where(power >= 0, mantissa * scale, mantissa / scale))
+    return iter(columns)

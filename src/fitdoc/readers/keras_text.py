@@ -17,11 +17,15 @@ streamed, one screen update at a time.
 from __future__ import annotations
 
 import re
+from itertools import islice
+
+import numpy as np
 
 from ..errors import UnreadableRecord
-from ..run import Event, Run, build_run
+from ..names import canonicalize_keys
+from ..run import Event, Run, Series, build_run
 from . import keras_fast
-from .numbers import NUMBER_PATTERN, index_or_none, parse_number
+from .numbers import NUMBER_PATTERN, index_or_none
 from .steps import CompleteLines
 from .stitch import EpochRows
 from .textio import clean, screen_segments
@@ -41,6 +45,9 @@ RESTORE = re.compile(r"Restoring model weights from the end of the best epoch(?:
 NAN_STOP = re.compile(r"Batch \d+: Invalid loss, terminating training")
 IMPROVED = re.compile(r"(\S+) improved from \S+ to (" + NUMBER_PATTERN + ")")
 _NOT_METRICS = {"eta", "epoch", "batch", "step", "steps", "time"}
+# what feed looks for in a line besides progress: headers and callback messages, restored
+# weights, TerminateOnNaN, sample counts
+_OTHER_WORDS = ("Epoch", "Restoring model weights", "terminating training", "Train on")
 # Where one screen line holds several updates (a lost \r, a callback message printed
 # mid-line): before an "Epoch N:"/"Epoch N/M" or an "N/M [" / "N/M ━" progress prefix.
 # Logs pasted into code comments, quotes or REPL sessions: "# 12/12 ...", "> Epoch 3/9".
@@ -51,8 +58,7 @@ GLUED = re.compile(r"(?:\s+|(?<=[^\d\s/]))(?=Epoch\s+\d+\s*[:/]|\d+/\d+\s*(?:\[|
 
 def sniff(source) -> float:
     head = source.head
-    headers = len(HEADER.findall(head))
-    dash_lines = len(DASH_PAIR.findall(head))
+    headers, dash_lines = (len(list(islice(p.finditer(head), 2))) for p in (HEADER, DASH_PAIR))  # 2 are enough
     if headers and dash_lines:
         return 0.95
     if dash_lines >= 2 and "loss" in head:
@@ -63,10 +69,21 @@ def sniff(source) -> float:
 def metric_pairs(segment: str) -> dict[str, float]:
     """``{name: value}`` of the ``name: value`` pairs in a Keras progress line."""
     return {
-        name: float(parse_number(value))
+        name: float(value)  # what parse_number makes of a NUMBER_PATTERN match
         for name, value in PAIR.findall(segment)
         if name.lower() not in _NOT_METRICS
     }
+
+
+def _one_bar(line: str) -> bool:
+    """No digit follows a "/" after the first: the line holds no second ``N/M`` bar for
+    :meth:`_Parser.feed` to split off (a ``GLUED`` search costs more)."""
+    at = line.find("/", line.find("/") + 1)
+    while at >= 0:
+        if line[at + 1 : at + 2].isdigit():
+            return False
+        at = line.find("/", at + 1)
+    return True
 
 
 def _is_complete(segment: str) -> bool:
@@ -140,6 +157,15 @@ class _Parser:
         for segment in GLUED.split(QUOTED.sub("", line, count=1)):
             self._feed(segment)
 
+    def feed_update(self, line: str) -> None:
+        """:meth:`feed`, sooner for a progress update of the current epoch that holds none
+        of the other things it looks for (a first ``N/M`` rules out a quote mark)."""
+        plain = line[:1].isdigit() and not any(w in line for w in _OTHER_WORDS) and _one_bar(line) and PROGRESS.match(line)
+        if self.block.epoch is None or not plain:
+            self.feed(line)
+        elif _looks_like_metrics(line):
+            self.block.offer(line)
+
     def _feed(self, segment: str) -> None:
         if not segment.strip() or segment.lstrip().startswith("```"):
             return
@@ -148,14 +174,12 @@ class _Parser:
             epoch = index_or_none(header.group(1))
             if epoch is None:
                 raise UnreadableRecord(self.name, f"{header.group(0)[:40]!r}: epoch number out of range")
-            self.blocks.append(_Block(epoch))
             planned, rest = header.group(2), segment[header.end():]
             glued = GLUED_STEPS.match(rest)
             if planned and glued and len(planned) > len(glued.group(1)) and planned.endswith(glued.group(1)):
                 # "Epoch 2/10782/782 [===": the line break after "Epoch 2/10" was lost
                 planned, rest = planned[: -len(glued.group(1))], glued.group(1) + rest
-            if planned:
-                self.planned = index_or_none(planned)
+            self.header(epoch, planned)
             if rest.strip():
                 self._feed(rest)
             return
@@ -184,6 +208,12 @@ class _Parser:
                 self.blocks.append(_Block(None))  # no headers: each complete line is an epoch
             self.block.offer(segment)
 
+    def header(self, epoch: int, planned: str | None) -> None:
+        """Start the block of an ``Epoch 3/20`` header (``planned``: "20")."""
+        self.blocks.append(_Block(epoch))
+        if planned:
+            self.planned = index_or_none(planned)
+
     def _callback(self, epoch: int, text: str) -> None:
         lr = LR_CHANGE.search(text)
         if lr:
@@ -204,6 +234,8 @@ class _Parser:
     def runs(self) -> list[Run]:
         """One run per ``fit``: a record that starts again from its first epoch with a
         fresh model's loss holds several fits; any other step back is a resume."""
+        if any(isinstance(b, keras_fast.Records) for b in self.blocks) and not _ascending(self.blocks):
+            self._expand()
         indexed = [(i, b) for i, b in enumerate(self.blocks) if b.summary or b.partial or b.epoch is not None]
         if not indexed:  # callback messages only (a log cut before its first epoch line)
             raise UnreadableRecord(self.name, "Keras callback messages but no epoch summary lines with metrics")
@@ -230,6 +262,20 @@ class _Parser:
             runs[0].notes.append(f"the record holds {len(fits)} separate fits: one report each")
         return runs
 
+    def _expand(self) -> None:
+        """One block per record of each :class:`keras_fast.Records`, each event kept at
+        the last block of what it was printed after."""
+        blocks, last = [], []
+        for block in self.blocks:
+            if isinstance(block, keras_fast.Records):
+                for epoch, row in block.rows():
+                    blocks.append(_Block(epoch))
+                    blocks[-1].summary = row
+            else:
+                blocks.append(block)
+            last.append(len(blocks) - 1)
+        self.blocks, self.events = blocks, [(last[at], e) for at, e in self.events]
+
     def _number_leading(self, blocks: list[_Block]) -> list[str]:
         """Number the summary lines printed before any ``Epoch`` header."""
         leading = blocks[: next((i for i, b in enumerate(blocks) if b.epoch is not None), len(blocks))]
@@ -244,21 +290,44 @@ class _Parser:
 
     def _run(self, name: str, blocks: list[_Block], events: list[Event], notes: list[str], last_fit: bool) -> Run:
         notes = list(notes)
-        rows = EpochRows()
-        for block in blocks:
-            if block.summary:
-                rows.add(block.epoch, block.summary)
-            elif block is blocks[-1] and last_fit:
-                notes.append(f"epoch {block.epoch} has no summary line: the log ends while it was running")
-        if not rows:
+        summarised = [b for b in blocks if b.summary]
+        if blocks and not blocks[-1].summary and last_fit:
+            notes.append(f"epoch {blocks[-1].epoch} has no summary line: the log ends while it was running")
+        if not summarised:
             raise UnreadableRecord(self.name, "Keras epoch headers but no epoch summary lines with metrics")
-        info = {**self.info, "epoch_base": 0 if min(rows.rows) == 0 else 1}
-        epochs = sorted(rows.rows)
-        notes.extend(f"epochs {a + 1}-{b - 1} are not in the record" for a, b in zip(epochs, epochs[1:]) if b - a > 1)
-        return build_run(
-            rows.rows, source=name, format=FORMAT, events=rows.events + events,
-            planned_epochs=self.planned, notes=notes, info=info,
-        )
+        rows, columnar = EpochRows(), any(isinstance(b, keras_fast.Records) for b in summarised)
+        if columnar:  # ascending epochs (see runs()): nothing to stitch
+            epochs, series = _columns(summarised)
+        else:
+            for block in summarised:
+                rows.add(block.epoch, block.summary)
+            epochs = np.array(sorted(rows.rows))
+        info = {**self.info, "epoch_base": 0 if epochs[0] == 0 else 1}
+        gaps = np.flatnonzero(np.diff(epochs) > 1)
+        notes.extend(f"epochs {epochs[i] + 1}-{epochs[i + 1] - 1} are not in the record" for i in gaps)
+        extra = dict(source=name, format=FORMAT, planned_epochs=self.planned, notes=notes, info=info)
+        if columnar:
+            return Run(epochs, series, events, **extra)
+        return build_run(rows.rows, events=rows.events + events, **extra)
+
+
+def _ascending(blocks) -> bool:
+    """Each epoch after the one before it: no resumed run and no second fit."""
+    epochs = [b.epochs if isinstance(b, keras_fast.Records) else [b.epoch] for b in blocks if b.epoch is not None]
+    return not epochs or bool((np.diff(np.concatenate(epochs)) > 0).all())
+
+
+def _columns(blocks) -> tuple[np.ndarray, dict[str, Series]]:
+    """The epochs and series of ascending blocks, records read in bulk among them, as
+    ``build_run`` makes them of rows."""
+    parts = [(b.epochs, canonicalize_keys(b.summary)) if isinstance(b, keras_fast.Records)
+             else (np.array([b.epoch]), canonicalize_keys({k: [v] for k, v in b.summary.items()})) for b in blocks]
+    series = {}
+    for name in dict.fromkeys(k for _, columns in parts for k in columns):
+        values = [np.asarray(c[name], float) if name in c else np.full(len(e), np.nan) for e, c in parts]
+        present = [np.full(len(e), name in c) for e, c in parts]
+        series[name] = Series(np.concatenate(values), np.concatenate(present))
+    return np.concatenate([e for e, _ in parts]), series
 
 
 def _fresh_start(fit: list[_Block], block: _Block, jump: float = 1.5) -> bool:
