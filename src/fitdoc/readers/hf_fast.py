@@ -16,7 +16,6 @@ from __future__ import annotations
 import ast
 import json
 import re
-from itertools import islice
 
 import numpy as np
 
@@ -24,6 +23,7 @@ from ..names import canonical
 from ..run import StepSeries
 from .numbers import MAX_INDEX, parse_number
 from .steps import _aggregate
+from .textio import LINE_LIMIT
 
 DICT_LINE = re.compile(r"\{'[A-Za-z_][^{}\n]*'epoch': [^{}\n]*\}")
 PARSE_ERRORS = (ValueError, TypeError, SyntaxError, RecursionError, MemoryError)
@@ -34,10 +34,9 @@ SUMMARY_KEY = "train_runtime"  # marks the end-of-training summary row
 _NUMBER = r"-?(?:(?:\d+\.\d*|\.\d+|\d+)[eE][+-]?\d+|\d+\.\d*|\.\d+)"  # a float literal
 _INT = r"-?(?:0+|[1-9]\d{0,30})"  # literal_eval refuses 05, and long ints are left to it
 _ITEM = re.compile(rf"'([A-Za-z_][\w./-]*)': (?:({_NUMBER})|({_INT})|'([-+.\w]*)')(, |\}})", re.ASCII)
-_HAS_DICT = re.compile(r"\{'").search  # a line without it holds no dict line
 _FIRST_KEY = re.compile(r"[A-Za-z_]")
 _EPOCH_ITEM = "'epoch': "
-_BLOCK_LINES = 4096
+_BLOCK_BYTES = 1 << 20  # read at a time: memory stays flat in the file size
 _FOLDED = object()  # what a folded row leaves in the parsed document
 
 
@@ -86,69 +85,81 @@ def read_state(text: str) -> tuple[dict, Tally] | None:
     return None if tally is None else (state, tally)
 
 
-def read_lines(lines) -> Tally | None:
-    """The tally of the dict lines among ``lines``; None where the careful path must read them."""
-    rows = Rows("epoch")
-    try:
-        while block := list(islice(lines, _BLOCK_LINES)):
-            dict_lines = list(filter(_HAS_DICT, block))
-            if dict_lines and not rows.fold_json_lines(dict_lines):
-                for line in dict_lines:
-                    for match in DICT_LINE.finditer(line):
-                        rows.fold(parse_dict(match.group()))
-    except PARSE_ERRORS:
+def read_lines(source) -> Tally | None:
+    """The tally of the dict lines of a stdout capture; None where the careful path must
+    read it (stdin, not UTF-8, a cut last line, NUL bytes, a dict line that does not parse)."""
+    if getattr(source, "data", None) is not None or source.encoding != "utf-8":
         return None
+    rows = Rows("epoch")
+    with open(source.path, "rb") as fh:
+        size = fh.seek(0, 2)
+        if size == 0 or (fh.seek(size - 1), fh.read(1))[1] != b"\n":
+            return None  # a cut last line: the careful path notes it
+        fh.seek(0)
+        carry = b""
+        while block := fh.read(_BLOCK_BYTES):
+            buf = carry + block if carry else block
+            end = buf.rfind(b"\n") + 1
+            if b"\x00" in block or (end == 0 and len(buf) >= LINE_LIMIT):
+                return None
+            try:
+                rows.fold_lines(buf[:end].decode("utf-8", "replace"))
+            except PARSE_ERRORS:
+                return None
+            carry = buf[end:]
     return rows.tally(steps=False)
 
 
 class Rows:
     """Log rows folded by key shape, in the order the record wrote them. Only dicts
-    holding ``key`` are rows; others are left as they are."""
+    holding ``key`` are rows: ``fold`` returns the others as they are."""
 
     def __init__(self, key: str) -> None:
-        self.key = key
-        self.shapes: dict[tuple, tuple[int, list]] = {}  # keys -> (index, the rows' values one after another)
+        self.shapes: dict[tuple, tuple[int, list]] = {}  # keys -> (index, the values of its rows one after another)
         self.sequence: list[int] = []  # the shape index of each row
+        self.fold = _folder(key, self.shapes, self.sequence)
 
-    def fold(self, row: dict):
-        if self.key not in row:
-            return row
-        keys = tuple(row)
-        shape = self.shapes.get(keys)
-        if shape is None:
-            shape = self.shapes[keys] = (len(self.shapes), [])
-        shape[1].extend(row.values())
-        self.sequence.append(shape[0])
-        return _FOLDED
+    def fold_lines(self, text: str) -> None:
+        """Fold the dicts of ``text``, complete lines, as the careful path reads them."""
+        if "\r" in text:  # a line break for the careful path too
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
+        if not self._fold_json_lines(text):
+            for match in DICT_LINE.finditer(text):
+                self.fold(parse_dict(match.group()))
 
-    def fold_json_lines(self, lines: list[str]) -> bool:
-        """Fold ``lines`` read as one JSON array, if each is a plain dict line that the
-        careful path reads whole and JSON reads as ``literal_eval`` does; else fold
-        nothing and return False."""
-        text = "[" + ",".join(lines) + "]"
-        n = len(lines)
-        # single quotes only, no escapes, one dict per line, no nested braces
-        if '"' in text or "\\" in text or not text.count("{") == text.count("}") == text.count("{'") == n:
+    def _fold_json_lines(self, text: str) -> bool:
+        """Fold ``text`` read as one JSON array if its lines are plain dict lines, which the
+        careful path reads whole and JSON reads as ``literal_eval`` does; else fold nothing."""
+        # single quotes, no escapes, each line a dict from its "{'" to its "}"
+        if '"' in text or "\\" in text or not text.startswith("{'"):
             return False
-        sequence, lengths = len(self.sequence), {keys: len(values) for keys, (_, values) in self.shapes.items()}
-        if text.count(_EPOCH_ITEM) == n and self._fold_json(text.replace("'", '"'), n, lengths):
+        array = "[" + text[:-1].replace("}\n{'", "},{'") + "]"
+        if "\n" in array:
+            return False
+        mark = len(self.sequence), {keys: len(values) for keys, (_, values) in self.shapes.items()}
+        if self._fold_json(array.replace("'", '"'), text, mark):
             return True
-        del self.sequence[sequence:]
+        del self.sequence[mark[0]:]
         for keys, (_, values) in self.shapes.items():
-            del values[lengths.get(keys, 0):]
+            del values[mark[1].get(keys, 0):]
         return False
 
-    def _fold_json(self, text: str, n: int, lengths: dict) -> bool:
+    def _fold_json(self, array: str, text: str, mark: tuple[int, dict]) -> bool:
         try:
-            parsed = json.loads(text, object_hook=self.fold, parse_constant=_refuse)
+            parsed = json.loads(array, object_hook=self.fold, parse_constant=_refuse)
         except (ValueError, RecursionError):
             return False
-        if len(parsed) != n or parsed.count(_FOLDED) != n:
+        rows = len(self.sequence) - mark[0]
+        # each line a row, with "'epoch': " once
+        if not len(parsed) == parsed.count(_FOLDED) == rows == text.count("\n") == text.count("'epoch'") == text.count(_EPOCH_ITEM):
             return False
         for keys, (_, values) in self.shapes.items():
-            new = values[lengths.get(keys, 0):]
-            # DICT_LINE starts at a name other than epoch; JSON's true, null, lists are not literal_eval's
-            if new and (not _FIRST_KEY.match(keys[0]) or keys[0] == "epoch" or not set(map(type, new)) <= {int, float, str}):
+            new = values[mark[1].get(keys, 0):]
+            # DICT_LINE starts at a name other than epoch and meets no brace; true, null, lists are not literal_eval's
+            if new and not (_FIRST_KEY.match(keys[0]) and keys[0] != "epoch" and not any("{" in k or "}" in k for k in keys)):
+                return False
+            types = set(map(type, new))
+            if not types <= {int, float, str} or str in types and any("{" in v or "}" in v for v in new if type(v) is str):
                 return False
         return True
 
@@ -156,44 +167,21 @@ class Rows:
         """The metric points of the rows, positioned by their ``step`` (else by epoch);
         None where a row or metric needs the careful path."""
         sequence = np.array(self.sequence, dtype=np.intp)
-        tally = Tally()
-        streams: dict[str, list] = {}
-        last_row = -1
+        tally, streams, summaries, last = Tally(), {}, [], (-1, None)
         for keys, (index, flat) in self.shapes.items():
-            if "epoch" not in keys or not flat:
-                continue  # rows without an epoch are not read
-            width = len(keys)
-            row_ids = np.flatnonzero(sequence == index)
-            columns = {key: flat[j::width] for j, key in enumerate(keys)}
-            epochs, has_epoch = _floats(columns["epoch"])
-            if steps:
-                step = columns["step"]
-                if set(map(type, step)) != {int} or min(step) < -MAX_INDEX or max(step) > MAX_INDEX:
+            if "epoch" in keys and flat:  # rows without an epoch are not read
+                shape = _shape_points(keys, flat, np.flatnonzero(sequence == index), steps)
+                if shape is None:
                     return None
-                positions = np.array(step, dtype=np.int64)
-            else:
-                positions = epochs
-            summary = has_epoch & _floats(columns[SUMMARY_KEY])[1] if SUMMARY_KEY in columns else np.zeros(len(row_ids), bool)
-            tally.summaries += [(r, dict(zip(keys, flat[i * width : (i + 1) * width]))) for i, r in zip(np.flatnonzero(summary), row_ids[summary])]
-            metrics = [(j, key, *_floats(columns[key])) for j, key in enumerate(keys)
-                       if isinstance(key, str) and key not in ("step", "epoch") and not NOT_METRIC.search(key)]
-            metric_row = has_epoch & ~summary & np.logical_or.reduce([present for *_, present in metrics], initial=False)
-            if not metric_row.any():
-                continue
-            if not (np.abs(epochs[metric_row]) <= MAX_INDEX).all():
-                return None
-            epoch_of_row = np.zeros(len(row_ids), np.int64)
-            epoch_of_row[metric_row] = np.maximum(1, np.ceil(epochs[metric_row] - 1e-9))  # steps.epoch_of_fraction
-            last = np.flatnonzero(metric_row)[-1]
-            if row_ids[last] > last_row:
-                last_row, tally.last_epoch = row_ids[last], float(epochs[last])
-            for j, key, values, present in metrics:
-                m = metric_row & present
-                streams.setdefault(canonical(key), []).append((row_ids[m], np.full(m.sum(), j), values[m], positions[m], epoch_of_row[m]))
-        tally.summaries = [row for _, row in sorted(tally.summaries, key=lambda t: t[0])]
+                for name, stream in shape[0]:
+                    streams.setdefault(name, []).append(stream)
+                summaries += shape[1]
+                last = max(last, shape[2], key=lambda row_epoch: row_epoch[0])
+        tally.summaries = [row for _, row in sorted(summaries, key=lambda row_summary: row_summary[0])]
+        tally.last_epoch = last[1]
         for name, parts in streams.items():
             rows, order, values, positions, epochs = (np.concatenate(column) for column in zip(*parts))
-            if len(parts) > 1:
+            if len(parts) > 1:  # interleave the points of two shapes (or two names) in their order of writing
                 by_write = np.lexsort((order, rows))
                 rows, order, values, positions, epochs = rows[by_write], order[by_write], values[by_write], positions[by_write], epochs[by_write]
             if (positions[1:] < positions[:-1]).any():
@@ -201,6 +189,59 @@ class Rows:
             streams[name] = (rows[0], order[0]), values, positions, epochs
         tally.points = {name: points for name, (_, *points) in sorted(streams.items(), key=lambda item: item[1][0])}
         return tally
+
+
+def _shape_points(keys: tuple, flat: list, row_ids: np.ndarray, steps: bool):
+    """The metric points of the rows of one key shape, ``(name, (row ids, key position,
+    values, positions, epochs))`` for each metric key; the summary rows ``(row id,
+    row)``; and ``(row id, epoch)`` of the last row with metrics. None where the careful
+    path must read them: a step that is not an int in range, an epoch out of range."""
+    width = len(keys)
+    values, present = (a.reshape(-1, width) for a in _floats(flat))
+    column = {key: j for j, key in enumerate(keys)}
+    epochs, has_epoch = values[:, column["epoch"]], present[:, column["epoch"]]
+    if steps:
+        step = flat[column["step"] :: width]
+        if set(map(type, step)) != {int} or min(step) < -MAX_INDEX or max(step) > MAX_INDEX:
+            return None
+        positions = np.array(step, dtype=np.int64)
+    else:
+        positions = epochs
+    summary = has_epoch & present[:, column[SUMMARY_KEY]] if SUMMARY_KEY in column else np.zeros(len(row_ids), bool)
+    summaries = [(row_ids[i], dict(zip(keys, flat[i * width : (i + 1) * width]))) for i in np.flatnonzero(summary)]
+    metrics = [j for j, key in enumerate(keys) if isinstance(key, str) and key not in ("step", "epoch") and not NOT_METRIC.search(key)]
+    metric_row = has_epoch & ~summary & present[:, metrics].any(axis=1)
+    if not metric_row.any():
+        return [], summaries, (-1, None)
+    if not (np.abs(epochs[metric_row]) <= MAX_INDEX).all():
+        return None
+    epoch_of_row = np.zeros(len(row_ids), np.int64)
+    epoch_of_row[metric_row] = np.maximum(1, np.ceil(epochs[metric_row] - 1e-9))  # steps.epoch_of_fraction
+    last = np.flatnonzero(metric_row)[-1]
+    points = []
+    for j in metrics:
+        m = metric_row & present[:, j]
+        points.append((canonical(keys[j]), (row_ids[m], np.full(m.sum(), j), values[m, j], positions[m], epoch_of_row[m])))
+    return points, summaries, (row_ids[last], float(epochs[last]))
+
+
+def _folder(key: str, shapes: dict, sequence: list):
+    """``Rows.fold``: a closure, as it runs once a row."""
+    append = sequence.append
+
+    def fold(row: dict):
+        if key not in row:
+            return row
+        keys = tuple(row)
+        try:
+            index, values = shapes[keys]
+        except KeyError:
+            index, values = shapes[keys] = (len(shapes), [])
+        values.extend(row.values())
+        append(index)
+        return _FOLDED
+
+    return fold
 
 
 def _refuse(constant: str):

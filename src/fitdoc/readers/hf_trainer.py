@@ -146,20 +146,20 @@ def _complete_rows(text: str) -> list:
 
 def _read_stdout(source) -> Run:
     info: dict = {}
-    with source.open_text() as fh:
-        lines = CompleteLines(fh)
-        log = hf_fast.read_lines(lines)
+    notes: list[str] = []
+    log = hf_fast.read_lines(source)
     if log is None:
         with source.open_text() as fh:
             lines = CompleteLines(fh)
             log, last, bad = _read_lines_carefully(lines, info)
+        if lines.cut is not None and "{'" in lines.cut:
+            notes.append(lines.cut_note())
+        if bad:
+            notes.append(f"{len(bad)} log line(s) could not be parsed and were skipped (first: line {bad[0]})")
     else:
-        last, bad = log.last_epoch, []
+        last = log.last_epoch
         for row in log.summaries:
             _add_row(None, info, row, None)
-    notes = [lines.cut_note()] if lines.cut is not None and "{'" in lines.cut else []
-    if bad:
-        notes.append(f"{len(bad)} log line(s) could not be parsed and were skipped (first: line {bad[0]})")
     return _run(log, source, info, notes, [], last, renumber=True)
 
 
