@@ -16,6 +16,7 @@ from __future__ import annotations
 import ast
 import json
 import re
+from itertools import chain, compress
 
 import numpy as np
 
@@ -37,6 +38,7 @@ _ITEM = re.compile(rf"'([A-Za-z_][\w./-]*)': (?:({_NUMBER})|({_INT})|'([-+.\w]*)
 _FIRST_KEY = re.compile(r"[A-Za-z_]")
 _EPOCH_ITEM = "'epoch': "
 _BLOCK_BYTES = 1 << 20  # read at a time: memory stays flat in the file size
+_JSON_WORDS = ("true", "false", "null")
 _FOLDED = object()  # what a folded row leaves in the parsed document
 
 
@@ -103,7 +105,7 @@ def read_lines(source) -> Tally | None:
             if b"\x00" in block or (end == 0 and len(buf) >= LINE_LIMIT):
                 return None
             try:
-                rows.fold_lines(buf[:end].decode("utf-8", "replace"))
+                rows.fold_lines(buf[:end])
             except PARSE_ERRORS:
                 return None
             carry = buf[end:]
@@ -119,48 +121,47 @@ class Rows:
         self.sequence: list[int] = []  # the shape index of each row
         self.fold = _folder(key, self.shapes, self.sequence)
 
-    def fold_lines(self, text: str) -> None:
-        """Fold the dicts of ``text``, complete lines, as the careful path reads them."""
-        if "\r" in text:  # a line break for the careful path too
-            text = text.replace("\r\n", "\n").replace("\r", "\n")
-        if not self._fold_json_lines(text):
+    def fold_lines(self, data: bytes) -> None:
+        """Fold the dicts of ``data``, complete lines, as the careful path reads them."""
+        if b"\r" in data:  # a line break for the careful path too
+            data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        text = data.decode("utf-8", "replace")
+        if not self._fold_json_lines(data, text):
             for match in DICT_LINE.finditer(text):
                 self.fold(parse_dict(match.group()))
 
-    def _fold_json_lines(self, text: str) -> bool:
+    def _fold_json_lines(self, data: bytes, text: str) -> bool:
         """Fold ``text`` read as one JSON array if its lines are plain dict lines, which the
         careful path reads whole and JSON reads as ``literal_eval`` does; else fold nothing."""
-        # single quotes, no escapes, each line a dict from its "{'" to its "}"
-        if '"' in text or "\\" in text or not text.startswith("{'"):
+        if '"' in text or "\\" in text:  # JSON reads single quotes made double, without escapes
             return False
-        array = "[" + text[:-1].replace("}\n{'", "},{'") + "]"
-        if "\n" in array:
+        buf = np.frombuffer(data, np.uint8)
+        ends = np.flatnonzero(buf == ord("\n"))
+        starts = np.concatenate(([0], ends[:-1] + 1))
+        rows = len(ends)
+        # each line a dict from its "{'" to its "}", with the careful path's "'epoch': " once and no other 'epoch'
+        if not ((buf[starts] == ord("{")).all() and (buf[starts + 1] == ord("'")).all() and (buf[ends - 1] == ord("}")).all()
+                and text.count(_EPOCH_ITEM) == rows == text.count("'epoch'")):
             return False
-        mark = len(self.sequence), {keys: len(values) for keys, (_, values) in self.shapes.items()}
-        if self._fold_json(array.replace("'", '"'), text, mark):
-            return True
-        del self.sequence[mark[0]:]
-        for keys, (_, values) in self.shapes.items():
-            del values[mark[1].get(keys, 0):]
-        return False
-
-    def _fold_json(self, array: str, text: str, mark: tuple[int, dict]) -> bool:
         try:
-            parsed = json.loads(array, object_hook=self.fold, parse_constant=_refuse)
+            parsed = json.loads("[" + text[:-1].replace("\n", ",").replace("'", '"') + "]", parse_constant=_refuse)
         except (ValueError, RecursionError):
             return False
-        rows = len(self.sequence) - mark[0]
-        # each line a row, with "'epoch': " once
-        if not len(parsed) == parsed.count(_FOLDED) == rows == text.count("\n") == text.count("'epoch'") == text.count(_EPOCH_ITEM):
-            return False
-        for keys, (_, values) in self.shapes.items():
-            new = values[mark[1].get(keys, 0):]
-            # DICT_LINE starts at a name other than epoch and meets no brace; true, null, lists are not literal_eval's
-            if new and not (_FIRST_KEY.match(keys[0]) and keys[0] != "epoch" and not any("{" in k or "}" in k for k in keys)):
+        if len(parsed) != rows or set(map(type, parsed)) != {dict}:
+            return False  # each line a dict
+        keys = list(map(tuple, parsed))
+        shapes = {shape: list(chain.from_iterable(map(dict.values, _of_shape(parsed, keys, shape)))) for shape in dict.fromkeys(keys)}
+        for shape, values in shapes.items():
+            types = set(map(type, values))
+            # DICT_LINE starts at a name other than epoch and meets no brace; true, null, lists, dicts are not literal_eval's
+            if (not _FIRST_KEY.match(shape[0]) or shape[0] == "epoch" or any("{" in k or "}" in k for k in shape)
+                    or not types <= {int, float, str} or str in types and any("{" in v or "}" in v for v in values if type(v) is str)):
                 return False
-            types = set(map(type, new))
-            if not types <= {int, float, str} or str in types and any("{" in v or "}" in v for v in new if type(v) is str):
-                return False
+        index = {}
+        for shape, values in shapes.items():
+            index[shape], known = self.shapes.setdefault(shape, (len(self.shapes), []))
+            known += values
+        self.sequence += map(index.__getitem__, keys)
         return True
 
     def tally(self, *, steps: bool) -> Tally | None:
@@ -242,6 +243,11 @@ def _folder(key: str, shapes: dict, sequence: list):
         return _FOLDED
 
     return fold
+
+
+def _of_shape(rows: list[dict], keys: list[tuple], shape: tuple):
+    """The rows whose keys are ``shape``."""
+    return compress(rows, map(shape.__eq__, keys))
 
 
 def _refuse(constant: str):
