@@ -36,7 +36,8 @@ _NUMBER = r"-?(?:(?:\d+\.\d*|\.\d+|\d+)[eE][+-]?\d+|\d+\.\d*|\.\d+)"  # a float 
 _INT = r"-?(?:0+|[1-9]\d{0,30})"  # literal_eval refuses 05, and long ints are left to it
 _ITEM = re.compile(rf"'([A-Za-z_][\w./-]*)': (?:({_NUMBER})|({_INT})|'([-+.\w]*)')(, |\}})", re.ASCII)
 _FIRST_KEY = re.compile(r"[A-Za-z_]")
-_EPOCH_ITEM = "'epoch': "
+_EPOCH_ITEM = b"'epoch': "
+_AS_JSON = bytes.maketrans(b"'\n", b'",')  # dict lines to the items of a JSON array
 _BLOCK_BYTES = 1 << 20  # read at a time: memory stays flat in the file size
 _JSON_WORDS = ("true", "false", "null")
 _FOLDED = object()  # what a folded row leaves in the parsed document
@@ -125,15 +126,14 @@ class Rows:
         """Fold the dicts of ``data``, complete lines, as the careful path reads them."""
         if b"\r" in data:  # a line break for the careful path too
             data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
-        text = data.decode("utf-8", "replace")
-        if not self._fold_json_lines(data, text):
-            for match in DICT_LINE.finditer(text):
+        if not self._fold_json_lines(data):
+            for match in DICT_LINE.finditer(data.decode("utf-8", "replace")):
                 self.fold(parse_dict(match.group()))
 
-    def _fold_json_lines(self, data: bytes, text: str) -> bool:
-        """Fold ``text`` read as one JSON array if its lines are plain dict lines, which the
+    def _fold_json_lines(self, data: bytes) -> bool:
+        """Fold ``data`` read as one JSON array if its lines are plain dict lines, which the
         careful path reads whole and JSON reads as ``literal_eval`` does; else fold nothing."""
-        if '"' in text or "\\" in text:  # JSON reads single quotes made double, without escapes
+        if b'"' in data or b"\\" in data:  # JSON reads the single quotes made double, without escapes
             return False
         buf = np.frombuffer(data, np.uint8)
         ends = np.flatnonzero(buf == ord("\n"))
@@ -141,10 +141,10 @@ class Rows:
         rows = len(ends)
         # each line a dict from its "{'" to its "}", with the careful path's "'epoch': " once and no other 'epoch'
         if not ((buf[starts] == ord("{")).all() and (buf[starts + 1] == ord("'")).all() and (buf[ends - 1] == ord("}")).all()
-                and text.count(_EPOCH_ITEM) == rows == text.count("'epoch'")):
+                and data.count(_EPOCH_ITEM) == rows == data.count(b"'epoch'")):
             return False
-        try:
-            parsed = json.loads("[" + text[:-1].replace("\n", ",").replace("'", '"') + "]", parse_constant=_refuse)
+        try:  # (bytes that are not UTF-8 raise UnicodeDecodeError: the careful path replaces them)
+            parsed = json.loads(b"[" + data[:-1].translate(_AS_JSON) + b"]", parse_constant=_refuse)
         except (ValueError, RecursionError):
             return False
         if len(parsed) != rows or set(map(type, parsed)) != {dict}:
