@@ -1,14 +1,15 @@
 """The fast paths of the Trainer reader, and the row vocabulary both paths share.
 
-Rows are folded as they are parsed: each row's values are appended to the list of its
-key shape (the tuple of its keys; a log has a handful), so that row dicts never pile
-up, and the epoch and step series are then computed column by column with numpy.
-``trainer_state.json`` is parsed by ``json.loads`` with the fold as ``object_hook``;
-stdout dict lines are parsed in blocks as one JSON array when the block holds nothing
-but plain dict lines, else line by line like the careful path. Whatever they cannot
-read exactly as the careful path does (a metric going back: a resumed run; an epoch or
-step out of range; a line that does not parse) makes them return None, and the careful
-path reads the record.
+Log rows are folded by key shape (the tuple of a row's keys; a log has a handful): the
+values of the rows of a shape go one after another into one list, and the epoch and
+step series are then computed column by column with numpy, with no object per point.
+``trainer_state.json`` is parsed by ``json.loads`` with the fold as ``object_hook``, so
+that its row dicts never pile up. Stdout is read in 1 MiB blocks, each parsed as one
+JSON array when it holds nothing but plain dict lines that JSON reads as
+``literal_eval`` does, else dict by dict like the careful path. What they cannot read
+exactly as the careful path does (a metric going back: a resumed run; an epoch or step
+out of range; a dict line that does not parse; a cut last line) makes them return None,
+and the careful path reads the record.
 """
 
 from __future__ import annotations
@@ -39,7 +40,6 @@ _FIRST_KEY = re.compile(r"[A-Za-z_]")
 _EPOCH_ITEM = b"'epoch': "
 _AS_JSON = bytes.maketrans(b"'\n", b'",')  # dict lines to the items of a JSON array
 _BLOCK_BYTES = 1 << 20  # read at a time: memory stays flat in the file size
-_JSON_WORDS = ("true", "false", "null")
 _FOLDED = object()  # what a folded row leaves in the parsed document
 
 
@@ -150,13 +150,10 @@ class Rows:
         if len(parsed) != rows or set(map(type, parsed)) != {dict}:
             return False  # each line a dict
         keys = list(map(tuple, parsed))
-        shapes = {shape: list(chain.from_iterable(map(dict.values, _of_shape(parsed, keys, shape)))) for shape in dict.fromkeys(keys)}
-        for shape, values in shapes.items():
-            types = set(map(type, values))
-            # DICT_LINE starts at a name other than epoch and meets no brace; true, null, lists, dicts are not literal_eval's
-            if (not _FIRST_KEY.match(shape[0]) or shape[0] == "epoch" or any("{" in k or "}" in k for k in shape)
-                    or not types <= {int, float, str} or str in types and any("{" in v or "}" in v for v in values if type(v) is str)):
-                return False
+        shapes = {shape: list(chain.from_iterable(map(dict.values, compress(parsed, map(shape.__eq__, keys)))))
+                  for shape in dict.fromkeys(keys)}
+        if not all(_read_alike(shape, values) for shape, values in shapes.items()):
+            return False
         index = {}
         for shape, values in shapes.items():
             index[shape], known = self.shapes.setdefault(shape, (len(self.shapes), []))
@@ -245,9 +242,13 @@ def _folder(key: str, shapes: dict, sequence: list):
     return fold
 
 
-def _of_shape(rows: list[dict], keys: list[tuple], shape: tuple):
-    """The rows whose keys are ``shape``."""
-    return compress(rows, map(shape.__eq__, keys))
+def _read_alike(shape: tuple, values: list) -> bool:
+    """Whether the careful path reads dicts of these keys and JSON values as JSON does:
+    DICT_LINE starts at a name other than epoch and meets no brace; true, null, lists
+    and dicts are not ``literal_eval``'s."""
+    types = set(map(type, values))
+    return (bool(_FIRST_KEY.match(shape[0])) and shape[0] != "epoch" and not any("{" in k or "}" in k for k in shape)
+            and types <= {int, float, str} and not (str in types and any("{" in v or "}" in v for v in values if type(v) is str)))
 
 
 def _refuse(constant: str):

@@ -15,12 +15,16 @@ an interrupted run) is kept and noted. ``best_metric``, ``best_model_checkpoint`
 
 A truncated ``trainer_state.json`` is read up to its last complete log row, with a
 note; a truncated stdout capture loses only its cut last line.
+
+This module is the careful path; ``hf_fast`` reads the common records column by column
+and leaves it the rest.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from functools import partial
 from pathlib import Path
 
 from ..errors import UnreadableRecord
@@ -113,8 +117,12 @@ def _read_state_carefully(source, text: str) -> Run:
             last = last if epoch is None else epoch
     if bad:
         notes.append(f"{bad} log_history row(s) with an epoch or step that is not a number in range were skipped")
-    epoch_at = lambda step: next((p.epoch for points in log.points.values() for p in points if p.position == step), None)  # noqa: E731
-    return _state_run(source, state, log, info, notes, last, epoch_at)
+    return _state_run(source, state, log, info, notes, last, partial(_first_epoch_at, log))
+
+
+def _first_epoch_at(log: StepLog, step) -> int | None:
+    """The epoch of the first point ``log`` holds at ``step``."""
+    return next((p.epoch for points in log.points.values() for p in points if p.position == step), None)
 
 
 def _state_run(source, state: dict, log, info: dict, notes: list, last: float | None, epoch_at) -> Run:
@@ -178,10 +186,11 @@ def _read_lines_carefully(lines: CompleteLines, info: dict) -> tuple[StepLog, fl
     return log, last, bad
 
 
-def _add_row(log: StepLog, info: dict, row: dict, position: float | None) -> float | None:
+def _add_row(log: StepLog | None, info: dict, row: dict, position: float | None) -> float | None:
     """Add one log row at ``position`` (its epoch when None); its fractional epoch if it
     held training or evaluation metrics. Values that are not numbers are ignored; an
-    epoch or step out of range raises ValueError."""
+    epoch or step out of range raises ValueError. A summary row only updates ``info``
+    (the fast paths, which tally the others, pass no ``log``)."""
     values = {k: number(v) for k, v in row.items() if isinstance(k, str) and k != "step"}
     epoch = values.pop("epoch", None)
     values = {k: v for k, v in values.items() if v is not None}
