@@ -178,10 +178,11 @@ class Rows:
         tally.summaries = [row for _, row in sorted(summaries, key=lambda row_summary: row_summary[0])]
         tally.last_epoch = last[1]
         for name, parts in streams.items():
-            rows, order, values, positions, epochs = (np.concatenate(column) for column in zip(*parts))
-            if len(parts) > 1:  # interleave the points of two shapes (or two names) in their order of writing
-                by_write = np.lexsort((order, rows))
-                rows, order, values, positions, epochs = rows[by_write], order[by_write], values[by_write], positions[by_write], epochs[by_write]
+            columns = [np.concatenate(column) for column in zip(*parts)]
+            if len(parts) > 1:  # interleave the points of two shapes (or two keys) in their order of writing
+                by_write = np.lexsort((columns[1], columns[0]))
+                columns = [column[by_write] for column in columns]
+            rows, order, values, positions, epochs = columns
             if (positions[1:] < positions[:-1]).any():
                 return None  # a resumed run: the careful path drops the overwritten points
             streams[name] = (rows[0], order[0]), values, positions, epochs
