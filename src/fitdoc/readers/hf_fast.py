@@ -8,8 +8,8 @@ that its row dicts never pile up. Stdout is read in 1 MiB blocks, each parsed as
 JSON array when it holds nothing but plain dict lines that JSON reads as
 ``literal_eval`` does, else dict by dict like the careful path. What they cannot read
 exactly as the careful path does (a metric going back: a resumed run; an epoch or step
-out of range; a dict line that does not parse; a cut last line) makes them return None,
-and the careful path reads the record.
+out of range; a value neither number nor string; a dict line that does not parse; a cut
+last line) makes them return None, and the careful path reads the record.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from __future__ import annotations
 import ast
 import json
 import re
-from itertools import chain, compress
 
 import numpy as np
 
@@ -143,23 +142,22 @@ class Rows:
         if not ((buf[starts] == ord("{")).all() and (buf[starts + 1] == ord("'")).all() and (buf[ends - 1] == ord("}")).all()
                 and data.count(_EPOCH_ITEM) == rows == data.count(b"'epoch'")):
             return False
+        mark = len(self.sequence), {keys: len(values) for keys, (_, values) in self.shapes.items()}
+        if self._fold_json(b"[" + data[:-1].translate(_AS_JSON) + b"]", rows, mark):
+            return True
+        del self.sequence[mark[0] :]
+        for keys, (_, values) in self.shapes.items():
+            del values[mark[1].get(keys, 0) :]
+        return False
+
+    def _fold_json(self, array: bytes, rows: int, mark: tuple[int, dict]) -> bool:
         try:  # (bytes that are not UTF-8 raise UnicodeDecodeError: the careful path replaces them)
-            parsed = json.loads(b"[" + data[:-1].translate(_AS_JSON) + b"]", parse_constant=_refuse)
+            parsed = json.loads(array, object_hook=self.fold, parse_constant=_refuse)
         except (ValueError, RecursionError):
             return False
-        if len(parsed) != rows or set(map(type, parsed)) != {dict}:
-            return False  # each line a dict
-        keys = list(map(tuple, parsed))
-        shapes = {shape: list(chain.from_iterable(map(dict.values, compress(parsed, map(shape.__eq__, keys)))))
-                  for shape in dict.fromkeys(keys)}
-        if not all(_read_alike(shape, values) for shape, values in shapes.items()):
-            return False
-        index = {}
-        for shape, values in shapes.items():
-            index[shape], known = self.shapes.setdefault(shape, (len(self.shapes), []))
-            known += values
-        self.sequence += map(index.__getitem__, keys)
-        return True
+        # each line a row, whose first name DICT_LINE takes: not epoch
+        return len(parsed) == parsed.count(_FOLDED) == len(self.sequence) - mark[0] == rows and all(
+            _FIRST_KEY.match(keys[0]) and keys[0] != "epoch" for keys, (_, values) in self.shapes.items() if len(values) > mark[1].get(keys, 0))
 
     def tally(self, *, steps: bool) -> Tally | None:
         """The metric points of the rows, positioned by their ``step`` (else by epoch);
@@ -194,9 +192,15 @@ def _shape_points(keys: tuple, flat: list, row_ids: np.ndarray, steps: bool):
     """The metric points of the rows of one key shape, ``(name, (row ids, key position,
     values, positions, epochs))`` for each metric key; the summary rows ``(row id,
     row)``; and ``(row id, epoch)`` of the last row with metrics. None where the careful
-    path must read them: a step that is not an int in range, an epoch out of range."""
+    path must read them: a value neither number nor string, a brace in a name or string,
+    a step that is not an int in range, an epoch out of range."""
+    types = set(map(type, flat))
+    # what the careful path reads otherwise: a brace (DICT_LINE stops at it), true, null, a list, a dict
+    if (any("{" in k or "}" in k for k in keys if isinstance(k, str)) or not types <= {int, float, str}
+            or str in types and any("{" in v or "}" in v for v in flat if type(v) is str)):
+        return None
     width = len(keys)
-    values, present = (a.reshape(-1, width) for a in _floats(flat))
+    values, present = (a.reshape(-1, width) for a in _floats(flat, types))
     column = {key: j for j, key in enumerate(keys)}
     epochs, has_epoch = values[:, column["epoch"]], present[:, column["epoch"]]
     if steps:
@@ -243,22 +247,13 @@ def _folder(key: str, shapes: dict, sequence: list):
     return fold
 
 
-def _read_alike(shape: tuple, values: list) -> bool:
-    """Whether the careful path reads dicts of these keys and JSON values as JSON does:
-    DICT_LINE starts at a name other than epoch and meets no brace; true, null, lists
-    and dicts are not ``literal_eval``'s."""
-    types = set(map(type, values))
-    return (bool(_FIRST_KEY.match(shape[0])) and shape[0] != "epoch" and not any("{" in k or "}" in k for k in shape)
-            and types <= {int, float, str} and not (str in types and any("{" in v or "}" in v for v in values if type(v) is str)))
-
-
 def _refuse(constant: str):
     raise ValueError(f"{constant} is not a Python literal")
 
 
-def _floats(column: list) -> tuple[np.ndarray, np.ndarray]:
-    """A column's values as floats, and where they are numbers (``number``)."""
-    if set(map(type, column)) <= {float, int}:
+def _floats(column: list, types: set) -> tuple[np.ndarray, np.ndarray]:
+    """A column's values (of ``types``) as floats, and where they are numbers (``number``)."""
+    if types <= {float, int}:
         try:
             return np.array(column, dtype=float), np.ones(len(column), bool)
         except OverflowError:  # an int beyond any float: number() makes it inf
