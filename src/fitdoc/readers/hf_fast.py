@@ -230,18 +230,18 @@ def _shape_points(keys: tuple, flat: list, row_ids: np.ndarray, steps: bool):
 
 def _folder(key: str, shapes: dict, sequence: list):
     """``Rows.fold``: a closure, as it runs once a row."""
-    append = sequence.append
+    append, extenders = sequence.append, {}  # keys -> (index, extend of the values of its shape)
 
     def fold(row: dict):
         if key not in row:
             return row
         keys = tuple(row)
-        try:
-            index, values = shapes[keys]
-        except KeyError:
-            index, values = shapes[keys] = (len(shapes), [])
-        values.extend(row.values())
-        append(index)
+        shape = extenders.get(keys)
+        if shape is None:
+            index, values = shapes.setdefault(keys, (len(shapes), []))
+            shape = extenders[keys] = index, values.extend
+        shape[1](row.values())
+        append(shape[0])
         return _FOLDED
 
     return fold
