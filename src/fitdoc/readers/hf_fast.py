@@ -155,9 +155,10 @@ class Rows:
             parsed = json.loads(array, object_hook=self.fold, parse_constant=_refuse)
         except (ValueError, RecursionError):
             return False
-        # each line a row, whose first name DICT_LINE takes: not epoch
-        return len(parsed) == parsed.count(_FOLDED) == len(self.sequence) - mark[0] == rows and all(
-            _FIRST_KEY.match(keys[0]) and keys[0] != "epoch" for keys, (_, values) in self.shapes.items() if len(values) > mark[1].get(keys, 0))
+        if not len(parsed) == parsed.count(_FOLDED) == len(self.sequence) - mark[0] == rows:
+            return False  # each line a row
+        new_shapes = [keys for keys, (_, values) in self.shapes.items() if len(values) > mark[1].get(keys, 0)]
+        return all(_FIRST_KEY.match(keys[0]) and keys[0] != "epoch" for keys in new_shapes)  # as DICT_LINE starts
 
     def tally(self, *, steps: bool) -> Tally | None:
         """The metric points of the rows, positioned by their ``step`` (else by epoch);
