@@ -2,14 +2,15 @@
 leaves every input that is not plainly the common case to it."""
 
 import ast
+import json
 import struct
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from conftest import DATA, ROOT
-from fitdoc.readers import Source, _sniff, csv_fast, hf_fast, keras_csv, keras_fast, keras_text
+from conftest import DATA, ROOT, write_log
+from fitdoc.readers import Source, _sniff, csv_fast, hf_fast, hf_trainer, keras_csv, keras_fast, keras_text
 
 SHARED = ROOT.parent / "shared"
 REALRUNS = SHARED / "realruns" / "cases"
@@ -91,7 +92,6 @@ def test_keras_fast_path_on_the_shapes_it_must_handle_or_leave(monkeypatch, tmp_
     assert taken == (case not in ("cut last line", "nul bytes"))
 
 
-SHARED = ROOT.parent / "shared"
 CORPUS = sorted((ROOT / "bench" / "corpus" / "runs").glob("*/stdout_verbose2.txt"))[::10]
 
 
@@ -489,3 +489,144 @@ def test_tensorboard_checksums_by_words_match_byte_by_byte():
         buf = rng.integers(0, 256, int(lengths.sum()) + 3 * len(lengths), dtype=np.uint8)
         expected = [_masked_crc(buf[s : s + n].tobytes()) for s, n in zip(starts, lengths)]
         assert _masked_crcs(buf, starts, lengths).tolist() == expected
+
+
+def _hf_records():
+    roots = [DATA] + [root for root in (REALRUNS, SHARED / "fixtures") if root.is_dir()]
+    return [path for root in roots for path in sorted(root.rglob("*")) if path.is_file() and _sniff(Source(path)) is hf_trainer]
+
+
+def _hf_careful(monkeypatch, path) -> str:
+    with monkeypatch.context() as m:
+        m.setattr(hf_fast, "read_state", lambda *args: None)
+        m.setattr(hf_fast, "read_lines", lambda *args: None)
+        return _runs(hf_trainer.read(Source(path)))
+
+
+def _assert_hf_reads_like_careful(monkeypatch, path) -> None:
+    try:
+        careful = _hf_careful(monkeypatch, path)
+    except Exception as exc:  # the careful path's error must come from the fast path too
+        with pytest.raises(type(exc)):
+            hf_trainer.read(Source(path))
+        return
+    assert _runs(hf_trainer.read(Source(path))) == careful
+
+
+@pytest.mark.parametrize("path", _hf_records(), ids=str)
+def test_trainer_fast_paths_read_every_record_like_the_careful_path(monkeypatch, path):
+    _assert_hf_reads_like_careful(monkeypatch, path)
+
+
+def _trainer_rows(steps=40, per_epoch=10, eval_every=5, summary=True, nan_at=None):
+    rows = []
+    for step in range(1, steps + 1):
+        epoch = round(step / per_epoch, 4)
+        loss = float("nan") if step == nan_at else round(1 / step, 4)
+        rows.append({"loss": loss, "grad_norm": round(step % 3 + 0.5, 4), "learning_rate": 5e-05 * (1 - step / steps),
+                     "epoch": epoch, "step": step})
+        if step % eval_every == 0:
+            rows.append({"eval_loss": round(2 / step, 4), "eval_accuracy": step / 100, "eval_runtime": 1.5,
+                         "eval_samples_per_second": 99.5, "epoch": epoch, "step": step})
+    if summary:
+        rows.append({"train_runtime": 12.5, "train_samples_per_second": 30.1, "total_flos": 1234567890123456,
+                     "train_loss": 0.25, "epoch": rows[-1]["epoch"], "step": steps})
+    return rows
+
+
+def _state(rows, **top) -> str:
+    return json.dumps({"global_step": len(rows), "num_train_epochs": 4, "train_batch_size": 8, "log_history": rows, **top}, indent=2)
+
+
+def _edited(rows, at, **changes):
+    return [{**row, **changes} if i in at else row for i, row in enumerate(rows)]
+
+
+BEST = {"best_metric": 0.05, "best_model_checkpoint": "out/checkpoint-40", "best_global_step": 40}
+STATE_CASES = {
+    "plain": (_state(_trainer_rows(), **BEST), True),
+    "no summary, best by checkpoint name": (_state(_trainer_rows(summary=False), best_model_checkpoint="out/checkpoint-20"), True),
+    "stopped mid-epoch": (_state(_trainer_rows(steps=35)), True),
+    "nan loss": (_state(_trainer_rows(nan_at=7)), True),
+    "extra and missing keys": (_state(_edited(_trainer_rows(), {3, 9}, num_input_tokens_seen=512, lr=1e-4, extra=2)
+                                      + [{"eval_bleu": 3.5, "epoch": 4.0, "step": 41}]), True),
+    "numbers as strings": (_state(_edited(_trainer_rows(), {2, 5, 8}, loss="0.5", grad_norm="nan", learning_rate="NA")), True),
+    "null, true, lists": (_state(_edited(_trainer_rows(), {2, 5, 8}, grad_norm=None, learning_rate=True, eval_accuracy=[1])), False),
+    "an int beyond floats": (_state(_edited(_trainer_rows(), {4}, grad_norm=10**400)), True),
+    "rows without epoch or step": (_state([{"loss": 1.0, "step": 0}, {"loss": 1.0, "epoch": 0.1}, 5, "x"] + _trainer_rows()), True),
+    "same step twice": (_state(_edited(_trainer_rows(), {4}, step=4)), True),
+    "nested settings": (_state(_trainer_rows(), stateful_callbacks={"TrainerControl": {"args": {}}}), True),
+    "a dict in a row": (_state(_edited(_trainer_rows(), {6}, loss={"a": 1})), False),
+    "resumed": (_state(_trainer_rows() + _trainer_rows(steps=15)), False),
+    "epoch out of range": (_state(_edited(_trainer_rows(), {3}, epoch=float("inf"))), False),
+    "step out of range": (_state(_edited(_trainer_rows(), {3}, step=2**60)), False),
+    "float step": (_state(_edited(_trainer_rows(), {3}, step=4.0)), False),
+    "a row inside a row": (_state(_edited(_trainer_rows(), {6}, loss={"epoch": 1, "step": 2})), False),
+    "cut": (_state(_trainer_rows())[:-300], False),
+    "no log_history": ('{"log_history": {"step": 1, "epoch": 1, "loss": 1}}', False),
+}
+
+
+@pytest.mark.parametrize("case", STATE_CASES)
+def test_trainer_state_fast_path_on_the_shapes_it_must_handle_or_leave(monkeypatch, tmp_path, case):
+    text, taken = STATE_CASES[case]
+    path = write_log(tmp_path, text, "trainer_state.json")
+    _assert_hf_reads_like_careful(monkeypatch, path)
+    assert (hf_fast.read_state(text) is not None) == taken
+
+
+def _dict_lines(rows, quoted=False) -> str:
+    """Trainer's dict lines (transformers 5 prints the numbers ``quoted``)."""
+    return "".join(f"{ {k: f'{v:.4g}' if quoted else v for k, v in row.items() if k != 'step'} }\n" for row in rows)
+
+
+def _bars(text: str) -> str:
+    """Progress bars between the dict lines, as a terminal capture holds them."""
+    bar = " 10%|#         | 1/10 [00:00<00:02,  3.84it/s]\r"
+    return "***** Running training *****\n" + "".join(bar + line for line in text.splitlines(True))
+
+
+PLAIN_LINES = _dict_lines(_trainer_rows())
+STDOUT_CASES = {
+    "plain": (PLAIN_LINES, True),
+    "string numbers": (_dict_lines(_trainer_rows(), quoted=True), True),
+    "progress bars": (_bars(PLAIN_LINES), True),
+    "crlf": (PLAIN_LINES.replace("\n", "\r\n"), True),
+    "stopped mid-epoch": (_dict_lines(_trainer_rows(steps=35)), True),
+    "extra keys and a step": (PLAIN_LINES.replace("'epoch'", "'num_input_tokens_seen': 5, 'step': 3, 'epoch'", 3), True),
+    "first key epoch": (PLAIN_LINES + "{'epoch': 4.5, 'loss': 9.0}\n", True),
+    "epoch spelled otherwise": (PLAIN_LINES.replace("'epoch': ", "'epoch':", 2).replace("'epoch': ", "'epoch' : ", 2), True),
+    "duplicate epoch": (PLAIN_LINES.replace("'epoch': 0.3", "'epoch': 0.3, 'epoch': 0.35").replace("'epoch': 0.4", "'epoch':0.4"), True),
+    "space after the brace": (PLAIN_LINES.replace("{'loss", "{ 'loss", 2), True),
+    "two dicts on a line": (PLAIN_LINES.replace("}\n{'eval", "}, {'eval", 2).replace("}\n{'loss", "} {'loss", 2), True),
+    "json words": (PLAIN_LINES.replace("'grad_norm': 1.5", "'grad_norm': true", 1).replace("'grad_norm': 2.5", "'grad_norm': null", 1), False),
+    "a nested dict": (PLAIN_LINES.replace("'grad_norm': 2.5", "'grad_norm': {'a': 1}", 1), False),
+    "a list": (PLAIN_LINES.replace("'grad_norm': 1.5", "'grad_norm': [1]", 1), False),
+    "braces in names and strings": (PLAIN_LINES.replace("'grad_norm': 1.5", "'grad_{norm': 1.5", 1).replace("'grad_norm': 2.5", "'grad_norm': '2}'", 1), False),
+    "blank, indented and other lines": (PLAIN_LINES.replace("}\n{'eval", "}\n\n   {'eval").replace("}\n{'loss': 0.5", "} \nwarning: {x}\n{'loss': 0.5"), True),
+    "a line that does not parse": (PLAIN_LINES.replace("'grad_norm': 1.5", "'grad_norm': 1.5.5", 1), False),
+    "nan": (_dict_lines(_trainer_rows(nan_at=7)), False),
+    "resumed": (_dict_lines(_trainer_rows() + _trainer_rows(steps=15)), False),
+    "cut last line": (PLAIN_LINES[:-20], False),
+    "NUL bytes": (PLAIN_LINES.replace("'loss'", "'lo\x00ss'", 2), False),
+}
+
+
+@pytest.mark.parametrize("case", STDOUT_CASES)
+def test_trainer_stdout_fast_path_on_the_shapes_it_must_handle_or_leave(monkeypatch, tmp_path, case):
+    text, taken = STDOUT_CASES[case]
+    path = write_log(tmp_path, text, "train.log")
+    _assert_hf_reads_like_careful(monkeypatch, path)
+    assert (hf_fast.read_lines(Source(path)) is not None) == taken
+
+
+def test_trainer_stdout_blocks_of_plain_lines_are_read_as_json(monkeypatch, tmp_path):
+    rows = _trainer_rows(steps=30000, per_epoch=3000)  # some 3 MB: several blocks
+    lines = _dict_lines(rows).splitlines(True)
+    lines[20000] = " 50%|#####     | 5/10 [00:01<00:01,  3.84it/s]\r" + lines[20000]
+    path = write_log(tmp_path, "".join(lines), "train.log")
+    blocks = []
+    fold_json_lines = hf_fast.Rows._fold_json_lines
+    monkeypatch.setattr(hf_fast.Rows, "_fold_json_lines", lambda *args: blocks.append(fold_json_lines(*args)) or blocks[-1])
+    assert _runs(hf_trainer.read(Source(path))) == _hf_careful(monkeypatch, path)
+    assert len(blocks) > 2 and blocks.count(False) == 1

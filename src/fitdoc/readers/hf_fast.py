@@ -1,23 +1,59 @@
-"""The fast path of the Trainer stdout reader: a dict line such as
-``{'loss': 0.8473, 'grad_norm': '0.42', 'learning_rate': 4.8e-05, 'epoch': 0.25}``
-read with one regex instead of ``ast.literal_eval`` (half the reader's time).
+"""The fast paths of the Trainer reader, and the row vocabulary both paths share.
 
-Only a line made of nothing but quoted names and plain numbers (or quoted plain
-numbers, as newer Trainers print them) is taken, and it gives what ``literal_eval``
-gives: ints for integer literals, floats, strings; anything else returns None.
+Log rows are folded by key shape (the tuple of a row's keys; a log has a handful): the
+values of the rows of a shape go one after another into one list, and the epoch and
+step series are then computed column by column with numpy, with no object per point.
+``trainer_state.json`` is parsed by ``json.loads`` with the fold as ``object_hook``, so
+that its row dicts never pile up. Stdout is read in 1 MiB blocks, each parsed as one
+JSON array when it holds nothing but plain dict lines that JSON reads as
+``literal_eval`` does, else dict by dict like the careful path. What they cannot read
+exactly as the careful path does (a metric going back: a resumed run; an epoch or step
+out of range; a value neither number nor string; a dict line that does not parse; a cut
+last line) makes them return None, and the careful path reads the record.
 """
 
 from __future__ import annotations
 
+import ast
+import json
 import re
+
+import numpy as np
+
+from ..names import canonical
+from ..run import StepSeries
+from .numbers import MAX_INDEX, parse_number
+from .steps import _aggregate
+from .textio import LINE_LIMIT
+
+DICT_LINE = re.compile(r"\{'[A-Za-z_][^{}\n]*'epoch': [^{}\n]*\}")
+PARSE_ERRORS = (ValueError, TypeError, SyntaxError, RecursionError, MemoryError)
+# Throughput and bookkeeping values, not training metrics.
+NOT_METRIC = re.compile(r"(^|_)(runtime|samples_per_second|steps_per_second|tokens_per_second|total_flos|num_input_tokens_seen)$")
+SUMMARY_KEY = "train_runtime"  # marks the end-of-training summary row
 
 _NUMBER = r"-?(?:(?:\d+\.\d*|\.\d+|\d+)[eE][+-]?\d+|\d+\.\d*|\.\d+)"  # a float literal
 _INT = r"-?(?:0+|[1-9]\d{0,30})"  # literal_eval refuses 05, and long ints are left to it
 _ITEM = re.compile(rf"'([A-Za-z_][\w./-]*)': (?:({_NUMBER})|({_INT})|'([-+.\w]*)')(, |\}})", re.ASCII)
+_FIRST_KEY = re.compile(r"[A-Za-z_]")
+_EPOCH_ITEM = b"'epoch': "
+_AS_JSON = bytes.maketrans(b"'\n", b'",')  # dict lines to the items of a JSON array
+_BLOCK_BYTES = 1 << 20  # read at a time: memory stays flat in the file size
+_FOLDED = object()  # what a folded row leaves in the parsed document
+
+
+def number(value) -> float | None:
+    """A row value as a float; None where it is not a number."""
+    try:
+        return parse_number(value)
+    except (TypeError, ValueError):
+        return None
 
 
 def plain_dict(text: str) -> dict | None:
-    """``ast.literal_eval(text)`` of a plain dict line, or None when it is not one."""
+    """``ast.literal_eval(text)`` of a plain dict line such as
+    ``{'loss': 0.8473, 'grad_norm': '0.42', 'learning_rate': 4.8e-05, 'epoch': 0.25}``
+    (names and plain numbers, quoted or not), read with one regex; None when it is not one."""
     if not text.startswith("{'"):
         return None
     row, pos, end = {}, 1, len(text)
@@ -28,3 +64,240 @@ def plain_dict(text: str) -> dict | None:
         if sep == "}":
             return row if pos == end else None
     return None
+
+
+def parse_dict(text: str) -> dict:
+    """The dict a ``DICT_LINE`` match writes; raises one of ``PARSE_ERRORS`` otherwise."""
+    return plain_dict(text) or ast.literal_eval(text)
+
+
+def read_state(text: str) -> tuple[dict, Tally] | None:
+    """The parsed ``trainer_state.json`` (its log rows folded away) and the tally of
+    its log rows; None where the careful path must read it."""
+    rows = Rows("step")
+    try:
+        state = json.loads(text, object_hook=rows.fold)
+    except (ValueError, RecursionError):
+        return None
+    log = state.get("log_history") if isinstance(state, dict) else None
+    # every folded row must be a log_history row (the careful path reads no other)
+    if not isinstance(log, list) or log.count(_FOLDED) != len(rows.sequence):
+        return None
+    tally = rows.tally(steps=True)
+    return None if tally is None else (state, tally)
+
+
+def read_lines(source) -> Tally | None:
+    """The tally of the dict lines of a stdout capture; None where the careful path must
+    read it (stdin, not UTF-8, a cut last line, NUL bytes, a dict line that does not parse)."""
+    if getattr(source, "data", None) is not None or source.encoding != "utf-8":
+        return None
+    rows = Rows("epoch")
+    with open(source.path, "rb") as fh:
+        size = fh.seek(0, 2)
+        if size == 0 or (fh.seek(size - 1), fh.read(1))[1] != b"\n":
+            return None  # a cut last line: the careful path notes it
+        fh.seek(0)
+        carry = b""
+        while block := fh.read(_BLOCK_BYTES):
+            buf = carry + block if carry else block
+            end = buf.rfind(b"\n") + 1
+            if b"\x00" in block or (end == 0 and len(buf) >= LINE_LIMIT):
+                return None
+            try:
+                rows.fold_lines(buf[:end])
+            except PARSE_ERRORS:
+                return None
+            carry = buf[end:]
+    return rows.tally(steps=False)
+
+
+class Rows:
+    """Log rows folded by key shape, in the order the record wrote them. Only dicts
+    holding ``key`` are rows: ``fold`` returns the others as they are."""
+
+    def __init__(self, key: str) -> None:
+        self.shapes: dict[tuple, tuple[int, list]] = {}  # keys -> (index, the values of its rows one after another)
+        self.sequence: list[int] = []  # the shape index of each row
+        self.fold = _folder(key, self.shapes, self.sequence)
+
+    def fold_lines(self, data: bytes) -> None:
+        """Fold the dicts of ``data``, complete lines, as the careful path reads them."""
+        if b"\r" in data:  # a line break for the careful path too
+            data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        if not self._fold_json_lines(data):
+            for match in DICT_LINE.finditer(data.decode("utf-8", "replace")):
+                self.fold(parse_dict(match.group()))
+
+    def _fold_json_lines(self, data: bytes) -> bool:
+        """Fold ``data`` read as one JSON array if its lines are plain dict lines, which the
+        careful path reads whole and JSON reads as ``literal_eval`` does; else fold nothing."""
+        if b'"' in data or b"\\" in data:  # JSON reads the single quotes made double, without escapes
+            return False
+        buf = np.frombuffer(data, np.uint8)
+        ends = np.flatnonzero(buf == ord("\n"))
+        starts = np.concatenate(([0], ends[:-1] + 1))
+        rows = len(ends)
+        # each line a dict from its "{'" to its "}", with the careful path's "'epoch': " once and no other 'epoch'
+        if not ((buf[starts] == ord("{")).all() and (buf[starts + 1] == ord("'")).all() and (buf[ends - 1] == ord("}")).all()
+                and data.count(_EPOCH_ITEM) == rows == data.count(b"'epoch'")):
+            return False
+        mark = len(self.sequence), {keys: len(values) for keys, (_, values) in self.shapes.items()}
+        if self._fold_json(b"[" + data[:-1].translate(_AS_JSON) + b"]", rows, mark):
+            return True
+        del self.sequence[mark[0] :]
+        for keys, (_, values) in self.shapes.items():
+            del values[mark[1].get(keys, 0) :]
+        return False
+
+    def _fold_json(self, array: bytes, rows: int, mark: tuple[int, dict]) -> bool:
+        try:  # (bytes that are not UTF-8 raise UnicodeDecodeError: the careful path replaces them)
+            parsed = json.loads(array, object_hook=self.fold, parse_constant=_refuse)
+        except (ValueError, RecursionError):
+            return False
+        if not len(parsed) == parsed.count(_FOLDED) == len(self.sequence) - mark[0] == rows:
+            return False  # each line a row
+        new_shapes = [keys for keys, (_, values) in self.shapes.items() if len(values) > mark[1].get(keys, 0)]
+        return all(_FIRST_KEY.match(keys[0]) and keys[0] != "epoch" for keys in new_shapes)  # as DICT_LINE starts
+
+    def tally(self, *, steps: bool) -> Tally | None:
+        """The metric points of the rows, positioned by their ``step`` (else by epoch);
+        None where a row or metric needs the careful path."""
+        sequence = np.array(self.sequence, dtype=np.intp)
+        tally, streams, summaries, last = Tally(), {}, [], (-1, None)
+        for keys, (index, flat) in self.shapes.items():
+            if "epoch" in keys and flat:  # rows without an epoch are not read
+                shape = _shape_points(keys, flat, np.flatnonzero(sequence == index), steps)
+                if shape is None:
+                    return None
+                for name, stream in shape[0]:
+                    streams.setdefault(name, []).append(stream)
+                summaries += shape[1]
+                last = max(last, shape[2], key=lambda row_epoch: row_epoch[0])
+        tally.summaries = [row for _, row in sorted(summaries, key=lambda row_summary: row_summary[0])]
+        tally.last_epoch = last[1]
+        for name, parts in streams.items():
+            columns = [np.concatenate(column) for column in zip(*parts)]
+            if len(parts) > 1:  # interleave the points of two shapes (or two keys) in their order of writing
+                by_write = np.lexsort((columns[1], columns[0]))
+                columns = [column[by_write] for column in columns]
+            rows, order, values, positions, epochs = columns
+            if (positions[1:] < positions[:-1]).any():
+                return None  # a resumed run: the careful path drops the overwritten points
+            streams[name] = (rows[0], order[0]), values, positions, epochs
+        tally.points = {name: points for name, (_, *points) in sorted(streams.items(), key=lambda item: item[1][0])}
+        return tally
+
+
+def _shape_points(keys: tuple, flat: list, row_ids: np.ndarray, steps: bool):
+    """The metric points of the rows of one key shape, ``(name, (row ids, key position,
+    values, positions, epochs))`` for each metric key; the summary rows ``(row id,
+    row)``; and ``(row id, epoch)`` of the last row with metrics. None where the careful
+    path must read them: a value neither number nor string, a brace in a name or string,
+    a step that is not an int in range, an epoch out of range."""
+    types = set(map(type, flat))
+    # what the careful path reads otherwise: a brace (DICT_LINE stops at it), true, null, a list, a dict
+    if (any("{" in k or "}" in k for k in keys if isinstance(k, str)) or not types <= {int, float, str}
+            or str in types and any("{" in v or "}" in v for v in flat if type(v) is str)):
+        return None
+    width = len(keys)
+    values, present = (a.reshape(-1, width) for a in _floats(flat, types))
+    column = {key: j for j, key in enumerate(keys)}
+    epochs, has_epoch = values[:, column["epoch"]], present[:, column["epoch"]]
+    if steps:
+        step = flat[column["step"] :: width]
+        if set(map(type, step)) != {int} or min(step) < -MAX_INDEX or max(step) > MAX_INDEX:
+            return None
+        positions = np.array(step, dtype=np.int64)
+    else:
+        positions = epochs
+    summary = has_epoch & present[:, column[SUMMARY_KEY]] if SUMMARY_KEY in column else np.zeros(len(row_ids), bool)
+    summaries = [(row_ids[i], dict(zip(keys, flat[i * width : (i + 1) * width]))) for i in np.flatnonzero(summary)]
+    metrics = [j for j, key in enumerate(keys) if isinstance(key, str) and key not in ("step", "epoch") and not NOT_METRIC.search(key)]
+    metric_row = has_epoch & ~summary & present[:, metrics].any(axis=1)
+    if not metric_row.any():
+        return [], summaries, (-1, None)
+    if not (np.abs(epochs[metric_row]) <= MAX_INDEX).all():
+        return None
+    epoch_of_row = np.zeros(len(row_ids), np.int64)
+    epoch_of_row[metric_row] = np.maximum(1, np.ceil(epochs[metric_row] - 1e-9))  # steps.epoch_of_fraction
+    last = np.flatnonzero(metric_row)[-1]
+    points = []
+    for j in metrics:
+        m = metric_row & present[:, j]
+        points.append((canonical(keys[j]), (row_ids[m], np.full(m.sum(), j), values[m, j], positions[m], epoch_of_row[m])))
+    return points, summaries, (row_ids[last], float(epochs[last]))
+
+
+def _folder(key: str, shapes: dict, sequence: list):
+    """``Rows.fold``: a closure, as it runs once a row."""
+    append, extenders = sequence.append, {}  # keys -> (index, extend of the values of its shape)
+
+    def fold(row: dict):
+        if key not in row:
+            return row
+        keys = tuple(row)
+        shape = extenders.get(keys)
+        if shape is None:
+            index, values = shapes.setdefault(keys, (len(shapes), []))
+            shape = extenders[keys] = index, values.extend
+        shape[1](row.values())
+        append(shape[0])
+        return _FOLDED
+
+    return fold
+
+
+def _refuse(constant: str):
+    raise ValueError(f"{constant} is not a Python literal")
+
+
+def _floats(column: list, types: set) -> tuple[np.ndarray, np.ndarray]:
+    """A column's values (of ``types``) as floats, and where they are numbers (``number``)."""
+    if types <= {float, int}:
+        try:
+            return np.array(column, dtype=float), np.ones(len(column), bool)
+        except OverflowError:  # an int beyond any float: number() makes it inf
+            pass
+    parsed = [number(v) for v in column]
+    return np.array([np.nan if v is None else v for v in parsed], dtype=float), np.array([v is not None for v in parsed])
+
+
+class Tally:
+    """The points of each metric in the order written, as ``StepLog`` gives them:
+    epoch rows, step series, and the epoch of a step; plus the summary rows and the
+    fractional epoch of the last row with metrics."""
+
+    def __init__(self) -> None:
+        self.events: list = []  # a tallied record has no resume
+        self.points: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}  # name -> values, positions, epochs
+        self.summaries: list = []
+        self.last_epoch: float | None = None
+
+    def epoch_rows(self) -> dict[int, dict[str, float]]:
+        rows: dict[int, dict[str, float]] = {}
+        for name, (values, _, epochs) in self.points.items():
+            by_epoch = np.argsort(epochs, kind="stable")
+            starts = np.flatnonzero(np.diff(epochs[by_epoch], prepend=-1))
+            for epoch, group in zip(epochs[by_epoch][starts].tolist(), np.split(values[by_epoch], starts[1:])):
+                rows.setdefault(epoch, {})[name] = _aggregate(name, group.tolist())
+        return rows
+
+    def step_series(self, *, renumber: bool = False) -> dict[str, StepSeries]:
+        last_writes = {name: np.append(positions[1:] != positions[:-1], True) for name, (_, positions, _) in self.points.items()}
+        if renumber:
+            ranked = np.unique(np.concatenate([p[last_writes[n]] for n, (_, p, _) in self.points.items()] or [[]]))
+        out = {}
+        for name, (values, positions, epochs) in self.points.items():
+            last = last_writes[name]
+            steps = np.searchsorted(ranked, positions[last]) + 1 if renumber else positions[last]
+            out[name] = StepSeries(steps, values[last], epochs[last])
+        return out
+
+    def epoch_at(self, step) -> int | None:
+        """The epoch of the first point written at ``step``."""
+        for _, positions, epochs in self.points.values():
+            hit = np.flatnonzero(positions == step) if step is not None else ()
+            if len(hit):
+                return int(epochs[hit[0]])
+        return None
