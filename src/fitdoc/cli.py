@@ -14,7 +14,12 @@ from functools import partial
 from pathlib import Path
 from typing import NamedTuple
 
-import click
+# fitdoc multiplies no large matrices: one OpenBLAS thread spares every command the
+# threads OpenBLAS starts per core when numpy is imported (a third of the CPU time of
+# a short diagnosis). Torch, for `fitdoc repair`, keeps its own thread settings.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import click  # noqa: E402
 
 from .commandline import CONFIG, FORMAT, LANG, MONITOR, Group, console, expand_paths, load_config, plotted, progress, writable
 from .errors import FitdocError, InternalError, printable
