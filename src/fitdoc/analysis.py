@@ -233,7 +233,10 @@ class Context:
 
     @cached_property
     def epoch_base(self) -> int:
-        return int(self.run.info.get("epoch_base", 1))
+        """The number of a run's first epoch: what the reader knows, else 0 when the record
+        starts at epoch 0 (MLflow and Lightning count from 0), else 1."""
+        default = 0 if len(self.run) and self.run.epochs[0] == 0 else 1
+        return int(self.run.info.get("epoch_base", default))
 
     @cached_property
     def is_window(self) -> bool:
