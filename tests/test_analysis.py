@@ -57,3 +57,14 @@ def test_longest_run_takes_the_first_longest():
     assert longest_run(np.array([1, 0, 1, 1, 1], bool)) == (2, 3)
     assert longest_run(np.zeros(4, bool)) == (0, 0)
     assert longest_run(np.zeros(0, bool)) == (0, 0)
+
+
+@pytest.mark.parametrize("first", [0, 1])
+def test_retrain_length_counts_the_epochs_up_to_the_best_from_the_first(first):
+    import fitdoc
+    from fitdoc.run import build_run
+
+    val = [1.0, 0.8, 0.6, 0.5, 0.45, 0.5, 0.6, 0.7, 0.8, 0.9]
+    rows = {first + i: {"loss": 1.0 - 0.05 * i, "val_loss": v} for i, v in enumerate(val)}
+    report = fitdoc.diagnose(build_run(rows, source="made-up", format="mlflow"))
+    assert report.best_epoch == first + 4 and report.best.recommended_epochs == 5
