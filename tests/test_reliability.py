@@ -390,3 +390,15 @@ def test_a_learning_rate_with_nothing_to_move_to_is_diagnosed(tmp_path, rate):
     path.write_text(text.replace(",0.1,", f",{rate},"))
     result = run_cli("diagnose", path, "--format", "json")
     assert result.exit_code == 0, result.stderr
+
+
+def test_curves_at_the_float_limits_diagnose_without_numpy_warnings(tmp_path):
+    import warnings
+
+    path = tmp_path / "big.csv"
+    path.write_text("epoch,loss,val_loss\n0,1e308,1e308\n1,1.7e308,1.7e308\n2,1.7e308,1.7e308\n"
+                    "3,1e-300,1.7e308\n4,1.7e308,1e308\n5,1.7e308,1.7e308\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # an overflow warning would print on the user's terminal
+        report = fitdoc.diagnose(path)
+    assert report.verdict == "error"

@@ -7,6 +7,8 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 
 from . import advice
 from .advising import Advice, advise
@@ -138,11 +140,14 @@ def diagnose(
     config = config or Config()
     lang = lang or config.lang or advice.default_lang()
     ctx = Context(run)
-    findings = [f for rule in config.instantiate() for f in rule.check(ctx)]
-    findings = rank(_drop_superseded(findings))
-    best = choose_best(ctx, monitor)
-    advised, likely = advise(ctx, findings, best, lang)
-    return Report(run, findings, advised, best, likely, lang, trend(ctx, findings))
+    # curves near the float limits overflow, NaN curves are compared: the rules expect inf
+    # and NaN there, and numpy's warnings would only print noise on the user's terminal
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+        findings = [f for rule in config.instantiate() for f in rule.check(ctx)]
+        findings = rank(_drop_superseded(findings))
+        best = choose_best(ctx, monitor)
+        advised, likely = advise(ctx, findings, best, lang)
+        return Report(run, findings, advised, best, likely, lang, trend(ctx, findings))
 
 
 def _drop_superseded(findings: list[Finding]) -> list[Finding]:
