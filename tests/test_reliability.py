@@ -402,3 +402,4 @@ def test_curves_at_the_float_limits_diagnose_without_numpy_warnings(tmp_path):
         warnings.simplefilter("error")  # an overflow warning would print on the user's terminal
         report = fitdoc.diagnose(path)
     assert report.verdict == "error"
+    assert "infx" not in str(report.to_dict()) and "jumped to 1.7e+308 from its lowest value 1e-300" in str(report.to_dict())

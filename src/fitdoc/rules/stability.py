@@ -3,6 +3,8 @@ isolated spikes."""
 
 from __future__ import annotations
 
+import math
+
 from dataclasses import dataclass
 
 import numpy as np
@@ -165,9 +167,10 @@ class Divergence(Rule):
         lowest = float(y[lowest_i])
         if lowest > 0 and y[-1] >= self.jump_factor * lowest:
             onset = lowest_i + int(np.argmax(y[lowest_i:] >= self.jump_factor * lowest))
+            factor = float(y[-1] / lowest)
             return self.finding(
                 train.epochs[onset], variant="jump", causes=[("lr_too_high", 0.75), ("data_problem", 0.3)],
-                value_from=lowest, value_to=float(y[-1]), factor=float(y[-1] / lowest),
+                value_from=lowest, value_to=float(y[-1]), factor=factor if math.isfinite(factor) else None,
             )
         return None
 
