@@ -9,7 +9,6 @@ from pathlib import Path
 
 import numpy as np
 
-
 from . import advice
 from .advising import Advice, advise
 from .analysis import Context

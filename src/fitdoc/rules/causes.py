@@ -57,6 +57,6 @@ def not_learning(ctx: Context, first: int, last: int) -> list[tuple[str, float]]
     loss = ctx.curve("loss")
     window = loss.values[(loss.epochs >= first) & (loss.epochs <= last)]
     fall = -slope(window) * (len(window) - 1)
-    if fall > 2 * loss.noise and fall > 0.01 * abs(float(median(window))):
+    if fall > 2 * loss.noise and fall > 0.01 * abs(median(window)):
         return [("lr_too_low", 0.6), ("model_too_small", 0.35), ("too_few_epochs", 0.3)]
     return [("lr_too_high", 0.5), ("batch_too_small", 0.35), ("lr_too_low", 0.3), ("model_too_small", 0.25)]

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..analysis import Context, LOSSES, chance_classes, longest_run, median, slope
+from ..analysis import LOSSES, Context, chance_classes, longest_run, median, slope
 from ..run import epoch_value
 from .base import Rule
 
@@ -79,7 +79,7 @@ class StuckAccuracy(Rule):
                 variant = "near"
                 if not length:
                     continue
-            value = float(median(y[start : start + length]))
+            value = median(y[start : start + length])
             first, last = epoch_value(c.epochs[start]), epoch_value(c.epochs[start + length - 1])
             change = loss_change(ctx, first, last)
             val_frozen = _frozen(ctx.curve("val_loss"), first, last, self.exact_tolerance)
@@ -267,7 +267,7 @@ class SuspiciousValidation(Rule):
             if hit.mean() >= 0.5:
                 yield self.finding(
                     epochs[int(np.argmax(hit))], variant="perfect", causes=[("data_problem", 0.8)],
-                    val=float(median(val[hit])), train=float(median(train[hit])), evals=int(hit.sum()),
+                    val=median(val[hit]), train=median(train[hit]), evals=int(hit.sum()),
                 )
                 return
         loss = ctx.paired("loss", "val_loss")
@@ -277,7 +277,7 @@ class SuspiciousValidation(Rule):
             if low.mean() >= self.min_share and np.all(train > 0):
                 yield self.finding(
                     epochs[0], variant="low_loss", causes=[("data_problem", 0.7), ("needs_regularization", 0.2)],
-                    ratio=float(median(val / train)), evals=len(epochs),
+                    ratio=median(val / train), evals=len(epochs),
                 )
 
 

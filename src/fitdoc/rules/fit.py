@@ -84,7 +84,7 @@ class Overfitting(Rule):
         k = max(3, min(after, len(val) // 4))
         floor = self.min_rise * abs(trend_low)
         rose = any(
-            float(median(val.values[-n:])) - reference > max(floor, self.noise_factor * noise)
+            median(val.values[-n:]) - reference > max(floor, self.noise_factor * noise)
             for n, noise in ((3, val.noise), (k, 1.25 * val.noise / np.sqrt(k)))
         )
         train_at_best = ctx.value_at("loss", epoch_value(val.epochs[best]))
@@ -326,7 +326,7 @@ class Plateau(Rule):
         length = j - i + 1
         if length < max(self.min_evals, self.min_fraction * n):
             return
-        level = float(median(train.values[i : j + 1]))
+        level = median(train.values[i : j + 1])
         first = float(train.values[0])
         after = float(np.min(s[j:])) if j + 1 < n else level
         at_start = i == 0 and not ctx.is_window
@@ -342,7 +342,7 @@ class Plateau(Rule):
         if causes is None:
             causes = not_learning(ctx, epoch_value(train.epochs[i]), epoch_value(train.epochs[j]))
             acc = ctx.curve("accuracy")
-            if acc is not None and chance_classes(float(median(acc.values[i : j + 1])), 0.03):
+            if acc is not None and chance_classes(median(acc.values[i : j + 1]), 0.03):
                 causes.append(("loss_activation_mismatch", 0.35))
         yield self.finding(
             train.epochs[i], end_epoch=train.epochs[j], causes=causes,
@@ -411,7 +411,7 @@ class ValBetterThanTrain(Rule):
             return  # a ratio of negative losses (cosine similarity) says nothing
         below = val < train
         if below.mean() >= self.min_share:
-            ratio = float(median(val / np.where(train == 0, np.nan, train)))
+            ratio = median(val / np.where(train == 0, np.nan, train))
             yield self.finding(
                 epochs[0],
                 below=int(below.sum()), evals=len(epochs), ratio=ratio,

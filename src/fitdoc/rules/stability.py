@@ -4,13 +4,12 @@ isolated spikes."""
 from __future__ import annotations
 
 import math
-
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from ..analysis import Context, LOSSES, median, running_median, slope, smooth
+from ..analysis import LOSSES, Context, median, running_median, slope, smooth
 from ..run import epoch_value
 from .base import Rule
 
@@ -304,13 +303,13 @@ class Oscillation(Rule):
         d = np.diff(y)
         signs = np.sign(d[d != 0])
         alternation = float(np.mean(signs[1:] != signs[:-1])) if len(signs) > 2 else 0.0
-        wiggle = float(median(np.abs(np.diff(y, n=2)))) / 4  # a zig-zag of +-a has |d2| = 4a
+        wiggle = median(np.abs(np.diff(y, n=2))) / 4  # a zig-zag of +-a has |d2| = 4a
         # noise around a converging trend is normal: the wiggle must matter next to the
         # ground the curve covers
         trend = smooth(y)
         if wiggle < self.min_range_share * float(np.ptp(trend)) * (1.0 if len(y) >= self.min_evals else 0.5):
             return alternation, 0.0
-        level = (float(median(np.abs(y))) or 1.0) if relative else 1.0
+        level = (median(np.abs(y)) or 1.0) if relative else 1.0
         return alternation, wiggle / level
 
     def check(self, ctx: Context):
