@@ -18,7 +18,7 @@ import json
 from ..errors import UnreadableRecord
 from ..names import is_bookkeeping, is_metric_name
 from ..run import Run, build_run
-from .numbers import MAX_INDEX
+from .numbers import MAX_INDEX, is_number
 from .steps import CompleteLines, StepLog, epoch_of_fraction
 
 FORMAT = "json-lines"
@@ -27,13 +27,9 @@ STEP_KEYS = ("_step", "step", "global_step", "iteration")
 SNIFF_LINES = 20
 
 
-def _number(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
 def _metrics(entry: dict) -> dict[str, float]:
     return {k: float(v) for k, v in entry.items()
-            if _number(v) and not k.startswith("_") and k not in STEP_KEYS and (k == "lr" or not is_bookkeeping(k))}
+            if is_number(v) and not k.startswith("_") and k not in STEP_KEYS and (k == "lr" or not is_bookkeeping(k))}
 
 
 def sniff(source) -> float:
@@ -71,14 +67,14 @@ def read(source) -> Run:
                 continue
             metrics = _metrics(entry)
             if metrics:
-                step = next((entry[k] for k in STEP_KEYS if _number(entry.get(k))), None)
+                step = next((entry[k] for k in STEP_KEYS if is_number(entry.get(k))), None)
                 rows.append((entry.get("epoch"), step, metrics))
     notes = [lines.cut_note()] if lines.cut is not None else []
     if skipped:
         notes.append(f"{skipped} line(s) that are not JSON objects were skipped")
     if not rows:
         raise UnreadableRecord(source.name, "no line holds a number under a metric's name")
-    by_epoch = all(_number(e) and abs(e) <= MAX_INDEX for e, _, _ in rows)
+    by_epoch = all(is_number(e) and abs(e) <= MAX_INDEX for e, _, _ in rows)
     by_step = not by_epoch and all(s is not None and abs(s) <= MAX_INDEX for _, s, _ in rows)
     log = StepLog()
     for i, (epoch, step, metrics) in enumerate(rows, 1):

@@ -20,6 +20,7 @@ import re
 
 from ..names import canonical, is_bookkeeping
 from ..run import Run, build_run
+from .numbers import is_number
 from .steps import CompleteLines
 from .stitch import EpochRows
 
@@ -55,7 +56,7 @@ def read(source) -> Run:
                 continue
             metrics = {
                 k: float(v) for k, v in entry.items()
-                if isinstance(v, (int, float)) and not isinstance(v, bool) and k not in _COUNTERS and (k == "lr" or not is_bookkeeping(k))
+                if is_number(v) and k not in _COUNTERS and (k == "lr" or not is_bookkeeping(k))
             }
             if metrics:
                 is_val = entry.get("mode") == "val" or ("mode" not in entry and not any(_TRAINING.match(k) for k in entry))

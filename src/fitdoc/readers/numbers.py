@@ -13,12 +13,17 @@ NUMBER_PATTERN = r"[-+]?(?:\d+(?:\.\d*)?(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?
 MAX_INDEX = 2**53  # epochs and steps above this are not exact as floats: not a real count
 
 
+def is_number(value) -> bool:
+    """An int or a float as JSON or Python gives it; a bool is not a number here."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
 def parse_number(text) -> float | None:
     """A float, NaN/Inf included; ``None`` for a missing cell. Raises ValueError otherwise.
     An integer too large for a float is +/-inf."""
     if text is None:
         return None
-    if isinstance(text, (int, float)) and not isinstance(text, bool):
+    if is_number(text):
         try:
             return float(text)
         except OverflowError:  # an int beyond 1.8e308

@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 
 from ..errors import UnreadableRecord
-from ..readers.numbers import parse_number
+from ..readers.numbers import is_number, parse_number
 from ..run import build_run
 from . import Unit, file_stamp, flatten
 
@@ -71,7 +71,7 @@ def run_from_results(items: list[dict], source: str):
     for i, result in enumerate(items, 1):
         epoch = result.get("training_iteration") or i
         rows[epoch] = {k: float(v) for k, v in result.items() if k not in RAY_FIELDS
-                       and isinstance(v, (int, float)) and not isinstance(v, bool)}
+                       and is_number(v)}
     return build_run(rows, source=source, format=FORMAT)
 
 

@@ -20,6 +20,7 @@ import zlib
 from pathlib import Path
 
 from ..errors import FitdocError, UnreadableRecord
+from ..readers.numbers import is_number
 from ..run import build_run
 from . import Unit, file_stamp, flatten
 
@@ -127,7 +128,7 @@ def units(spec: str) -> list[Unit]:
 
 
 def _number(value):
-    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+    return float(value) if is_number(value) else None
 
 
 def fetch(unit: Unit):

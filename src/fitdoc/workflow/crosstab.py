@@ -23,6 +23,8 @@ import math
 from dataclasses import dataclass, replace
 from typing import Iterable, Sequence
 
+from ..readers.numbers import is_number
+
 ALPHA = 0.01
 MAX_THRESHOLDS = 40
 
@@ -112,8 +114,8 @@ def fmt_value(value) -> str:
     return f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
-def is_number(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+def is_finite_number(value) -> bool:
+    return is_number(value) and math.isfinite(value)
 
 
 def _coarse(distinct: Sequence[float]) -> list[float]:
@@ -160,7 +162,7 @@ def best_split(code: str, param: str, values: list, present: list[bool], alpha: 
     total, n_with = len(values), sum(present)
     if n_with == 0 or n_with == total:
         return None
-    if not all(is_number(v) for v in values):
+    if not all(is_finite_number(v) for v in values):
         best, tried = _best_of(code, param, _levels(values), present, n_with, total)
     else:
         distinct = sorted(set(values))[1:]  # ">= the smallest" is every run
@@ -188,7 +190,7 @@ def cross_tab(rows: Sequence[dict], labels: dict[str, Sequence[bool]], alpha: fl
     for code, flags in labels.items():
         for key in params:
             pairs = [(r[key], f) for r, f in zip(rows, flags) if r.get(key) is not None
-                     and (is_number(r[key]) or isinstance(r[key], (str, bool)))]
+                     and (is_finite_number(r[key]) or isinstance(r[key], (str, bool)))]
             if len(pairs) < 4:
                 continue
             split = best_split(code, key[3:], [v for v, _ in pairs], [f for _, f in pairs], alpha)
