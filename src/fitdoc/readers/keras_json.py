@@ -10,7 +10,7 @@ import re
 
 from ..errors import UnreadableRecord
 from ..names import is_metric_name, is_validation
-from ..run import build_run
+from ..run import Run, build_run
 from .numbers import parse_index, parse_number
 from .stitch import EpochRows
 

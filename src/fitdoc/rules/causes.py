@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 from ..analysis import Context, median, slope
 
 WIRING = [("loss_activation_mismatch", 0.5), ("data_problem", 0.45), ("lr_too_high", 0.3), ("lr_too_low", 0.25)]

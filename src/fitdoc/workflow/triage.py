@@ -87,14 +87,25 @@ def error_row(unit, reason: str) -> dict:
             **{f"hp.{k}": v for k, v in unit.hparams.items()}}
 
 
+def fetch_runs(unit) -> list:
+    """The runs of ``unit`` that hold at least one epoch."""
+    from .. import sources
+
+    return [r for r in sources.fetch(unit) if len(r)]
+
+
+def run_ids(unit, count: int) -> list[str]:
+    """The row ids of a unit's ``count`` runs: its own id, or ``ID#1``, ``ID#2``..."""
+    return [unit.run_id] if count == 1 else [f"{unit.run_id}#{i}" for i in range(1, count + 1)]
+
+
 def triage_unit(unit, options: Options = Options()) -> Outcome:
     """Fetch and diagnose one unit: its rows, and where the time went."""
-    from .. import sources
     from ..engine import diagnose
 
     started, cpu = time.perf_counter(), time.process_time()
     try:
-        runs = [r for r in sources.fetch(unit) if len(r)]
+        runs = fetch_runs(unit)
         if not runs:
             raise FitdocError(unit.locator, "no epochs in this run")
     except FitdocError as exc:
@@ -104,8 +115,7 @@ def triage_unit(unit, options: Options = Options()) -> Outcome:
         raise InternalError(unit.locator, exc) from exc
     fetched, fetched_cpu = time.perf_counter(), time.process_time()
     rows = []
-    for i, run in enumerate(runs, 1):
-        run_id = unit.run_id if len(runs) == 1 else f"{unit.run_id}#{i}"
+    for run, run_id in zip(runs, run_ids(unit, len(runs))):
         try:
             rows.append(run_row(unit, run, diagnose(run, lang=options.lang, monitor=options.monitor), run_id))
         except FitdocError as exc:  # --monitor names a metric this run lacks
@@ -114,6 +124,27 @@ def triage_unit(unit, options: Options = Options()) -> Outcome:
             raise InternalError(run.source, exc) from exc
     return Outcome(unit.key, unit.stamp, rows, fetched - started, time.perf_counter() - fetched,
                    fetched_cpu - cpu, time.process_time() - fetched_cpu)
+
+
+def example_reports(triage: Triage, units: Sequence, options: Options = Options()) -> tuple[list, list[str]]:
+    """The reports and labels of the runs :meth:`Triage.examples` picks, fetched again
+    (rows keep no curves); a run that no longer reads is left out."""
+    from ..engine import diagnose
+
+    by_id = {u.run_id: u for u in units}
+    reports, labels = [], []
+    for row, why in triage.examples():
+        run_id = str(row["run_id"])
+        unit = by_id.get(run_id) or by_id.get(run_id.rpartition("#")[0])  # "ID#i": a unit's i-th run
+        try:
+            runs = fetch_runs(unit) if unit else []
+            ids = run_ids(unit, len(runs)) if unit else []
+            if run_id in ids:
+                reports.append(diagnose(runs[ids.index(run_id)], lang=options.lang, monitor=options.monitor))
+                labels.append(f"#{row['rank']} {row['name'] or run_id} ({why})")
+        except FitdocError:
+            continue
+    return reports, labels
 
 
 def triage_batch(units: Sequence, options: Options = Options()) -> list[Outcome]:

@@ -34,7 +34,7 @@ def triage_cmd(sources, fmt, html_path, top, jobs, engine, ray_address, cache_pa
     from .. import sources as sources_mod
     from ..commandline import progress
     from . import engines
-    from .triage import Options, Triage
+    from .triage import Options, Triage, example_reports
     from .triage_cache import Cache, default_path
 
     if html_path:
@@ -60,32 +60,8 @@ def triage_cmd(sources, fmt, html_path, top, jobs, engine, ray_address, cache_pa
     else:
         result.print(console(), top or None)
     if html_path:
-        reports, labels = _examples(result, units, monitor)
+        reports, labels = example_reports(result, units, options)
         result.to_html(reports, labels, top or None).save(html_path)
         click.echo(f"wrote {html_path}", err=True)
     click.echo(f"fitdoc: {result.timing()}", err=True)
 
-
-def _examples(result, units, monitor) -> tuple[list, list[str]]:
-    """The reports and labels of the example runs the HTML report draws, fetched again
-    (rows keep no curves); a run that no longer reads is left out."""
-    from .. import sources as sources_mod
-    from ..engine import diagnose
-    from ..errors import FitdocError
-
-    by_id = {u.run_id: u for u in units}
-    reports, labels = [], []
-    for row, why in result.examples():
-        run_id = str(row["run_id"])
-        unit, index = by_id.get(run_id), 0
-        if unit is None:  # the i-th run of a unit holding several: "RUN_ID#i"
-            base, _, number = run_id.rpartition("#")
-            unit, index = by_id.get(base), int(number) - 1 if number.isdigit() else 0
-        try:
-            runs = [r for r in sources_mod.fetch(unit) if len(r)] if unit else []
-            if index < len(runs):
-                reports.append(diagnose(runs[index], monitor=monitor))
-                labels.append(f"#{row['rank']} {row['name'] or run_id} ({why})")
-        except FitdocError:
-            continue
-    return reports, labels
