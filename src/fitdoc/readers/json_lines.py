@@ -50,7 +50,7 @@ def sniff(source) -> float:
 
 
 def read(source) -> Run:
-    rows: list[tuple[object, object, dict[str, float]]] = []  # (epoch, step, metrics)
+    entries: list[dict] = []
     skipped = 0
     with source.open_text() as fh:
         lines = CompleteLines(fh)
@@ -65,15 +65,24 @@ def read(source) -> Run:
             if not isinstance(entry, dict):
                 skipped += 1
                 continue
-            metrics = _metrics(entry)
-            if metrics:
-                step = next((entry[k] for k in STEP_KEYS if is_number(entry.get(k))), None)
-                rows.append((entry.get("epoch"), step, metrics))
+            entries.append(entry)
     notes = [lines.cut_note()] if lines.cut is not None else []
     if skipped:
         notes.append(f"{skipped} line(s) that are not JSON objects were skipped")
+    return run_of_rows(entries, source=source.name, format=FORMAT, notes=notes)
+
+
+def run_of_rows(entries, *, source: str, format: str, notes: list[str]) -> Run:
+    """The run of metric rows (dicts, in the order they were logged), placed as the
+    module's docstring says; also the history rows of a W&B run log."""
+    rows: list[tuple[object, object, dict[str, float]]] = []  # (epoch, step, metrics)
+    for entry in entries:
+        metrics = _metrics(entry)
+        if metrics:
+            step = next((entry[k] for k in STEP_KEYS if is_number(entry.get(k))), None)
+            rows.append((entry.get("epoch"), step, metrics))
     if not rows:
-        raise UnreadableRecord(source.name, "no line holds a number under a metric's name")
+        raise UnreadableRecord(source, "no row holds a number under a metric's name")
     by_epoch = all(is_number(e) and abs(e) <= MAX_INDEX for e, _, _ in rows)
     by_step = not by_epoch and all(s is not None and abs(s) <= MAX_INDEX for _, s, _ in rows)
     log = StepLog()
@@ -94,5 +103,5 @@ def read(source) -> Run:
         info["epoch_base"] = 0  # numbered from 0: epoch 10 is the 11th
     per_step = by_epoch and any(len(p) > len(epoch_rows) for p in log.points.values())
     extra = {"step_series": log.step_series()} if per_step else {}
-    return build_run(epoch_rows, source=source.name, format=FORMAT, events=log.events, notes=notes, info=info, **extra)
+    return build_run(epoch_rows, source=source, format=format, events=log.events, notes=notes, info=info, **extra)
 

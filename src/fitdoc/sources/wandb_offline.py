@@ -5,9 +5,11 @@ everything ``wandb.init``/``wandb.log`` sent: a LevelDB-style log of protobuf re
 wandb``). Recent wandb versions write no ``config.yaml``, ``wandb-summary.json`` or
 history file for offline runs, so the ``.wandb`` log is what is read.
 
-Each ``wandb.log`` call is a history row; its epoch is the ``epoch`` value it logged,
-else its ``_step`` (rows of the same epoch merge, the later value kept). W&B's own keys
-(``_step``, ``_runtime``, ``_timestamp``...) and non-numbers (media, text) are left out.
+Each ``wandb.log`` call is a history row, placed as the ``json-lines`` reader places an
+exported history (:func:`fitdoc.readers.json_lines.run_of_rows`): by the ``epoch`` every
+row logged, else by ``_step``; several rows of an epoch hold the mean of a training metric
+and the last validation value. W&B's own keys (``_step``, ``_runtime``, ``_timestamp``...)
+and non-numbers (media, text) are left out.
 ``wandb.init(config=...)`` and ``wandb.config`` updates are the hyperparameters
 (nested ones as ``outer/inner``).
 """
@@ -20,7 +22,6 @@ import zlib
 from pathlib import Path
 
 from ..errors import FitdocError, UnreadableRecord
-from ..readers.numbers import is_number
 from ..run import build_run
 from . import Unit, file_stamp, flatten
 
@@ -127,27 +128,20 @@ def units(spec: str) -> list[Unit]:
     return out
 
 
-def _number(value):
-    return float(value) if is_number(value) else None
-
-
 def fetch(unit: Unit):
-    path = Path(unit.locator)
-    rows: dict[float, dict[str, float]] = {}
+    from ..readers.json_lines import run_of_rows
+
+    history: list[dict] = []
     config: dict = {}
     exited = False
-    for record in records(path):
+    for record in records(Path(unit.locator)):
         kind = record.WhichOneof("record_type")
         if kind == "history":
-            logged = _items(record.history.item)
-            epoch = _number(logged.get("epoch"))
-            metrics = {k: _number(v) for k, v in logged.items() if not k.startswith("_") and k != "epoch"}
-            rows.setdefault(epoch if epoch is not None else record.history.step.num, {}).update(
-                {k: v for k, v in metrics.items() if v is not None})
+            history.append(_items(record.history.item))
         elif kind in ("run", "config"):
             config.update(_config((record.run.config if kind == "run" else record.config).update))
         elif kind == "exit":
             exited = True
-    run = build_run(rows, source=unit.locator, format=FORMAT, notes=[] if exited else [NO_EXIT])
+    run = run_of_rows(history, source=unit.locator, format=FORMAT, notes=[] if exited else [NO_EXIT])
     run.info["hparams"] = flatten(config)
     return [run]
