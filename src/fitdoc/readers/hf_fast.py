@@ -23,7 +23,7 @@ import numpy as np
 from ..names import canonical
 from ..run import StepSeries
 from .numbers import MAX_INDEX, parse_number
-from .steps import _aggregate
+from .steps import epoch_value_of
 from .textio import LINE_LIMIT
 
 DICT_LINE = re.compile(r"\{'[A-Za-z_][^{}\n]*'epoch': [^{}\n]*\}")
@@ -280,7 +280,7 @@ class Tally:
             by_epoch = np.argsort(epochs, kind="stable")
             starts = np.flatnonzero(np.diff(epochs[by_epoch], prepend=-1))
             for epoch, group in zip(epochs[by_epoch][starts].tolist(), np.split(values[by_epoch], starts[1:])):
-                rows.setdefault(epoch, {})[name] = _aggregate(name, group.tolist())
+                rows.setdefault(epoch, {})[name] = epoch_value_of(name, group.tolist())
         return rows
 
     def step_series(self, *, renumber: bool = False) -> dict[str, StepSeries]:

@@ -68,7 +68,7 @@ class StepLog:
                 if p.per_epoch:
                     per_epoch.setdefault(p.epoch, {}).setdefault(name, []).append(p.value)
         return {
-            epoch: {name: _aggregate(name, values) for name, values in row.items()}
+            epoch: {name: epoch_value_of(name, values) for name, values in row.items()}
             for epoch, row in per_epoch.items()
         }
 
@@ -97,7 +97,10 @@ class StepLog:
         return out
 
 
-def _aggregate(name: str, values: list[float]) -> float:
+def epoch_value_of(name: str, values: list[float]) -> float:
+    """An epoch's value of a metric from its points: the last of ``lr`` and of a
+    validation metric, the mean of a training metric (``StepLog`` and the Trainer's
+    fast path both use it)."""
     if name == "lr" or is_validation(name):
         return values[-1]
     return math.fsum(values) / len(values)
