@@ -620,13 +620,43 @@ def test_trainer_stdout_fast_path_on_the_shapes_it_must_handle_or_leave(monkeypa
     assert (hf_fast.read_lines(Source(path)) is not None) == taken
 
 
-def test_trainer_stdout_blocks_of_plain_lines_are_read_as_json(monkeypatch, tmp_path):
+NUMBER_LINES = _dict_lines(_trainer_rows(summary=False))
+BULK_CASES = {
+    "plain": (NUMBER_LINES, True),
+    "signs, exponents, -0.0, long integers": (NUMBER_LINES.replace("'grad_norm': 1.5", "'grad_norm': -1.5e-07", 2)
+                                              .replace("'grad_norm': 2.5", "'grad_norm': -0.0", 1)
+                                              .replace("'grad_norm': 0.5", "'grad_norm': 123456789012345678901234567", 1), True),
+    "a summary row": (PLAIN_LINES, False),
+    "an integer with a leading zero": (NUMBER_LINES.replace("'grad_norm': 1.5", "'grad_norm': 05", 1), False),
+    "-0": (NUMBER_LINES.replace("'grad_norm': 1.5", "'grad_norm': -0", 1), False),
+    "NA": (NUMBER_LINES.replace("'grad_norm': 1.5", "'grad_norm': NA", 1), False),
+    "quoted numbers": (_dict_lines(_trainer_rows(summary=False), quoted=True), False),
+    "a key twice": (NUMBER_LINES.replace("'grad_norm': 1.5", "'grad_norm': 1.5, 'grad_norm': 2", 1), False),
+    "a name with a space": (NUMBER_LINES.replace("'grad_norm'", "'grad norm'", 1), False),
+    "a line without epoch": (NUMBER_LINES.replace(", 'epoch': 0.3}", "}", 1), False),
+    "a line starting with epoch": (NUMBER_LINES + "{'epoch': 4.5, 'loss': 9.0}\n", False),
+}
+
+
+@pytest.mark.parametrize("case", BULK_CASES)
+def test_trainer_stdout_number_lines_read_in_bulk_or_left_to_the_other_paths(monkeypatch, tmp_path, case):
+    text, bulk = BULK_CASES[case]
+    path = write_log(tmp_path, text, "train.log")
+    _assert_hf_reads_like_careful(monkeypatch, path)
+    taken = []
+    fold_numbers = hf_fast.Rows._fold_numbers
+    monkeypatch.setattr(hf_fast.Rows, "_fold_numbers", lambda *args: taken.append(fold_numbers(*args)) or taken[-1])
+    hf_fast.read_lines(Source(path))
+    assert taken == [bulk]
+
+
+def test_trainer_stdout_blocks_of_plain_lines_are_read_whole(monkeypatch, tmp_path):
     rows = _trainer_rows(steps=30000, per_epoch=3000)  # some 3 MB: several blocks
     lines = _dict_lines(rows).splitlines(True)
     lines[20000] = " 50%|#####     | 5/10 [00:01<00:01,  3.84it/s]\r" + lines[20000]
     path = write_log(tmp_path, "".join(lines), "train.log")
     blocks = []
-    fold_json_lines = hf_fast.Rows._fold_json_lines
-    monkeypatch.setattr(hf_fast.Rows, "_fold_json_lines", lambda *args: blocks.append(fold_json_lines(*args)) or blocks[-1])
+    fold_plain_lines = hf_fast.Rows._fold_plain_lines
+    monkeypatch.setattr(hf_fast.Rows, "_fold_plain_lines", lambda *args: blocks.append(fold_plain_lines(*args)) or blocks[-1])
     assert _runs(hf_trainer.read(Source(path))) == _hf_careful(monkeypatch, path)
     assert len(blocks) > 2 and blocks.count(False) == 1

@@ -22,6 +22,7 @@ import numpy as np
 
 from ..names import canonical
 from ..run import StepSeries
+from .csv_fast import _cells
 from .numbers import MAX_INDEX, parse_number
 from .steps import epoch_value_of
 from .textio import LINE_LIMIT
@@ -37,6 +38,9 @@ _INT = r"-?(?:0+|[1-9]\d{0,30})"  # literal_eval refuses 05, and long ints are l
 _ITEM = re.compile(rf"'([A-Za-z_][\w./-]*)': (?:({_NUMBER})|({_INT})|'([-+.\w]*)')(, |\}})", re.ASCII)
 _FIRST_KEY = re.compile(r"[A-Za-z_]")
 _EPOCH_ITEM = b"'epoch': "
+_PLAIN_NAME = re.compile(r"[A-Za-z_][\w./-]*", re.ASCII)
+_NUMBER_BYTES = 40  # a longer value is left to the other paths (an integer beyond floats, say)
+_VALUE_ENDS = bytes.maketrans(b",}", b"\n\n")
 _AS_JSON = bytes.maketrans(b"'\n", b'",')  # dict lines to the items of a JSON array
 _BLOCK_BYTES = 1 << 20  # read at a time: memory stays flat in the file size
 _FOLDED = object()  # what a folded row leaves in the parsed document
@@ -118,6 +122,7 @@ class Rows:
 
     def __init__(self, key: str) -> None:
         self.shapes: dict[tuple, tuple[int, list]] = {}  # keys -> (index, the values of its rows one after another)
+        self.bulk: dict[tuple, list] = {}  # keys -> the earlier rows: lists as those values, arrays of rows read in bulk
         self.sequence: list[int] = []  # the shape index of each row
         self.fold = _folder(key, self.shapes, self.sequence)
 
@@ -125,22 +130,27 @@ class Rows:
         """Fold the dicts of ``data``, complete lines, as the careful path reads them."""
         if b"\r" in data:  # a line break for the careful path too
             data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
-        if not self._fold_json_lines(data):
+        if not self._fold_plain_lines(data):
             for match in DICT_LINE.finditer(data.decode("utf-8", "replace")):
                 self.fold(parse_dict(match.group()))
 
-    def _fold_json_lines(self, data: bytes) -> bool:
-        """Fold ``data`` read as one JSON array if its lines are plain dict lines, which the
-        careful path reads whole and JSON reads as ``literal_eval`` does; else fold nothing."""
+    def _fold_plain_lines(self, data: bytes) -> bool:
+        """Fold ``data`` if its lines are plain dict lines, which the careful path reads
+        whole: in bulk where they hold names and numbers only (``_fold_numbers``), else
+        read as one JSON array where JSON reads them as ``literal_eval`` does; else fold nothing."""
         if b'"' in data or b"\\" in data:  # JSON reads the single quotes made double, without escapes
             return False
         buf = np.frombuffer(data, np.uint8)
         ends = np.flatnonzero(buf == ord("\n"))
         starts = np.concatenate(([0], ends[:-1] + 1))
         rows = len(ends)
-        # each line a dict from its "{'" to its "}", with the careful path's "'epoch': " once and no other 'epoch'
-        if not ((buf[starts] == ord("{")).all() and (buf[starts + 1] == ord("'")).all() and (buf[ends - 1] == ord("}")).all()
-                and data.count(_EPOCH_ITEM) == rows == data.count(b"'epoch'")):
+        # each line a dict from its "{'" to its "}"
+        if not ((buf[starts] == ord("{")).all() and (buf[starts + 1] == ord("'")).all() and (buf[ends - 1] == ord("}")).all()):
+            return False
+        if self._fold_numbers(buf, starts):
+            return True
+        # with the careful path's "'epoch': " once and no other 'epoch'
+        if not data.count(_EPOCH_ITEM) == rows == data.count(b"'epoch'"):
             return False
         mark = len(self.sequence), {keys: len(values) for keys, (_, values) in self.shapes.items()}
         if self._fold_json(b"[" + data[:-1].translate(_AS_JSON) + b"]", rows, mark):
@@ -149,6 +159,55 @@ class Rows:
         for keys, (_, values) in self.shapes.items():
             del values[mark[1].get(keys, 0) :]
         return False
+
+    def _fold_numbers(self, buf: np.ndarray, starts: np.ndarray) -> bool:
+        """Fold the lines of ``buf`` (from ``starts``, each ``{'...}``) if each is a dict
+        of distinct plain names, one of them ``epoch``, and plain numbers, ``{'name':
+        number, ...}``, read in bulk: the values as ``float()`` reads them, each line's
+        shape by its text without them; else fold nothing. A number ``literal_eval``
+        refuses or reads otherwise (an integer with a leading zero, ``-0``) is not plain."""
+        quotes = np.flatnonzero(buf == ord("'"))
+        if len(quotes) % 2:
+            return False
+        opens, closes = quotes[0::2], quotes[1::2]
+        next_open = np.append(opens[1:], len(buf) + 1)
+        # an item ends with ", '" before the next, or with "}\n{'" before the next line's
+        last_item = buf[next_open - 2] == ord("\n")
+        value_starts, value_ends = closes + 3, next_open - 2 - last_item  # a value ends at its "," or "}"
+        lengths = value_ends - value_starts
+        if not ((buf[closes + 1] == ord(":")).all() and (buf[closes + 2] == ord(" ")).all()
+                and (buf[value_ends[~last_item] + 1] == ord(" ")).all() and lengths.min() > 0 and lengths.max() <= _NUMBER_BYTES):
+            return False
+        negative = buf[value_starts] == ord("-")
+        lead, after = buf[value_starts + negative], buf[value_starts + negative + 1]  # (within the line: a value ends in "," or "}")
+        if ((lead == ord("0")) & ((after - ord("0") <= 9) | negative & ((after == ord(",")) | (after == ord("}"))))).any():
+            return False  # a leading zero, or -0
+        # the values, a line each, and the text of each line without them
+        in_value = _spans(len(buf), value_starts, value_ends + 1)
+        found = _cells(buf[in_value].tobytes().translate(_VALUE_ENDS), b",", 1)  # a number a line
+        if found is None or found[1] is not None or found[0].size != len(value_starts):
+            return False
+        in_value[value_ends] = False
+        skeletons = buf[~in_value].tobytes().split(b"\n")[:-1]
+        if len(skeletons) != len(starts):
+            return False
+        local = {text: i for i, text in enumerate(dict.fromkeys(skeletons))}
+        shapes = [_line_keys(text) for text in local]
+        if None in shapes or any(SUMMARY_KEY in keys or "epoch" not in keys for keys in shapes):
+            return False  # (a summary row keeps its integers: folded one by one)
+        shape_of_line = np.array(list(map(local.__getitem__, skeletons)))
+        first_item = np.flatnonzero(np.concatenate(([True], last_item[:-1])))
+        number = found[0].ravel()
+        index = np.empty(len(shapes), np.intp)
+        for i, keys in enumerate(shapes):
+            index[i], folded = self.shapes.setdefault(keys, (len(self.shapes), []))
+            parts = self.bulk.setdefault(keys, [])
+            if folded:  # (emptied in place: the folder extends this list)
+                parts.append(folded[:])
+                folded.clear()
+            parts.append(number[first_item[shape_of_line == i][:, None] + np.arange(len(keys))])
+        self.sequence.extend(index[shape_of_line].tolist())
+        return True
 
     def _fold_json(self, array: bytes, rows: int, mark: tuple[int, dict]) -> bool:
         try:  # (bytes that are not UTF-8 raise UnicodeDecodeError: the careful path replaces them)
@@ -165,9 +224,10 @@ class Rows:
         None where a row or metric needs the careful path."""
         sequence = np.array(self.sequence, dtype=np.intp)
         tally, streams, summaries, last = Tally(), {}, [], (-1, None)
-        for keys, (index, flat) in self.shapes.items():
-            if "epoch" in keys and flat:  # rows without an epoch are not read
-                shape = _shape_points(keys, flat, np.flatnonzero(sequence == index), steps)
+        for keys, (index, folded) in self.shapes.items():
+            parts = [*self.bulk.get(keys, ()), *[folded][: bool(folded)]]
+            if "epoch" in keys and parts:  # rows without an epoch are not read
+                shape = _shape_points(keys, parts, np.flatnonzero(sequence == index), steps)
                 if shape is None:
                     return None
                 for name, stream in shape[0]:
@@ -189,19 +249,23 @@ class Rows:
         return tally
 
 
-def _shape_points(keys: tuple, flat: list, row_ids: np.ndarray, steps: bool):
-    """The metric points of the rows of one key shape, ``(name, (row ids, key position,
-    values, positions, epochs))`` for each metric key; the summary rows ``(row id,
-    row)``; and ``(row id, epoch)`` of the last row with metrics. None where the careful
-    path must read them: a value neither number nor string, a brace in a name or string,
-    a step that is not an int in range, an epoch out of range."""
+def _shape_points(keys: tuple, parts: list, row_ids: np.ndarray, steps: bool):
+    """The metric points of the rows of one key shape (``parts``: lists of the values
+    of rows folded one by one, arrays of rows read in bulk), ``(name, (row ids, key
+    position, values, positions, epochs))`` for each metric key; the summary rows ``(row
+    id, row)``; and ``(row id, epoch)`` of the last row with metrics. None where the
+    careful path must read them: a value neither number nor string, a brace in a name or
+    string, a step that is not an int in range, an epoch out of range."""
+    lists = [part for part in parts if isinstance(part, list)]
+    # the folded values; all of them where the step or a summary is read (no bulk then)
+    flat = lists[0] if len(lists) == 1 else [value for part in lists for value in part]
     types = set(map(type, flat))
     # what the careful path reads otherwise: a brace (DICT_LINE stops at it), true, null, a list, a dict
     if (any("{" in k or "}" in k for k in keys if isinstance(k, str)) or not types <= {int, float, str}
             or str in types and any("{" in v or "}" in v for v in flat if type(v) is str)):
         return None
     width = len(keys)
-    values, present = (a.reshape(-1, width) for a in _floats(flat, types))
+    values, present = _rows(parts, types, width)
     column = {key: j for j, key in enumerate(keys)}
     epochs, has_epoch = values[:, column["epoch"]], present[:, column["epoch"]]
     if steps:
@@ -229,6 +293,15 @@ def _shape_points(keys: tuple, flat: list, row_ids: np.ndarray, steps: bool):
     return points, summaries, (row_ids[last], float(epochs[last]))
 
 
+def _rows(parts: list, types: set, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """The rows of ``parts`` as floats, and where they are numbers."""
+    rows = [(part, np.ones(part.shape, bool)) if isinstance(part, np.ndarray)
+            else tuple(a.reshape(-1, width) for a in _floats(part, types)) for part in parts]
+    if len(rows) == 1:
+        return rows[0]
+    return np.concatenate([values for values, _ in rows]), np.concatenate([present for _, present in rows])
+
+
 def _folder(key: str, shapes: dict, sequence: list):
     """``Rows.fold``: a closure, as it runs once a row."""
     append, extenders = sequence.append, {}  # keys -> (index, extend of the values of its shape)
@@ -246,6 +319,26 @@ def _folder(key: str, shapes: dict, sequence: list):
         return _FOLDED
 
     return fold
+
+
+def _spans(size: int, starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
+    """A mask of ``size``, true from each of ``starts`` to its stop (spans in order, apart)."""
+    runs = np.empty(2 * len(starts) + 1, np.intp)
+    runs[0::2] = np.append(starts, size) - np.concatenate(([0], stops))
+    runs[1::2] = stops - starts
+    return np.repeat(np.arange(len(runs)) % 2 == 1, runs)
+
+
+def _line_keys(skeleton: bytes) -> tuple[str, ...] | None:
+    """The keys of a dict line written without its values, ``{'loss': , 'epoch': }``,
+    when they are plain distinct names and the first is not ``epoch`` (``DICT_LINE``
+    would not match); else None."""
+    if not (skeleton.startswith(b"{'") and skeleton.endswith(b"': }")):
+        return None
+    keys = skeleton[2:-4].decode("ascii", "replace").split("': , '")
+    if len(set(keys)) < len(keys) or keys[0] == "epoch" or not all(_PLAIN_NAME.fullmatch(k) for k in keys):
+        return None
+    return tuple(keys)
 
 
 def _refuse(constant: str):
