@@ -163,10 +163,19 @@ class Rows:
     def _fold_numbers(self, buf: np.ndarray, starts: np.ndarray) -> bool:
         """Fold the lines of ``buf`` (from ``starts``, each ``{'...}``) if each is a dict
         of distinct plain names, one of them ``epoch``, and plain numbers, ``{'name':
-        number, ...}``, read in bulk: the values as ``float()`` reads them, each line's
-        shape by its text without them; else fold nothing. A number ``literal_eval``
-        refuses or reads otherwise (an integer with a leading zero, ``-0``) is not plain."""
+        number, ...}`` (a number may be quoted, ``'0.25'``, as transformers 5 prints
+        floats), read in bulk: the values as ``float()`` reads them, each line's shape by
+        its text without them; else fold nothing. A number ``literal_eval`` refuses or
+        reads otherwise (an integer with a leading zero, ``-0``) is not plain."""
         quotes = np.flatnonzero(buf == ord("'"))
+        opening = (buf[quotes - 1] == ord(" ")) & (buf[quotes - 2] == ord(":"))  # of a quoted value
+        if opening.any():
+            closing = (buf[quotes + 1] == ord(",")) | (buf[quotes + 1] == ord("}"))  # (a name's is followed by ":")
+            opened = np.flatnonzero(opening)
+            if opened[-1] + 1 == len(quotes) or not closing[opened + 1].all() or closing.sum() != len(opened):
+                return False
+            buf = np.delete(buf, quotes[opening | closing])  # the values bare: the numbers they hold
+            quotes = np.flatnonzero(buf == ord("'"))
         if len(quotes) % 2:
             return False
         opens, closes = quotes[0::2], quotes[1::2]
@@ -265,7 +274,7 @@ def _shape_points(keys: tuple, parts: list, row_ids: np.ndarray, steps: bool):
             or str in types and any("{" in v or "}" in v for v in flat if type(v) is str)):
         return None
     width = len(keys)
-    values, present = _rows(parts, types, width)
+    values, present = _rows(parts, width)
     column = {key: j for j, key in enumerate(keys)}
     epochs, has_epoch = values[:, column["epoch"]], present[:, column["epoch"]]
     if steps:
@@ -293,10 +302,10 @@ def _shape_points(keys: tuple, parts: list, row_ids: np.ndarray, steps: bool):
     return points, summaries, (row_ids[last], float(epochs[last]))
 
 
-def _rows(parts: list, types: set, width: int) -> tuple[np.ndarray, np.ndarray]:
+def _rows(parts: list, width: int) -> tuple[np.ndarray, np.ndarray]:
     """The rows of ``parts`` as floats, and where they are numbers."""
     rows = [(part, np.ones(part.shape, bool)) if isinstance(part, np.ndarray)
-            else tuple(a.reshape(-1, width) for a in _floats(part, types)) for part in parts]
+            else tuple(a.reshape(-1, width) for a in _floats(part)) for part in parts]
     if len(rows) == 1:
         return rows[0]
     return np.concatenate([values for values, _ in rows]), np.concatenate([present for _, present in rows])
@@ -345,13 +354,12 @@ def _refuse(constant: str):
     raise ValueError(f"{constant} is not a Python literal")
 
 
-def _floats(column: list, types: set) -> tuple[np.ndarray, np.ndarray]:
-    """A column's values (of ``types``) as floats, and where they are numbers (``number``)."""
-    if types <= {float, int}:
-        try:
-            return np.array(column, dtype=float), np.ones(len(column), bool)
-        except OverflowError:  # an int beyond any float: number() makes it inf
-            pass
+def _floats(column: list) -> tuple[np.ndarray, np.ndarray]:
+    """A column's values (ints, floats, strings) as floats, and where they are numbers (``number``)."""
+    try:  # NumPy reads each as float() does: as number() reads a number, or a string float() reads
+        return np.array(column, dtype=float), np.ones(len(column), bool)
+    except (OverflowError, ValueError):  # an int beyond any float (number() makes it inf), a string of no float
+        pass
     parsed = [number(v) for v in column]
     return np.array([np.nan if v is None else v for v in parsed], dtype=float), np.array([v is not None for v in parsed])
 
