@@ -370,33 +370,47 @@ def _decimals(words: np.ndarray, at: np.ndarray, lengths: np.ndarray):
     """``(digits as an integer, digits after the point, has a point)`` of the runs whose
     last word is ``words[at]``, or None unless each is a decimal of 1 to 15 digits with its
     point, if any, as many places from the right in each (Keras prints a metric with a
-    fixed precision). A run is read as its last 8 bytes and the 8 before them."""
+    fixed precision). A run is read as its last 8 bytes and the 8 before them, in place:
+    each new array costs its pages' faults."""
     width, shortest = int(lengths.max()), int(lengths.min())
     if width > 16:
         return None
-    backs = range(0, width, 8)
-    keeps = [_KEEP[np.clip(lengths - back, 0, 8)] for back in backs]
-    halves = [words[at - back] & keep for back, keep in zip(backs, keeps)]
-    points = [keep & _DIGIT_BIT & ~half for half, keep in zip(halves, keeps)]  # a "." of each run
-    marks = [int(p[0]) for p in points]
-    if any((p != mark).any() for p, mark in zip(points, marks)) or sum(m.bit_count() for m in marks) > 1:
+    halves, marks = [], []
+    for back in range(0, width, 8):
+        keep = _KEEP[np.clip(lengths - back, 0, 8)]
+        half = words[at - back]
+        half &= keep
+        points = np.bitwise_xor(half, keep, out=keep)  # bit 4 of each "." of the run
+        points &= _DIGIT_BIT
+        marks.append(int(points[0]))
+        if (points != marks[-1]).any():
+            return None
+        halves.append(half)
+    if sum(m.bit_count() for m in marks) > 1:
         return None
-    after = next((back + 7 - m.bit_length() // 8 for back, m in zip(backs, marks) if m), None)
+    after = next((8 * k + 7 - m.bit_length() // 8 for k, m in enumerate(marks) if m), None)
     if width - (after is not None) > 15 or (after is not None and shortest < 2):
         return None
-    # the point read as a digit 0 (the "." byte cleared), taken out of the integer after
-    value = sum(_eight_digits(half & np.uint64(_NIBBLES & ~((mark >> 4) * 0xFF))) * np.uint64(10 ** back)
-                for back, half, mark in zip(backs, halves, marks))
+    # the point read as a digit 0 (the "." byte cleared), then taken out of the integer
+    value = _eight_digits(halves[0], marks[0])
+    if len(halves) > 1:
+        value += _eight_digits(halves[1], marks[1]) * np.uint64(10**8)
     if after is not None:
         value -= value // np.uint64(10 ** (after + 1)) * np.uint64(9 * 10**after)
-    return value.astype(np.int64), after or 0, after is not None
+    return value.view(np.int64), after or 0, after is not None
 
 
-def _eight_digits(words: np.ndarray) -> np.ndarray:
-    """The number the 8 bytes of each word write, one digit 0-9 a byte, the first highest."""
-    pairs = (words * np.uint64(10) + (words >> np.uint64(8))) & _PAIRS
-    quads = (pairs * np.uint64(100) + (pairs >> np.uint64(16))) & _QUADS
-    return (quads * np.uint64(10000) + (quads >> np.uint64(32))) & _OCTETS
+def _eight_digits(words: np.ndarray, point: int) -> np.ndarray:
+    """The number the 8 bytes of each word write, one digit a byte, the first highest, the
+    byte of ``point`` (bit 4 of a "." byte) read as 0; worked out in ``words``."""
+    words &= np.uint64(_NIBBLES & ~((point >> 4) * 0xFF))
+    shifted = np.empty_like(words)
+    for factor, shift, lanes in ((10, 8, _PAIRS), (100, 16, _QUADS), (10000, 32, _OCTETS)):
+        np.right_shift(words, np.uint64(shift), out=shifted)
+        words *= np.uint64(factor)
+        words += shifted
+        words &= lanes
+    return words
 
 
 def _integers(words, at, lengths):
