@@ -280,26 +280,10 @@ def _records(buf: bytes, start: int, stop: int):
     shape = _shape(buf[start:first]) if first > start else None
     if shape is None or not shape.ok:
         return None
-    window = 4 * MIN_RECORDS * (first - start)  # grows while all it holds are records of the shape
-    while True:
-        end = stop if start + 2 * window > stop else start + window
-        skeleton = buf[start:end].translate(None, _DIGITS)  # the text between the digit runs
-        n = _leading(skeleton, shape.skeleton)
-        if end == stop or n < len(skeleton) // len(shape.skeleton):
-            break
-        window *= 16
+    n, end = _leading_records(buf, start, stop, shape, 4 * MIN_RECORDS * (first - start))
     width = len(shape.offsets)
-    if n < MIN_RECORDS:
-        return None
-    # few arrays as large as the text: each new one costs its pages' faults
-    text = np.frombuffer(buf, np.uint8, end - start, start)
-    scratch = np.bitwise_xor(text, 1)  # "." and "/" swapped: "." or "0"-"9" are 47-57
-    digit = np.less_equal(np.subtract(scratch, 47, out=scratch), 10)
-    change = scratch.view(np.bool_)
-    change[0] = False  # a record starts with other text
-    np.not_equal(digit[1:], digit[:-1], out=change[1:])
-    edges = np.flatnonzero(change)[: 2 * n * width]
-    if len(edges) < 2 * n * width:
+    edges = _run_edges(buf, start, end, n * width) if n >= MIN_RECORDS else None
+    if edges is None:
         return None
     # each run's length and the text from it to the next, where the shape puts them
     spans = np.empty_like(edges)
@@ -327,6 +311,32 @@ def _records(buf: bytes, start: int, stop: int):
     summary = {v.name: np.full(n, v.constant) if v.mantissa is None else v.sign * next(read) for v in shape.values}
     second, last = start + edges[[2 * width, 2 * width * (n - 1)]] - shape.offsets[0]
     return epochs, summary, int(second), int(last), after
+
+
+def _leading_records(buf: bytes, start: int, stop: int, shape: _Shape, window: int) -> tuple[int, int]:
+    """How many records of ``shape`` ``buf[start:stop]`` starts with, and where the text
+    looked at ends: a ``window`` that grows while all it holds are records of the shape."""
+    while True:
+        end = stop if start + 2 * window > stop else start + window
+        skeleton = buf[start:end].translate(None, _DIGITS)  # the text between the digit runs
+        n = _leading(skeleton, shape.skeleton)
+        if end == stop or n < len(skeleton) // len(shape.skeleton):
+            return n, end
+        window *= 16
+
+
+def _run_edges(buf: bytes, start: int, end: int, count: int) -> np.ndarray | None:
+    """Where each of the first ``count`` digit runs of ``buf[start:end]`` starts and ends
+    (from ``start``), or None when it holds fewer. Few arrays as large as the text are made
+    (each new one costs its pages' faults), and none outlives the call."""
+    text = np.frombuffer(buf, np.uint8, end - start, start)
+    scratch = np.bitwise_xor(text, 1)  # "." and "/" swapped: "." or "0"-"9" are 47-57
+    digit = np.less_equal(np.subtract(scratch, 47, out=scratch), 10)
+    change = scratch.view(np.bool_)
+    change[0] = False  # a record starts with other text
+    np.not_equal(digit[1:], digit[:-1], out=change[1:])
+    edges = np.flatnonzero(change)[: 2 * count]
+    return edges if len(edges) == 2 * count else None
 
 
 def _leading(text: bytes, part: bytes) -> int:
