@@ -127,6 +127,7 @@ VERBOSE2 = {
     "unfinished step": _verbose2(steps=20).replace("20/20 - 1s", "7/20 - 1s"),
     "leading zeros": _verbose2().replace("Epoch 1", "Epoch 01").replace("20/20", "020/20"),
     "negative and large": _verbose2(line=lambda e: f"loss: {-e * 1e3:.4f} - score: {e * 1e9:.4f} - tiny: {e * 1e-12:.4e} - big: {e:.4E}"),
+    "point far from the right": _verbose2(line=lambda e: f"loss: {1 / e:.10f} - val_loss: {e / 3:.9f}"),  # read in 2 words
     "varying precision": _verbose2(line=lambda e: f"loss: {1 / e:g} - val_loss: {round(2 / e, e % 5)}"),
     "long numbers": _verbose2(line=lambda e: f"loss: {'1' * (e * 40)}.5 - val_loss: 0.{'0' * (e * 40)}1"),
     "digits in names": _verbose2(line=lambda e: f"top5_accuracy: {e / 100:.4f} - f1: {e / 50:.4f} - loss: {1 / e:.4f}"),
@@ -160,7 +161,7 @@ def test_keras_verbose2_shapes_read_in_bulk_or_left_to_the_careful_path(monkeypa
             keras_text.read(Source(path))
         return
     assert _runs(keras_text.read(Source(path))) == careful
-    if case in ("plain", "callbacks far apart", "nan", "resumed", "resumed with callbacks", "second fit", "gap", "negative and large", "many", "aliases"):
+    if case in ("plain", "callbacks far apart", "nan", "resumed", "resumed with callbacks", "second fit", "gap", "negative and large", "point far from the right", "many", "aliases"):
         assert any(found is not None for found in bulk)
 
 

@@ -149,9 +149,15 @@ def _fresh(block) -> bool:
 
 _DIGITS = b"0123456789."
 _POW10 = np.array([float(10**k) for k in range(23)])  # exact, as is a decimal of at most 15 digits
-_POW10_INT = 10 ** np.arange(16, dtype=np.int64)
 MIN_RECORDS = 8  # fewer plain records in a row are left to the careful parser
 LONG_RUN = 400  # clean() writes a run of this many digits "inf"
+# Runs are read 8 bytes at a time: the little-endian word of the 8 bytes up to a place,
+# its last byte the highest. _PAD bytes before the text keep the 16 up to a run's end in the buffer.
+_PAD = 16
+_KEEP = np.array([(1 << 64) - (1 << 8 * (8 - k)) for k in range(9)], np.uint64)  # a word's last k bytes
+_NIBBLES = 0x0F0F0F0F0F0F0F0F  # of "0"-"9" each byte's digit
+_DIGIT_BIT = np.uint64(0x1010101010101010)  # set in "0"-"9", clear in "."
+_PAIRS, _QUADS, _OCTETS = (np.uint64(m) for m in (0x00FF00FF00FF00FF, 0x0000FFFF0000FFFF, 0xFFFFFFFF))
 _NAME = rb"[A-Za-z_][\w./@-]*"
 # "Epoch 3/20\n200/200 - 1s - 5ms/step - loss: 0.25 - lr: 1.0000e-04\n": header, steps, then items
 _HEAD = re.compile(rb"Epoch (\d+)/\d+\n(\d+)/(\d+)(?= - )")
@@ -207,6 +213,7 @@ class _Shape:
         self.skeleton, self.tail = record.translate(None, _DIGITS), record[runs[-1].end():]
         lengths = np.array([len(r.group()) for r in runs])
         self.offsets = np.array([r.start() for r in runs]) - (np.cumsum(lengths) - lengths)
+        self.gaps = np.diff(self.offsets, append=self.offsets[0] + len(self.skeleton))  # to the next run
         at = {r.span(): k for k, r in enumerate(runs)}
         self.epoch, self.done, self.total = (at.get(head.span(g)) for g in (1, 2, 3))
         self.values = [self._value(i, runs) for i in items if i.group(1)]
@@ -273,48 +280,63 @@ def _records(buf: bytes, start: int, stop: int):
     shape = _shape(buf[start:first]) if first > start else None
     if shape is None or not shape.ok:
         return None
-    window = 4 * MIN_RECORDS * (first - start)  # grows while all it holds are records of the shape
+    n, end = _leading_records(buf, start, stop, shape, 4 * MIN_RECORDS * (first - start))
+    width = len(shape.offsets)
+    edges = _run_edges(buf, start, end, n * width) if n >= MIN_RECORDS else None
+    if edges is None:
+        return None
+    # each run's length and the text from it to the next, where the shape puts them
+    spans = np.empty_like(edges)
+    np.subtract(edges[1:], edges[:-1], out=spans[:-1])
+    spans[-1] = shape.gaps[-1]
+    lengths, gaps = spans.reshape(n, width, 2).transpose(2, 0, 1)
+    after = start + int(edges[-1]) + len(shape.tail)
+    if edges[0] != shape.offsets[0] or lengths.max() >= LONG_RUN or not (gaps == shape.gaps).all() or buf[after - len(shape.tail):after] != shape.tail:
+        return None
+    source = buf if start >= _PAD else bytes(_PAD) + buf
+    words = np.ndarray((len(source) - 7,), "<u8", source, strides=(1,))
+    at = edges.reshape(n, width, 2)[..., 1] + (start + len(source) - len(buf) - 8)  # the word of each run's last 8 bytes
+    if not all(_all_read(words, at[:, k], lengths[:, k], digits) for k, digits in shape.fixed):
+        return None
+    epochs = _integers(words, at[:, shape.epoch], lengths[:, shape.epoch])
+    # each step finished: the careful parser keeps an unfinished one out of the summary
+    steps, first_total = [shape.done, shape.total], buf[start + edges[2 * shape.total] : start + edges[2 * shape.total + 1]]
+    if epochs is None or not _all_read(words, at[:, steps], lengths[:, steps], first_total):
+        done, total = (_integers(words, at[:, k], lengths[:, k]) for k in (shape.done, shape.total))
+        if epochs is None or done is None or not np.array_equal(done, total):
+            return None
+    read = _numbers(words, at, lengths, [v for v in shape.values if v.mantissa is not None])
+    if read is None:
+        return None
+    summary = {v.name: np.full(n, v.constant) if v.mantissa is None else v.sign * next(read) for v in shape.values}
+    second, last = start + edges[[2 * width, 2 * width * (n - 1)]] - shape.offsets[0]
+    return epochs, summary, int(second), int(last), after
+
+
+def _leading_records(buf: bytes, start: int, stop: int, shape: _Shape, window: int) -> tuple[int, int]:
+    """How many records of ``shape`` ``buf[start:stop]`` starts with, and where the text
+    looked at ends: a ``window`` that grows while all it holds are records of the shape."""
     while True:
         end = stop if start + 2 * window > stop else start + window
         skeleton = buf[start:end].translate(None, _DIGITS)  # the text between the digit runs
         n = _leading(skeleton, shape.skeleton)
         if end == stop or n < len(skeleton) // len(shape.skeleton):
-            break
+            return n, end
         window *= 16
-    width = len(shape.offsets)
-    if n < MIN_RECORDS:
-        return None
-    region = buf[start:end]
-    text = np.frombuffer(region, np.uint8)
-    digit = text - ord(".")
-    digit = (digit <= 11) & (digit != 1)  # "." or "0"-"9", not "/"
-    edges = np.flatnonzero(digit[1:] != digit[:-1])[: 2 * n * width] + 1  # a record starts with other text
-    if len(edges) < 2 * n * width:
-        return None
-    edges = edges.reshape(n, width, 2)
-    starts, ends = edges[..., 0], edges[..., 1]
-    lengths = ends - starts
-    # each run where the shape puts it in the text between them, and the records end as the shape does
-    in_skeleton = starts - (np.cumsum(lengths).reshape(n, width) - lengths)
-    expected = (np.arange(n) * len(shape.skeleton))[:, None] + shape.offsets
-    after = start + int(ends[-1, -1]) + len(shape.tail)
-    if lengths.max() >= LONG_RUN or not np.array_equal(in_skeleton, expected) or buf[after - len(shape.tail):after] != shape.tail:
-        return None
-    if not all(_all_read(text, starts[:, k], lengths[:, k], digits) for k, digits in shape.fixed):
-        return None
-    epochs = _integers(text, starts[:, shape.epoch], ends[:, shape.epoch])
-    # each step finished: the careful parser keeps an unfinished one out of the summary
-    steps = [shape.done, shape.total]
-    if epochs is None or not _all_read(text, starts[:, steps], lengths[:, steps], region[starts[0, shape.total] : ends[0, shape.total]]):
-        done, total = (_integers(text, starts[:, k], ends[:, k]) for k in (shape.done, shape.total))
-        if epochs is None or done is None or not np.array_equal(done, total):
-            return None
-    read = _numbers(text, starts, ends, [v for v in shape.values if v.mantissa is not None])
-    if read is None:
-        return None
-    summary = {v.name: np.full(n, v.constant) if v.mantissa is None else v.sign * next(read) for v in shape.values}
-    record_start = starts[:, 0] - shape.offsets[0] + start
-    return epochs, summary, int(record_start[1]), int(record_start[-1]), after
+
+
+def _run_edges(buf: bytes, start: int, end: int, count: int) -> np.ndarray | None:
+    """Where each of the first ``count`` digit runs of ``buf[start:end]`` starts and ends
+    (from ``start``), or None when it holds fewer. Few arrays as large as the text are made
+    (each new one costs its pages' faults), and none outlives the call."""
+    text = np.frombuffer(buf, np.uint8, end - start, start)
+    scratch = np.bitwise_xor(text, 1)  # "." and "/" swapped: "." or "0"-"9" are 47-57
+    digit = np.less_equal(np.subtract(scratch, 47, out=scratch), 10)
+    change = scratch.view(np.bool_)
+    change[0] = False  # a record starts with other text
+    np.not_equal(digit[1:], digit[:-1], out=change[1:])
+    edges = np.flatnonzero(change)[: 2 * count]
+    return edges if len(edges) == 2 * count else None
 
 
 def _leading(text: bytes, part: bytes) -> int:
@@ -329,11 +351,15 @@ def _leading(text: bytes, part: bytes) -> int:
     return low
 
 
-def _all_read(text: np.ndarray, starts: np.ndarray, lengths: np.ndarray, digits: bytes) -> bool:
-    """The runs at ``starts`` (and ``lengths``, of any shape) all read ``digits``."""
+def _all_read(words: np.ndarray, at: np.ndarray, lengths: np.ndarray, digits: bytes) -> bool:
+    """The runs whose last word is ``words[at]`` (and of ``lengths``, of any shape) all read ``digits``."""
     if not (lengths == len(digits)).all():
         return False
-    return bool((text[starts[..., None] + np.arange(len(digits))] == np.frombuffer(digits, np.uint8)).all())
+    for back in range(0, len(digits), 8):
+        part = digits[max(len(digits) - back - 8, 0) : len(digits) - back].rjust(8, b"\0")
+        if not (words[at - back] & _KEEP[min(len(digits) - back, 8)] == np.uint64(int.from_bytes(part, "little"))).all():
+            return False
+    return True
 
 
 _SHAPES: dict[bytes, _Shape] = {}
@@ -350,51 +376,70 @@ def _shape(record: bytes) -> _Shape:
     return _SHAPES[skeleton]
 
 
-def _decimals(text: np.ndarray, starts: np.ndarray, ends: np.ndarray):
-    """``(digits as an integer, digits after the point, has a point)`` of the runs, or
-    None unless each is a decimal of 1 to 15 digits with its point, if any, as many
-    places from the right in each (Keras prints a metric with a fixed precision); ends
-    aligned where the runs differ in width."""
-    lengths = ends - starts
+def _decimals(words: np.ndarray, at: np.ndarray, lengths: np.ndarray):
+    """``(digits as an integer, digits after the point, has a point)`` of the runs whose
+    last word is ``words[at]``, or None unless each is a decimal of 1 to 15 digits with its
+    point, if any, as many places from the right in each (Keras prints a metric with a
+    fixed precision). A run is read as its last 8 bytes and the 8 before them, in place:
+    each new array costs its pages' faults."""
     width, shortest = int(lengths.max()), int(lengths.min())
     if width > 16:
         return None
-    mantissa, after, zeros = np.zeros(len(ends), np.int64), None, 0
-    for place in range(width):  # from the right
-        chars = text[ends - 1 - place]
-        if place >= shortest:
-            chars = np.where(place < lengths, chars, ord("0"))
-        point = chars == ord(".")
-        if point.any():
-            if after is not None or not point.all():
-                return None
-            after = place
-            continue
-        weight = _POW10_INT[place - (after is not None)]
-        mantissa += np.multiply(chars, weight, dtype=np.int64)
-        zeros += ord("0") * weight  # taken off at the end: the characters are digits
+    halves, marks = [], []
+    for back in range(0, width, 8):
+        keep = _KEEP[np.clip(lengths - back, 0, 8)]
+        half = words[at - back]
+        half &= keep
+        points = np.bitwise_xor(half, keep, out=keep)  # bit 4 of each "." of the run
+        points &= _DIGIT_BIT
+        marks.append(int(points[0]))
+        if (points != marks[-1]).any():
+            return None
+        halves.append(half)
+    if sum(m.bit_count() for m in marks) > 1:
+        return None
+    after = next((8 * k + 7 - m.bit_length() // 8 for k, m in enumerate(marks) if m), None)
     if width - (after is not None) > 15 or (after is not None and shortest < 2):
         return None
-    return mantissa - zeros, after or 0, after is not None
+    # the point read as a digit 0 (the "." byte cleared), then taken out of the integer
+    value = _eight_digits(halves[0], marks[0])
+    if len(halves) > 1:
+        value += _eight_digits(halves[1], marks[1]) * np.uint64(10**8)
+    if after is not None:
+        value -= value // np.uint64(10 ** (after + 1)) * np.uint64(9 * 10**after)
+    return value.view(np.int64), after or 0, after is not None
 
 
-def _integers(text, starts, ends):
+def _eight_digits(words: np.ndarray, point: int) -> np.ndarray:
+    """The number the 8 bytes of each word write, one digit a byte, the first highest, the
+    byte of ``point`` (bit 4 of a "." byte) read as 0; worked out in ``words``."""
+    words &= np.uint64(_NIBBLES & ~((point >> 4) * 0xFF))
+    shifted = np.empty_like(words)
+    for factor, shift, lanes in ((10, 8, _PAIRS), (100, 16, _QUADS), (10000, 32, _OCTETS)):
+        np.right_shift(words, np.uint64(shift), out=shifted)
+        words *= np.uint64(factor)
+        words += shifted
+        words &= lanes
+    return words
+
+
+def _integers(words, at, lengths):
     """The runs as integers, or None unless each is at most 15 digits."""
-    found = _decimals(text, starts, ends)
+    found = _decimals(words, at, lengths)
     return None if found is None or found[2] else found[0]
 
 
-def _numbers(text, starts, ends, values: list[_Value]):
+def _numbers(words, at, lengths, values: list[_Value]):
     """An iterator over the columns of ``values`` (with digits, unsigned) as ``float``
     reads them, or None: one correctly rounded division or multiplication of exact
     doubles gives the correctly rounded decimal. The mantissas are read in one pass
     when they are alike."""
     runs = [v.mantissa for v in values]
-    found = _decimals(text, starts[:, runs].ravel(), ends[:, runs].ravel()) if runs else None
+    found = _decimals(words, at[:, runs].ravel(), lengths[:, runs].ravel()) if runs else None
     if found:
         mantissas, afters = found[0].reshape(-1, len(runs)).T, [found[1]] * len(runs)
     else:
-        each = [_decimals(text, starts[:, k], ends[:, k]) for k in runs]
+        each = [_decimals(words, at[:, k], lengths[:, k]) for k in runs]
         if None in each:
             return None
         mantissas, afters = [m for m, _, _ in each], [a for _, a, _ in each]
@@ -402,7 +447,7 @@ def _numbers(text, starts, ends, values: list[_Value]):
     for value, mantissa, after in zip(values, mantissas, afters):
         power = -after
         if value.exponent is not None:
-            exponent = _integers(text, starts[:, value.exponent], ends[:, value.exponent])
+            exponent = _integers(words, at[:, value.exponent], lengths[:, value.exponent])
             if exponent is None:
                 return None
             power = power + value.exponent_sign * exponent
