@@ -97,7 +97,7 @@ def _cells(data: bytes, sep: bytes, width: int) -> tuple[np.ndarray, np.ndarray 
     reads it, or None when a cell is not ``[-+]digits[.[digits]][e[-+]digits]`` or NA.
 
     One ``translate`` classifies the bytes that are not digits (the marks), and the
-    marks of each cell are checked pair by pair (:data:`_FOLLOWS`). One
+    marks of each cell are checked pair by pair (:func:`_follows`). One
     ``np.fromstring`` over the text with the dots deleted and every ``e`` and
     delimiter made a comma reads each cell's mantissa (its digits, without the dot)
     and exponent as integers; the value, the mantissa times ten to the exponent less
@@ -114,7 +114,8 @@ def _cells(data: bytes, sep: bytes, width: int) -> tuple[np.ndarray, np.ndarray 
     marks[after_exp[marks[after_exp] == _SIGN]] = _EXP_SIGN
     before = np.concatenate((_NEWLINE_MARK, marks[:-1]))  # the mark before each (a newline before the first)
     gaps = np.diff(at, prepend=-1)  # one more than the digits between the two
-    if not _FOLLOWS[before * np.uint8(2 * _CLASS_COUNT) + marks * np.uint8(2) + (gaps > 1)].all():
+    pairs = before * np.uint8(2 * _CLASS_COUNT) + marks * np.uint8(2) + (gaps > 1)
+    if pairs.tobytes().translate(None, _FOLLOWS):
         return None
     with warnings.catch_warnings():
         warnings.simplefilter("error", DeprecationWarning)  # older NumPy warns where newer raises
@@ -126,28 +127,31 @@ def _cells(data: bytes, sep: bytes, width: int) -> tuple[np.ndarray, np.ndarray 
     if ints.size != ends.size:
         return None
     before = before[ends]
-    power = np.where(before == _DOT, 1 - gaps[ends], 0)  # minus the number of fraction digits
+    power = (1 - gaps[ends]) * (before == _DOT)  # minus the number of fraction digits (no np.where: slow on irregular masks)
     with_exp = np.flatnonzero(marks[ends] == _EXP)  # the mantissas an exponent follows
     if with_exp.size:
         power[with_exp] += np.minimum(np.maximum(ints[with_exp + 1], -1000), 1000)
         mantissas = np.ones(ints.size, bool)
         mantissas[with_exp + 1] = False
+        mantissas = np.flatnonzero(mantissas)  # (indexing by a mask is slower)
         ints, power, before = ints[mantissas], power[mantissas], before[mantissas]
-    mantissa = np.abs(ints)
-    slow = (mantissa.view(np.uint64) >= _INT_MAX) | (np.abs(power) > 27)  # 19 digits or more saturate
-    values, doubt = _scaled(mantissa, power)
+    slow = (np.abs(ints).view(np.uint64) >= _INT_MAX) | (np.abs(power) > 27)  # 19 digits or more saturate
+    values, doubt = _scaled(ints, power)
     slow |= doubt
-    np.negative(values, out=values, where=ints < 0)
-    cell_ends = at[marks <= _NEWLINE]
-    zeros = np.flatnonzero(mantissa == 0)
-    slow[zeros[np.frombuffer(data, np.uint8)[_starts(cell_ends, zeros)] == _MINUS]] = True  # "-0": its sign is only in the text
-    na = before == _A if b"N" in data else None
-    if na is not None:
-        slow &= ~na
-        values[na] = np.nan
-    cells = np.flatnonzero(slow)
-    values[cells] = [float(data[b:e]) for b, e in zip(_starts(cell_ends, cells).tolist(), cell_ends[cells].tolist())]
-    return values.reshape(rows, width), None if na is None or not na.any() else ~na.reshape(rows, width)
+    zeros = np.flatnonzero(ints == 0)
+    na = np.flatnonzero(before == _A) if b"N" in data else zeros[:0]
+    slow[na] = False
+    values[na] = np.nan
+    if zeros.size > na.size or slow.any():
+        cell_ends = at[np.flatnonzero(marks <= _NEWLINE)]
+        slow[zeros[np.frombuffer(data, np.uint8)[_starts(cell_ends, zeros)] == _MINUS]] = True  # "-0": its sign is only in the text
+        cells = np.flatnonzero(slow)
+        values[cells] = [float(data[b:e]) for b, e in zip(_starts(cell_ends, cells).tolist(), cell_ends[cells].tolist())]
+    if not na.size:
+        return values.reshape(rows, width), None
+    present = np.ones(values.size, bool)
+    present[na] = False
+    return values.reshape(rows, width), present.reshape(rows, width)
 
 
 def _starts(cell_ends: np.ndarray, cells: np.ndarray) -> np.ndarray:
@@ -165,7 +169,7 @@ def _scaled(mantissa: np.ndarray, power: np.ndarray) -> tuple[np.ndarray, np.nda
     between two doubles; elsewhere than x87 all those are doubted."""
     power = np.minimum(np.maximum(power, -_MAX_POWER), _MAX_POWER)
     values = _times_ten_to(mantissa.astype(np.float64), power, _DIVISORS, _MULTIPLIERS)
-    long = (mantissa > 2**53) | (np.abs(power) > 22)
+    long = (np.abs(mantissa) > 2**53) | (np.abs(power) > 22)
     if not _X87:
         return values, long
     at = np.flatnonzero(long)
@@ -207,9 +211,9 @@ _SEP_BYTE, _NEWLINE_BYTE, _NEWLINE_MARK = bytes([_SEP]), bytes([_NEWLINE]), np.a
 _MINUS = ord("-")
 
 
-def _follows() -> np.ndarray:
-    """Which mark may follow which, with digits between them or without, indexed by
-    ``(before * _CLASS_COUNT + after) * 2 + digits``: a cell is NA or
+def _follows() -> bytes:
+    """The pairs of marks that may follow each other, with digits between or without,
+    as bytes ``(before * _CLASS_COUNT + after) * 2 + digits``: a cell is NA or
     ``[sign] digits [. [digits]] [e [sign] digits]`` (a sign after ``e`` is an _EXP_SIGN)."""
     allowed = np.zeros((_CLASS_COUNT, _CLASS_COUNT, 2), bool)
     delimiters, with_digits, without, either = (_SEP, _NEWLINE), [1], [0], [0, 1]
@@ -222,7 +226,7 @@ def _follows() -> np.ndarray:
         ((_N,), (_A,), without), ((_A,), delimiters, without),
     ):
         allowed[np.ix_(before, after, digits)] = True
-    return allowed.ravel()
+    return np.flatnonzero(allowed).astype(np.uint8).tobytes()
 
 
 _FOLLOWS = _follows()
