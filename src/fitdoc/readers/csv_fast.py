@@ -96,16 +96,17 @@ def _cells(data: bytes, sep: bytes, width: int) -> tuple[np.ndarray, np.ndarray 
     """Each cell of ``data`` (rows of ``width`` cells ending in newlines) as ``float()``
     reads it, or None when a cell is not ``[-+]digits[.[digits]][e[-+]digits]`` or NA.
 
-    One ``translate`` classifies the bytes that are not digits (the marks), and the
-    marks of each cell are checked pair by pair (:func:`_follows`). One
-    ``np.fromstring`` over the text with the dots deleted and every ``e`` and
-    delimiter made a comma reads each cell's mantissa (its digits, without the dot)
-    and exponent as integers; the value, the mantissa times ten to the exponent less
-    the number of fraction digits, is scaled by :func:`_scaled`. Other cells, and
-    those it doubts, are read by ``float()``."""
-    classes = np.frombuffer(data.translate(_CLASSES[sep]), np.uint8)
-    at = np.flatnonzero(classes != 0)  # where each mark is (faster than on the classes themselves)
-    marks = classes[at]
+    The bytes that are not digits (the marks) are found and classified by two
+    ``translate``, and the marks of each cell are checked pair by pair
+    (:func:`_follows`). One ``np.fromstring`` over the text with the dots deleted and
+    every ``e`` and delimiter made a comma reads each cell's mantissa (its digits,
+    without the dot) and exponent as integers; the value, the mantissa times ten to
+    the exponent less the number of fraction digits, is scaled by :func:`_scaled`.
+    Other cells, and those it doubts, are read by ``float()``. Masks over the cells
+    are turned into indices first: NumPy is slow on irregular masks."""
+    raw = np.frombuffer(data, np.uint8)
+    at = np.flatnonzero(np.frombuffer(data.translate(_IS_MARK), bool))  # where each mark is
+    marks = np.frombuffer(raw[at].tobytes().translate(_CLASSES[sep]), np.uint8).copy()  # their classes
     kept = marks.tobytes().translate(None, _IN_CELL)
     rows = kept.count(_NEWLINE_BYTE)
     if not rows or kept != (_SEP_BYTE * (width - 1) + _NEWLINE_BYTE) * rows:
@@ -113,7 +114,9 @@ def _cells(data: bytes, sep: bytes, width: int) -> tuple[np.ndarray, np.ndarray 
     after_exp = np.flatnonzero(marks[:-1] == _EXP) + 1
     marks[after_exp[marks[after_exp] == _SIGN]] = _EXP_SIGN
     before = np.concatenate((_NEWLINE_MARK, marks[:-1]))  # the mark before each (a newline before the first)
-    gaps = np.diff(at, prepend=-1)  # one more than the digits between the two
+    gaps = np.empty_like(at)  # one more than the digits between the two (one array, not np.diff's two)
+    gaps[0] = at[0] + 1
+    np.subtract(at[1:], at[:-1], out=gaps[1:])
     pairs = before * np.uint8(2 * _CLASS_COUNT) + marks * np.uint8(2) + (gaps > 1)
     if pairs.tobytes().translate(None, _FOLLOWS):
         return None
@@ -127,24 +130,22 @@ def _cells(data: bytes, sep: bytes, width: int) -> tuple[np.ndarray, np.ndarray 
     if ints.size != ends.size:
         return None
     before = before[ends]
-    power = (1 - gaps[ends]) * (before == _DOT)  # minus the number of fraction digits (no np.where: slow on irregular masks)
+    power = (1 - gaps[ends]) * (before == _DOT)  # minus the number of fraction digits
     with_exp = np.flatnonzero(marks[ends] == _EXP)  # the mantissas an exponent follows
     if with_exp.size:
         power[with_exp] += np.minimum(np.maximum(ints[with_exp + 1], -1000), 1000)
-        mantissas = np.ones(ints.size, bool)
-        mantissas[with_exp + 1] = False
-        mantissas = np.flatnonzero(mantissas)  # (indexing by a mask is slower)
+        mantissas = np.delete(np.arange(ints.size), with_exp + 1)
         ints, power, before = ints[mantissas], power[mantissas], before[mantissas]
     slow = (np.abs(ints).view(np.uint64) >= _INT_MAX) | (np.abs(power) > 27)  # 19 digits or more saturate
     values, doubt = _scaled(ints, power)
     slow |= doubt
     zeros = np.flatnonzero(ints == 0)
-    na = np.flatnonzero(before == _A) if b"N" in data else zeros[:0]
+    na = np.flatnonzero(before == _A) if b"N" in data else np.empty(0, np.intp)
     slow[na] = False
     values[na] = np.nan
     if zeros.size > na.size or slow.any():
         cell_ends = at[np.flatnonzero(marks <= _NEWLINE)]
-        slow[zeros[np.frombuffer(data, np.uint8)[_starts(cell_ends, zeros)] == _MINUS]] = True  # "-0": its sign is only in the text
+        slow[zeros[raw[_starts(cell_ends, zeros)] == _MINUS]] = True  # "-0": its sign is only in the text
         cells = np.flatnonzero(slow)
         values[cells] = [float(data[b:e]) for b, e in zip(_starts(cell_ends, cells).tolist(), cell_ends[cells].tolist())]
     if not na.size:
@@ -206,6 +207,7 @@ for _sep in (b",", b"\t", b";"):
         for _char in _chars:
             _table[_char] = _class
     _CLASSES[_sep] = bytes(_table)
+_IS_MARK = bytes(c not in b"0123456789" for c in range(256))
 _IN_CELL = bytes([_EXP, _DOT, _SIGN, _N, _A])
 _SEP_BYTE, _NEWLINE_BYTE, _NEWLINE_MARK = bytes([_SEP]), bytes([_NEWLINE]), np.array([_NEWLINE], np.uint8)
 _MINUS = ord("-")
