@@ -130,13 +130,14 @@ def _cells(data: bytes, sep: bytes, width: int) -> tuple[np.ndarray, np.ndarray 
     if ints.size != ends.size:
         return None
     before = before[ends]
-    power = (1 - gaps[ends]) * (before == _DOT)  # minus the number of fraction digits
+    power = 1 - gaps[ends]
+    power *= before == _DOT  # minus the number of fraction digits
     with_exp = np.flatnonzero(marks[ends] == _EXP)  # the mantissas an exponent follows
     if with_exp.size:
         power[with_exp] += np.minimum(np.maximum(ints[with_exp + 1], -1000), 1000)
         mantissas = np.delete(np.arange(ints.size), with_exp + 1)
         ints, power, before = ints[mantissas], power[mantissas], before[mantissas]
-    slow = (np.abs(ints).view(np.uint64) >= _INT_MAX) | (np.abs(power) > 27)  # 19 digits or more saturate
+    slow = np.abs(ints).view(np.uint64) >= _INT_MAX  # 19 digits or more saturate
     values, doubt = _scaled(ints, power)
     slow |= doubt
     zeros = np.flatnonzero(ints == 0)
@@ -167,16 +168,18 @@ def _scaled(mantissa: np.ndarray, power: np.ndarray) -> tuple[np.ndarray, np.nda
     product rounds correctly (Clinger's fast path). Beyond, x87 long double holds a
     mantissa up to 2**63 and 10**27 exactly: the result rounded to 64 bits then to
     53 is the correctly rounded one unless the 64-bit result lies exactly halfway
-    between two doubles; elsewhere than x87 all those are doubted."""
-    power = np.minimum(np.maximum(power, -_MAX_POWER), _MAX_POWER)
+    between two doubles; elsewhere than x87 all those are doubted, and powers beyond
+    27 everywhere."""
+    power = np.clip(power, -_MAX_POWER, _MAX_POWER)
     values = _times_ten_to(mantissa.astype(np.float64), power, _DIVISORS, _MULTIPLIERS)
     long = (np.abs(mantissa) > 2**53) | (np.abs(power) > 22)
     if not _X87:
         return values, long
     at = np.flatnonzero(long)
-    wide = _times_ten_to(mantissa[at].astype(np.longdouble), power[at], _WIDE_DIVISORS, _WIDE_MULTIPLIERS)
+    power = power[at]
+    wide = _times_ten_to(mantissa[at].astype(np.longdouble), power, _WIDE_DIVISORS, _WIDE_MULTIPLIERS)
     values[at] = wide
-    long[at] = (wide.view(np.uint64)[::2] & 0x7FF) == 0x400
+    long[at] = ((wide.view(np.uint64)[::2] & 0x7FF) == 0x400) | (np.abs(power) > 27)
     return values, long
 
 
