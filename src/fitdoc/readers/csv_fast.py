@@ -107,12 +107,12 @@ def _cells(data: bytes, sep: bytes, width: int) -> tuple[np.ndarray, np.ndarray 
     raw = np.frombuffer(data, np.uint8)
     at = np.flatnonzero(np.frombuffer(data.translate(_IS_MARK), bool))  # where each mark is
     marks = np.frombuffer(raw[at].tobytes().translate(_CLASSES[sep]), np.uint8).copy()  # their classes
-    kept = marks.tobytes().translate(None, _IN_CELL)
+    kept = marks.tobytes().translate(None, _IN_CELL)  # the delimiters, and any byte no cell may hold
     rows = kept.count(_NEWLINE_BYTE)
     if not rows or kept != (_SEP_BYTE * (width - 1) + _NEWLINE_BYTE) * rows:
         return None
     after_exp = np.flatnonzero(marks[:-1] == _EXP) + 1
-    marks[after_exp[marks[after_exp] == _SIGN]] = _EXP_SIGN
+    marks[after_exp[marks[after_exp] == _SIGN]] = _EXP_SIGN  # the exponent's sign
     before = np.concatenate((_NEWLINE_MARK, marks[:-1]))  # the mark before each (a newline before the first)
     gaps = np.empty_like(at)  # one more than the digits between the two (one array, not np.diff's two)
     gaps[0] = at[0] + 1
@@ -135,7 +135,7 @@ def _cells(data: bytes, sep: bytes, width: int) -> tuple[np.ndarray, np.ndarray 
     with_exp = np.flatnonzero(marks[ends] == _EXP)  # the mantissas an exponent follows
     if with_exp.size:
         power[with_exp] += np.minimum(np.maximum(ints[with_exp + 1], -1000), 1000)
-        mantissas = np.delete(np.arange(ints.size), with_exp + 1)
+        mantissas = np.flatnonzero((before != _EXP) & (before != _EXP_SIGN))  # the integers no exponent mark precedes
         ints, power, before = ints[mantissas], power[mantissas], before[mantissas]
     slow = np.abs(ints).view(np.uint64) >= _INT_MAX  # 19 digits or more saturate
     values, doubt = _scaled(ints, power)
@@ -144,7 +144,7 @@ def _cells(data: bytes, sep: bytes, width: int) -> tuple[np.ndarray, np.ndarray 
     na = np.flatnonzero(before == _A) if b"N" in data else np.empty(0, np.intp)
     slow[na] = False
     values[na] = np.nan
-    if zeros.size > na.size or slow.any():
+    if zeros.size > na.size or slow.any():  # (NA cells read as 0)
         cell_ends = at[np.flatnonzero(marks <= _NEWLINE)]
         slow[zeros[raw[_starts(cell_ends, zeros)] == _MINUS]] = True  # "-0": its sign is only in the text
         cells = np.flatnonzero(slow)
@@ -200,16 +200,21 @@ def _powers_of_ten(dtype) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate((np.ones(_MAX_POWER + 1, dtype), tens[:0:-1])), tens
 
 
-# the classes of the bytes of a cell; 0: a digit, the others are marks
+# the classes of the marks (the bytes of a cell that are not digits); _EXP_SIGN: a sign right after e
 _SEP, _NEWLINE, _EXP, _DOT, _SIGN, _EXP_SIGN, _N, _A, _OTHER = range(1, 10)
-_CLASS_COUNT = 10
-_CLASSES = {}
-for _sep in (b",", b"\t", b";"):
-    _table = bytearray([_OTHER]) * 256
-    for _chars, _class in ((b"0123456789", 0), (_sep, _SEP), (b"\n", _NEWLINE), (b"eE", _EXP), (b".", _DOT), (b"+-", _SIGN), (b"N", _N), (b"A", _A)):
-        for _char in _chars:
-            _table[_char] = _class
-    _CLASSES[_sep] = bytes(_table)
+_CLASS_COUNT = _OTHER + 1
+
+
+def _byte_classes(sep: bytes) -> bytes:
+    """The ``translate`` table from bytes to their classes (digits to 0)."""
+    table = bytearray([_OTHER]) * 256
+    for chars, class_ in ((b"0123456789", 0), (sep, _SEP), (b"\n", _NEWLINE), (b"eE", _EXP), (b".", _DOT), (b"+-", _SIGN), (b"N", _N), (b"A", _A)):
+        for char in chars:
+            table[char] = class_
+    return bytes(table)
+
+
+_CLASSES = {sep: _byte_classes(sep) for sep in (b",", b"\t", b";")}
 _IS_MARK = bytes(c not in b"0123456789" for c in range(256))
 _IN_CELL = bytes([_EXP, _DOT, _SIGN, _N, _A])
 _SEP_BYTE, _NEWLINE_BYTE, _NEWLINE_MARK = bytes([_SEP]), bytes([_NEWLINE]), np.array([_NEWLINE], np.uint8)
