@@ -96,16 +96,18 @@ def _cells(data: bytes, sep: bytes, width: int) -> tuple[np.ndarray, np.ndarray 
     """Each cell of ``data`` (rows of ``width`` cells ending in newlines) as ``float()``
     reads it, or None when a cell is not ``[-+]digits[.[digits]][e[-+]digits]`` or NA.
 
-    The bytes that are not digits (the marks) are found and classified by two
-    ``translate``, and the marks of each cell are checked pair by pair
-    (:func:`_follows`). One ``np.fromstring`` over the text with the dots deleted and
-    every ``e`` and delimiter made a comma reads each cell's mantissa (its digits,
-    without the dot) and exponent as integers; the value, the mantissa times ten to
-    the exponent less the number of fraction digits, is scaled by :func:`_scaled`.
-    Other cells, and those it doubts, are read by ``float()``. Masks over the cells
-    are turned into indices first: NumPy is slow on irregular masks."""
+    The bytes that are not digits (the marks) are found in place by NumPy and
+    classified by a ``translate`` of the marks; the marks of each cell are checked
+    pair by pair (:func:`_follows`). One ``np.fromstring`` over the text with the dots
+    deleted and every ``e`` and delimiter made a comma reads each cell's mantissa
+    (its digits, without the dot) and exponent as integers; the value, the mantissa
+    times ten to the exponent less the number of fraction digits, is scaled by
+    :func:`_scaled`. Other cells, and those it doubts, are read by ``float()``. Masks
+    over the cells are turned into indices first: NumPy is slow on irregular masks,
+    and on new large arrays (hence the in-place operations)."""
     raw = np.frombuffer(data, np.uint8)
-    at = np.flatnonzero(np.frombuffer(data.translate(_IS_MARK), bool))  # where each mark is
+    is_mark = raw - np.uint8(48)
+    at = np.flatnonzero(np.greater(is_mark, 9, out=is_mark.view(bool)))  # where each mark is
     marks = np.frombuffer(raw[at].tobytes().translate(_CLASSES[sep]), np.uint8).copy()  # their classes
     kept = marks.tobytes().translate(None, _IN_CELL)  # the delimiters, and any byte no cell may hold
     rows = kept.count(_NEWLINE_BYTE)
@@ -215,7 +217,6 @@ def _byte_classes(sep: bytes) -> bytes:
 
 
 _CLASSES = {sep: _byte_classes(sep) for sep in (b",", b"\t", b";")}
-_IS_MARK = bytes(c not in b"0123456789" for c in range(256))
 _IN_CELL = bytes([_EXP, _DOT, _SIGN, _N, _A])
 _SEP_BYTE, _NEWLINE_BYTE, _NEWLINE_MARK = bytes([_SEP]), bytes([_NEWLINE]), np.array([_NEWLINE], np.uint8)
 _MINUS = ord("-")
