@@ -424,18 +424,37 @@ def test_csv_cells_read_like_float():
         lambda: f"{rng.choice(['', '-', '+'])}{digits(rng.integers(1, 19))}.{digits(rng.integers(1, 19))}e{rng.choice(['', '-', '+'])}{rng.integers(0, 40)}",
         lambda: f"{rng.integers(1, 10)}.{digits(1)}{'0' * rng.integers(0, 30)}{digits(1)}5",  # near halfway
         lambda: "NA",
+        lambda: f"{rng.choice(['', '-', '+'])}{digits(rng.integers(1, 12))}.{rng.choice(['', 'e', 'E'])}{rng.integers(0, 25)}".rstrip("e").rstrip("E"),
+        lambda: rng.choice(["0", "-0", "+0", "0.0", "-0.0", "-0e5", "0000.000", "-00.0E-3"]),
     ]
     for _ in range(50):
-        rows = [[makers[rng.integers(len(makers))]() for _ in range(5)] for _ in range(200)]
-        got = csv_fast._cells("".join(",".join(r) + "\n" for r in rows).encode(), b",", 5)
-        assert got is not None
-        values, present = got
-        for i, row in enumerate(rows):
-            for j, cell in enumerate(row):
-                if cell == "NA":
-                    assert not present[i, j]
-                else:
-                    assert repr(float(values[i, j])) == repr(float(cell)), cell
+        _assert_cells_read_like_float([[makers[rng.integers(len(makers))]() for _ in range(5)] for _ in range(200)])
+    for _ in range(10):  # no exponent, sign, zero, NA or doubt (no cell is read by float()): the common block
+        _assert_cells_read_like_float([[repr(float(rng.random())) for _ in range(5)] for _ in range(200)])
+
+
+def _assert_cells_read_like_float(rows):
+    got = csv_fast._cells("".join(",".join(r) + "\n" for r in rows).encode(), b",", len(rows[0]))
+    assert got is not None
+    values, present = got
+    for i, row in enumerate(rows):
+        for j, cell in enumerate(row):
+            if cell == "NA":
+                assert not present[i, j]
+            else:
+                assert repr(float(values[i, j])) == repr(float(cell)), cell
+                assert present is None or present[i, j]
+
+
+@pytest.mark.parametrize("cell", ["5.", "5.e3", "-7", "+1.5", "1E+05", "2.5e-3", "-0", "-0.0", "1e0", "0." + "0" * 30 + "17", "9" * 19, "NA"])
+def test_csv_cells_take_these_numbers(cell):
+    _assert_cells_read_like_float([["1", cell, "0.5"], [cell, "2", "NA"]])
+
+
+@pytest.mark.parametrize("cell", [".5", "-.5", "1e", "1e+", "e5", "-", "+-1", "--1", "1-5", "1.2.3", "1e5.5", "1e--5", "1e5e5",
+                                  "N", "A", "AN", "NAN", "NA5", "5NA", "-NA", "", "1_0", " 1", "1 ", "0x10", "nan", "inf"])
+def test_csv_cells_leave_these_to_the_careful_path(cell):
+    assert csv_fast._cells(f"1,{cell},0.5\n2,3,4\n".encode(), b",", 3) is None
 
 
 def test_csv_fast_path_reads_random_records_like_the_careful_path(monkeypatch, tmp_path):

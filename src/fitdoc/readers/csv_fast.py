@@ -94,66 +94,73 @@ def _careful_only(data: bytes) -> bool:
 
 def _cells(data: bytes, sep: bytes, width: int) -> tuple[np.ndarray, np.ndarray | None] | None:
     """Each cell of ``data`` (rows of ``width`` cells ending in newlines) as ``float()``
-    reads it, or None when a cell is not ``[-+]digits[.digits][e[-+]digits]`` or NA.
+    reads it, or None when a cell is not ``[-+]digits[.[digits]][e[-+]digits]`` or NA.
 
-    The digits are read as integers by one ``np.fromstring`` over the text with
-    every ``.``, ``e`` and delimiter made a comma; a cell's value is its mantissa
-    (up to 18 digits) times a power of ten (up to 27) scaled by :func:`_scaled`;
-    other cells, and those it doubts, are read by ``float()``."""
+    The bytes that are not digits (the marks) are found in place by NumPy and
+    classified by a ``translate`` of the marks; the marks of each cell are checked
+    pair by pair (:func:`_follows`). One ``np.fromstring`` over the text with the dots
+    deleted and every ``e`` and delimiter made a comma reads each cell's mantissa
+    (its digits, without the dot) and exponent as integers; the value, the mantissa
+    times ten to the exponent less the number of fraction digits, is scaled by
+    :func:`_scaled`. Other cells, and those it doubts, are read by ``float()``. Masks
+    over the cells are turned into indices first: NumPy is slow on irregular masks,
+    and on new large arrays (hence the in-place operations)."""
     raw = np.frombuffer(data, np.uint8)
-    at = np.flatnonzero((raw - np.uint8(48)) > 9)  # where each byte that is not a digit is
-    marks = np.append(raw[at], np.uint8(10))  # those bytes, and a newline for the NA test's look-ahead
-    kept = marks[:-1].tobytes().translate(None, b".eE+-NA")
-    rows = kept.count(b"\n")
-    if not rows or kept != (sep * (width - 1) + b"\n") * rows:
+    is_mark = raw - np.uint8(48)
+    at = np.flatnonzero(np.greater(is_mark, 9, out=is_mark.view(bool)))  # where each mark is
+    marks = np.frombuffer(raw[at].tobytes().translate(_CLASSES[sep]), np.uint8).copy()  # their classes
+    kept = marks.tobytes().translate(None, _IN_CELL)  # the delimiters, and any byte no cell may hold
+    rows = kept.count(_NEWLINE_BYTE)
+    if not rows or kept != (_SEP_BYTE * (width - 1) + _NEWLINE_BYTE) * rows:
         return None
-    last = np.flatnonzero((marks[:-1] == sep[0]) | (marks[:-1] == 10))  # each cell's delimiter, among the marks
-    end = at[last]
-    begin = np.concatenate(([0], end[:-1] + 1))
-    # walk each cell's marks: NA | [sign] [.] [e [sign]]
-    j = np.concatenate(([0], last[:-1] + 1))
-    na = (marks[j] == 78) & (marks[j + 1] == 65) & (at[j] == begin) & (end == begin + 2) if b"N" in data else np.zeros(len(j), bool)
-    j = j + 2 * na
-    c = marks[j]
-    signed = ((c == 45) | (c == 43)) & (at[j] == begin)
-    negative = signed & (c == 45)
-    j = j + signed
-    dot = marks[j] == 46
-    dot_at = at[j]
-    j = j + dot
-    exp = (marks[j] | 32) == 101
-    exp_at = at[j]
-    j = j + exp
-    c = marks[j]
-    exp_signed = exp & ((c == 45) | (c == 43)) & (at[j] == exp_at + 1)
-    j = j + exp_signed
-    mantissa_end = np.where(exp, exp_at, end)
-    whole_digits = np.where(dot, dot_at, mantissa_end) - begin - signed
-    fraction_digits = np.where(dot, mantissa_end - dot_at - 1, 0)
-    if not np.array_equal(j, last) or not np.all(na | (whole_digits > 0) & (~exp | (end - exp_at - 1 - exp_signed > 0))):
+    after_exp = np.flatnonzero(marks[:-1] == _EXP) + 1
+    marks[after_exp[marks[after_exp] == _SIGN]] = _EXP_SIGN  # the exponent's sign
+    before = np.concatenate((_NEWLINE_MARK, marks[:-1]))  # the mark before each (a newline before the first)
+    gaps = np.empty_like(at)  # one more than the digits between the two (one array, not np.diff's two)
+    gaps[0] = at[0] + 1
+    np.subtract(at[1:], at[:-1], out=gaps[1:])
+    pairs = before * np.uint8(2 * _CLASS_COUNT) + marks * np.uint8(2) + (gaps > 1)
+    if pairs.tobytes().translate(None, _FOLLOWS):
         return None
     with warnings.catch_warnings():
         warnings.simplefilter("error", DeprecationWarning)  # older NumPy warns where newer raises
         try:
-            ints = np.fromstring(data.translate(_COMMAS[sep]), np.int64, sep=",")
+            ints = np.fromstring(data.translate(_COMMAS[sep], b"."), np.int64, sep=",")
         except (ValueError, DeprecationWarning):
             return None
-    tokens = 1 + dot + exp.astype(np.intp)
-    first = np.cumsum(tokens) - tokens
-    if ints.size != first[-1] + tokens[-1]:
+    ends = np.flatnonzero(marks <= _EXP)  # the marks that end an integer: delimiters and e
+    if ints.size != ends.size:
         return None
-    whole = np.abs(ints[first])
-    fraction = np.where(dot, ints[first + dot], 0)
-    power = np.where(exp, np.minimum(np.maximum(ints[first + tokens - 1], -1000), 1000), 0) - fraction_digits
-    mantissa = np.where(whole == 0, fraction, whole * _POW10[np.minimum(fraction_digits, 18)] + fraction)
-    slow = ~na & ((whole != 0) & (whole_digits + fraction_digits > 18) | (fraction == _INT_MAX) | (np.abs(power) > 27))
-    values, doubt = _scaled(mantissa, power)
-    slow |= ~na & doubt
-    np.negative(values, out=values, where=negative)
+    before = before[ends]
+    power = 1 - gaps[ends]
+    power *= before == _DOT  # minus the number of fraction digits
+    with_exp = np.flatnonzero(marks[ends] == _EXP)  # the mantissas an exponent follows
+    if with_exp.size:
+        power[with_exp] += np.minimum(np.maximum(ints[with_exp + 1], -1000), 1000)
+        mantissas = np.flatnonzero((before != _EXP) & (before != _EXP_SIGN))  # the integers no exponent mark precedes
+        ints, power, before = ints[mantissas], power[mantissas], before[mantissas]
+    slow = np.abs(ints).view(np.uint64) >= _INT_MAX  # 19 digits or more saturate
+    values, doubt = _scaled(ints, power)
+    slow |= doubt
+    zeros = np.flatnonzero(ints == 0)
+    na = np.flatnonzero(before == _A) if b"N" in data else np.empty(0, np.intp)
+    slow[na] = False
     values[na] = np.nan
-    cells = np.flatnonzero(slow)
-    values[cells] = [float(data[b:e]) for b, e in zip(begin[cells].tolist(), end[cells].tolist())]
-    return values.reshape(rows, width), ~na.reshape(rows, width) if na.any() else None
+    if zeros.size > na.size or slow.any():  # (NA cells read as 0)
+        cell_ends = at[np.flatnonzero(marks <= _NEWLINE)]
+        slow[zeros[raw[_starts(cell_ends, zeros)] == _MINUS]] = True  # "-0": its sign is only in the text
+        cells = np.flatnonzero(slow)
+        values[cells] = [float(data[b:e]) for b, e in zip(_starts(cell_ends, cells).tolist(), cell_ends[cells].tolist())]
+    if not na.size:
+        return values.reshape(rows, width), None
+    present = np.ones(values.size, bool)
+    present[na] = False
+    return values.reshape(rows, width), present.reshape(rows, width)
+
+
+def _starts(cell_ends: np.ndarray, cells: np.ndarray) -> np.ndarray:
+    """Where these cells begin, from where each cell ends."""
+    return np.where(cells > 0, cell_ends[cells - 1] + 1, 0)
 
 
 def _scaled(mantissa: np.ndarray, power: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -163,23 +170,80 @@ def _scaled(mantissa: np.ndarray, power: np.ndarray) -> tuple[np.ndarray, np.nda
     product rounds correctly (Clinger's fast path). Beyond, x87 long double holds a
     mantissa up to 2**63 and 10**27 exactly: the result rounded to 64 bits then to
     53 is the correctly rounded one unless the 64-bit result lies exactly halfway
-    between two doubles; elsewhere than x87 all those are doubted."""
-    values = mantissa.astype(np.float64) / _POW10_DOUBLE[np.minimum(np.maximum(-power, 0), 22)]
-    values *= _POW10_DOUBLE[np.minimum(np.maximum(power, 0), 22)]
-    long = (mantissa > 2**53) | (np.abs(power) > 22)
+    between two doubles; elsewhere than x87 all those are doubted, and powers beyond
+    27 everywhere."""
+    power = np.clip(power, -_MAX_POWER, _MAX_POWER)
+    values = _times_ten_to(mantissa.astype(np.float64), power, _DIVISORS, _MULTIPLIERS)
+    long = (np.abs(mantissa) > 2**53) | (np.abs(power) > 22)
     if not _X87:
         return values, long
     at = np.flatnonzero(long)
-    wide, scale = mantissa[at].astype(np.longdouble), _POW10_WIDE[np.minimum(np.abs(power[at]), 27)]
-    wide = np.where(power[at] < 0, wide / scale, wide * scale)
+    power = power[at]
+    wide = _times_ten_to(mantissa[at].astype(np.longdouble), power, _WIDE_DIVISORS, _WIDE_MULTIPLIERS)
     values[at] = wide
-    long[at] = (wide.view(np.uint64)[::2] & 0x7FF) == 0x400
+    long[at] = ((wide.view(np.uint64)[::2] & 0x7FF) == 0x400) | (np.abs(power) > 27)
     return values, long
 
 
-_POW10 = np.array([10**k for k in range(19)], dtype=np.int64)
-_POW10_WIDE = np.cumprod(np.concatenate(([1], np.full(27, 10))).astype(np.longdouble))  # 10**0 .. 10**27, exact (5**27 < 2**64)
-_POW10_DOUBLE = np.array([float(10**k) for k in range(23)])  # exact
+def _times_ten_to(x: np.ndarray, power: np.ndarray, divisors: np.ndarray, multipliers: np.ndarray) -> np.ndarray:
+    """``x * 10**power`` in place, by one division (``divisors[power]``: ``10**-power``
+    where ``power <= 0``, else 1) or one product (``multipliers[power]``: ``10**power``)."""
+    x /= divisors[power]
+    up = np.flatnonzero(power > 0)
+    x[up] *= multipliers[power[up]]
+    return x
+
+
+def _powers_of_ten(dtype) -> tuple[np.ndarray, np.ndarray]:
+    """(divisors, multipliers) for :func:`_times_ten_to`, for powers within ``_MAX_POWER``
+    (the divisors of negative powers indexed from the end); exact up to 10**22 as
+    doubles, 10**27 as x87 long doubles (5**27 < 2**64)."""
+    tens = np.cumprod(np.concatenate(([1], np.full(_MAX_POWER, 10))).astype(dtype))
+    return np.concatenate((np.ones(_MAX_POWER + 1, dtype), tens[:0:-1])), tens
+
+
+# the classes of the marks (the bytes of a cell that are not digits); _EXP_SIGN: a sign right after e
+_SEP, _NEWLINE, _EXP, _DOT, _SIGN, _EXP_SIGN, _N, _A, _OTHER = range(1, 10)
+_CLASS_COUNT = _OTHER + 1
+
+
+def _byte_classes(sep: bytes) -> bytes:
+    """The ``translate`` table from bytes to their classes (digits to 0)."""
+    table = bytearray([_OTHER]) * 256
+    for chars, class_ in ((b"0123456789", 0), (sep, _SEP), (b"\n", _NEWLINE), (b"eE", _EXP), (b".", _DOT), (b"+-", _SIGN), (b"N", _N), (b"A", _A)):
+        for char in chars:
+            table[char] = class_
+    return bytes(table)
+
+
+_CLASSES = {sep: _byte_classes(sep) for sep in (b",", b"\t", b";")}
+_IN_CELL = bytes([_EXP, _DOT, _SIGN, _N, _A])
+_SEP_BYTE, _NEWLINE_BYTE, _NEWLINE_MARK = bytes([_SEP]), bytes([_NEWLINE]), np.array([_NEWLINE], np.uint8)
+_MINUS = ord("-")
+
+
+def _follows() -> bytes:
+    """The pairs of marks that may follow each other, with digits between or without,
+    as bytes ``(before * _CLASS_COUNT + after) * 2 + digits``: a cell is NA or
+    ``[sign] digits [. [digits]] [e [sign] digits]`` (a sign after ``e`` is an _EXP_SIGN)."""
+    allowed = np.zeros((_CLASS_COUNT, _CLASS_COUNT, 2), bool)
+    delimiters, with_digits, without, either = (_SEP, _NEWLINE), [1], [0], [0, 1]
+    for before, after, digits in (
+        (delimiters, delimiters + (_DOT, _EXP), with_digits), (delimiters, (_SIGN, _N), without),
+        ((_SIGN,), delimiters + (_DOT, _EXP), with_digits),
+        ((_DOT,), delimiters + (_EXP,), either),
+        ((_EXP,), delimiters, with_digits), ((_EXP,), (_EXP_SIGN,), without),
+        ((_EXP_SIGN,), delimiters, with_digits),
+        ((_N,), (_A,), without), ((_A,), delimiters, without),
+    ):
+        allowed[np.ix_(before, after, digits)] = True
+    return np.flatnonzero(allowed).astype(np.uint8).tobytes()
+
+
+_FOLLOWS = _follows()
+_MAX_POWER = 28  # powers of ten beyond 27 are doubted, and clipped to this
+_DIVISORS, _MULTIPLIERS = _powers_of_ten(np.float64)
+_WIDE_DIVISORS, _WIDE_MULTIPLIERS = _powers_of_ten(np.longdouble)
 _INT_MAX = np.iinfo(np.int64).max  # where a number of 19 digits or more saturates
 _X87 = np.finfo(np.longdouble).nmant == 63 and np.dtype(np.longdouble).itemsize == 16 and sys.byteorder == "little"
-_COMMAS = {sep: bytes.maketrans(b"\n.eENA" + sep, b",,,,00,") for sep in (b",", b"\t", b";")}
+_COMMAS = {sep: bytes.maketrans(b"\neENA" + sep, b",,,00,") for sep in _CLASSES}
