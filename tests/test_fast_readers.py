@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from conftest import DATA, ROOT, write_log
-from fitdoc.readers import Source, _sniff, csv_fast, hf_fast, hf_trainer, keras_csv, keras_fast, keras_text
+from fitdoc.readers import Source, _sniff, csv_fast, decimal_cells, hf_fast, hf_trainer, keras_csv, keras_fast, keras_text
 
 SHARED = ROOT.parent / "shared"
 REALRUNS = SHARED / "realruns" / "cases"
@@ -402,8 +402,8 @@ def test_csv_fast_path_on_the_shapes_it_must_handle_or_leave(monkeypatch, tmp_pa
 
 
 def test_csv_fast_path_takes_the_common_blocks(monkeypatch, tmp_path):
-    taken, cells = [], csv_fast._cells
-    monkeypatch.setattr(csv_fast, "_cells", lambda *a: taken.append(cells(*a) is not None) or cells(*a))
+    taken, cells = [], csv_fast.read_cells
+    monkeypatch.setattr(csv_fast, "read_cells", lambda *a: taken.append(cells(*a) is not None) or cells(*a))
     for case in ("plain", "crlf", "tab", "bom", "NA cells", "signs and exponents", "long numbers", "halfway"):
         taken.clear()
         path = tmp_path / "log.csv"
@@ -434,7 +434,7 @@ def test_csv_cells_read_like_float():
 
 
 def _assert_cells_read_like_float(rows):
-    got = csv_fast._cells("".join(",".join(r) + "\n" for r in rows).encode(), b",", len(rows[0]))
+    got = decimal_cells.read_cells("".join(",".join(r) + "\n" for r in rows).encode(), b",", len(rows[0]))
     assert got is not None
     values, present = got
     for i, row in enumerate(rows):
@@ -454,7 +454,7 @@ def test_csv_cells_take_these_numbers(cell):
 @pytest.mark.parametrize("cell", [".5", "-.5", "1e", "1e+", "e5", "-", "+-1", "--1", "1-5", "1.2.3", "1e5.5", "1e--5", "1e5e5",
                                   "N", "A", "AN", "NAN", "NA5", "5NA", "-NA", "", "1_0", " 1", "1 ", "0x10", "nan", "inf"])
 def test_csv_cells_leave_these_to_the_careful_path(cell):
-    assert csv_fast._cells(f"1,{cell},0.5\n2,3,4\n".encode(), b",", 3) is None
+    assert decimal_cells.read_cells(f"1,{cell},0.5\n2,3,4\n".encode(), b",", 3) is None
 
 
 def test_csv_fast_path_reads_random_records_like_the_careful_path(monkeypatch, tmp_path):

@@ -22,7 +22,7 @@ import numpy as np
 
 from ..names import canonical
 from ..run import StepSeries
-from .csv_fast import _cells
+from .decimal_cells import read_cells
 from .numbers import MAX_INDEX, parse_number
 from .steps import epoch_value_of
 from .textio import LINE_LIMIT
@@ -193,7 +193,7 @@ class Rows:
             return False  # a leading zero, or -0
         # the values, a line each, and the text of each line without them
         in_value = _spans(len(buf), value_starts, value_ends + 1)
-        found = _cells(buf[in_value].tobytes().translate(_VALUE_ENDS), b",", 1)  # a number a line
+        found = read_cells(buf[in_value].tobytes().translate(_VALUE_ENDS), b",", 1)  # a number a line
         if found is None or found[1] is not None or found[0].size != len(value_starts):
             return False
         in_value[value_ends] = False
