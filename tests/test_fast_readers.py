@@ -92,6 +92,19 @@ def test_keras_fast_path_on_the_shapes_it_must_handle_or_leave(monkeypatch, tmp_
     assert taken == (case not in ("cut last line", "nul bytes"))
 
 
+@pytest.mark.parametrize("block", [64, 1000])
+@pytest.mark.parametrize("case", ["plain", "crlf", "callback mid-line", "headerless"])
+def test_keras_fast_path_reads_lines_longer_than_its_block(monkeypatch, tmp_path, case, block):
+    path = tmp_path / "log.txt"
+    path.write_text(CASES[case], encoding="utf-8", newline="")
+    careful = _careful(monkeypatch, keras_text, keras_fast, path)
+    monkeypatch.setattr(keras_fast, "BLOCK", block)  # each verbose=1 line spans several blocks
+    assert keras_fast.read(Source(path)) is not None
+    assert _runs(keras_text.read(Source(path))) == careful
+    monkeypatch.setattr(keras_fast, "LINE_LIMIT", 1000)  # a line the careful reader would refuse
+    assert keras_fast.read(Source(path)) is None
+
+
 CORPUS = sorted((ROOT / "bench" / "corpus" / "runs").glob("*/stdout_verbose2.txt"))[::10]
 
 

@@ -49,20 +49,23 @@ def read(source):
         size = fh.seek(0, 2)
         if size == 0 or (fh.seek(size - 1), fh.read(1))[1] != b"\n":
             return None  # a cut last line: the careful path notes it
-        fh.seek(0)
-        carry, offset = b"", 0
-        while block := fh.read(BLOCK):
-            buf = carry + block if carry else block
+        offset, want = 0, BLOCK
+        while offset < size:  # each block read from its first line not yet fed: no carried part copied
+            fh.seek(offset)
+            buf = fh.read(want)
             end = buf.rfind(b"\n") + 1
-            if b"\x00" in block or (end == 0 and len(buf) >= LINE_LIMIT):
+            if b"\x00" in buf or (end == 0 and len(buf) >= LINE_LIMIT):
                 return None
+            if end == 0:  # a line longer than the block: read it whole
+                want = min(2 * want, LINE_LIMIT)
+                continue
             if buf.find(b"\r", 0, end) < 0:
                 fed = _feed_plain(parser, buf, end)
             else:
                 fed = _feed_lines(parser, buf, 0, end, offset + end == size)
             if not fed:
                 return None
-            carry, offset = buf[end:], offset + end
+            offset, want = offset + end, BLOCK
     runs = parser.runs()
     return runs[0] if len(runs) == 1 else runs
 
