@@ -18,7 +18,21 @@ import numpy as np
 _MAX_VARINT = 10
 _MIN_RUN = 16  # fewer plain records between others are decoded with them, one by one
 _LOW_BYTES = np.array([(1 << 8 * n) - 1 for n in range(9)], dtype=np.uint64)
-_HASH = np.random.default_rng(0).integers(1, 1 << 63, 32, dtype=np.uint64) | np.uint64(1)
+
+
+def _odd_multipliers(count: int) -> np.ndarray:
+    """``count`` odd 64-bit multipliers for hashing tags, from SplitMix64 (here rather
+    than numpy.random, whose import costs every diagnosis 13 ms)."""
+    out, state, mask = [], 0, (1 << 64) - 1
+    for _ in range(count):
+        state = (state + 0x9E3779B97F4A7C15) & mask
+        z = ((state ^ (state >> 30)) * 0xBF58476D1CE4E5B9) & mask
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & mask
+        out.append((z ^ (z >> 31)) | 1)
+    return np.array(out, dtype=np.uint64)
+
+
+_HASH = _odd_multipliers(32)
 
 
 def at_every_byte(buf, dtype: str) -> np.ndarray:

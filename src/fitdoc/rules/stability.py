@@ -7,9 +7,8 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
-from ..analysis import LOSSES, Context, median, running_median, slope, smooth
+from ..analysis import LOSSES, Context, median, running_median, slope, smooth, window_medians
 from ..run import epoch_value
 from .base import Rule
 
@@ -409,7 +408,7 @@ class LossSpike(Rule):
             y = c.values
             fall = float(y[0] - np.min(y))
             # the median of the evaluations before each one, all at once
-            bases = np.median(sliding_window_view(y, self.baseline_evals)[:-1], axis=1)
+            bases = window_medians(y[:-1], self.baseline_evals)
             jumps = y[self.baseline_evals :] - bases
             big = (jumps > self.min_jump * bases) & (jumps > self.min_jump_of_fall * fall)
             for k in np.flatnonzero((bases > 0) & big & (jumps > self.noise_factor * c.noise)):
