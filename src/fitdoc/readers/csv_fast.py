@@ -17,13 +17,9 @@ import io
 import numpy as np
 
 from .decimal_cells import read_cells
-from .textio import LINE_LIMIT
+from .textio import LINE_LIMIT, LeftToCareful
 
 BLOCK_BYTES = 1 << 20
-
-
-class LeftToCareful(Exception):
-    """The careful path reads this file (again, from its start)."""
 
 
 class Block:

@@ -25,7 +25,7 @@ from ..run import StepSeries
 from .decimal_cells import read_cells
 from .numbers import MAX_INDEX, parse_number
 from .steps import epoch_value_of
-from .textio import LINE_LIMIT
+from .textio import LeftToCareful, whole_line_blocks
 
 DICT_LINE = re.compile(r"\{'[A-Za-z_][^{}\n]*'epoch': [^{}\n]*\}")
 PARSE_ERRORS = (ValueError, TypeError, SyntaxError, RecursionError, MemoryError)
@@ -94,25 +94,12 @@ def read_state(text: str) -> tuple[dict, Tally] | None:
 def read_lines(source) -> Tally | None:
     """The tally of the dict lines of a stdout capture; None where the careful path must
     read it (stdin, not UTF-8, a cut last line, NUL bytes, a dict line that does not parse)."""
-    if getattr(source, "data", None) is not None or source.encoding != "utf-8":
-        return None
     rows = Rows("epoch")
-    with open(source.path, "rb") as fh:
-        size = fh.seek(0, 2)
-        if size == 0 or (fh.seek(size - 1), fh.read(1))[1] != b"\n":
-            return None  # a cut last line: the careful path notes it
-        fh.seek(0)
-        carry = b""
-        while block := fh.read(_BLOCK_BYTES):
-            buf = carry + block if carry else block
-            end = buf.rfind(b"\n") + 1
-            if b"\x00" in block or (end == 0 and len(buf) >= LINE_LIMIT):
-                return None
-            try:
-                rows.fold_lines(buf[:end])
-            except PARSE_ERRORS:
-                return None
-            carry = buf[end:]
+    try:
+        for buf, end, _ in whole_line_blocks(source, _BLOCK_BYTES):
+            rows.fold_lines(buf[:end])
+    except (LeftToCareful, *PARSE_ERRORS):
+        return None
     return rows.tally(steps=False)
 
 

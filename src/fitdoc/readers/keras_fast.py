@@ -30,7 +30,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .numbers import NUMBER_PATTERN
-from .textio import LINE_LIMIT, clean
+from .textio import LINE_LIMIT, LeftToCareful, clean, whole_line_blocks
 
 BLOCK = 1 << 20  # bytes read at a time: memory stays flat in the file size
 # the first "done/total" of an update, past ANSI codes: "\x1b[1m57/200\x1b[0m" or " 57/200 ["
@@ -42,30 +42,14 @@ def read(source):
     """The runs of a plain verbose=1 or verbose=2 log, or None to read it carefully."""
     from .keras_text import _Parser
 
-    if getattr(source, "data", None) is not None or source.encoding != "utf-8":
-        return None
     parser = _Parser(source.name)
-    with open(source.path, "rb") as fh:
-        size = fh.seek(0, 2)
-        if size == 0 or (fh.seek(size - 1), fh.read(1))[1] != b"\n":
-            return None  # a cut last line: the careful path notes it
-        offset, want = 0, BLOCK
-        while offset < size:  # each block read from its first line not yet fed: no carried part copied
-            fh.seek(offset)
-            buf = fh.read(want)
-            end = buf.rfind(b"\n") + 1
-            if b"\x00" in buf or (end == 0 and len(buf) >= LINE_LIMIT):
-                return None
-            if end == 0:  # a line longer than the block: read it whole
-                want = min(2 * want, LINE_LIMIT)
-                continue
-            if buf.find(b"\r", 0, end) < 0:
-                fed = _feed_plain(parser, buf, end)
-            else:
-                fed = _feed_lines(parser, buf, 0, end, offset + end == size)
+    try:
+        for buf, end, last in whole_line_blocks(source, BLOCK):
+            fed = _feed_plain(parser, buf, end) if buf.find(b"\r", 0, end) < 0 else _feed_lines(parser, buf, 0, end, last)
             if not fed:
                 return None
-            offset, want = offset + end, BLOCK
+    except LeftToCareful:
+        return None
     runs = parser.runs()
     return runs[0] if len(runs) == 1 else runs
 

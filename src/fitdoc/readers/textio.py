@@ -27,6 +27,37 @@ _BOMS = (
 ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[()][AB012]|\x1b[=>]")
 
 
+class LeftToCareful(Exception):
+    """A fast path leaves the file to its careful reader (which reads it from its start)."""
+
+
+def whole_line_blocks(source, block: int):
+    """``(buf, end, last)`` of each block of whole lines of a UTF-8 file that ends in a
+    newline: ``buf[:end]`` the lines, ``last`` whether they end the file. Each block is
+    read from the first byte not yet given (a part carried over is read again, not
+    copied onto the next block); a line longer than ``block`` is read whole.
+    :class:`LeftToCareful` for stdin, another encoding, a cut last line (the careful
+    reader notes it), NUL bytes and a line of ``LINE_LIMIT`` bytes or more."""
+    if getattr(source, "data", None) is not None or source.encoding != "utf-8":
+        raise LeftToCareful
+    with open(source.path, "rb") as fh:
+        size = fh.seek(0, 2)
+        if size == 0 or (fh.seek(size - 1), fh.read(1))[1] != b"\n":
+            raise LeftToCareful
+        offset, want = 0, block
+        while offset < size:
+            fh.seek(offset)
+            buf = fh.read(want)
+            end = buf.rfind(b"\n") + 1
+            if b"\x00" in buf or (end == 0 and len(buf) >= LINE_LIMIT):
+                raise LeftToCareful
+            if end == 0:
+                want = min(2 * want, LINE_LIMIT)
+                continue
+            yield buf, end, offset + end == size
+            offset, want = offset + end, block
+
+
 def detect_encoding(head: bytes) -> str:
     """Encoding of a file from its first bytes."""
     for bom, name in _BOMS:
