@@ -82,6 +82,12 @@ def _starts(cell_ends: np.ndarray, cells: np.ndarray) -> np.ndarray:
     return np.where(cells > 0, cell_ends[cells - 1] + 1, 0)
 
 
+def exactly_scaled(mantissa: np.ndarray, power) -> np.ndarray:
+    """``mantissa * 10**power`` as ``float()`` reads the decimal, for integer mantissas
+    below 2**53 and powers within ``EXACT_POWER`` (Clinger's fast path, see :func:`_scaled`)."""
+    return _times_ten_to(mantissa.astype(np.float64), np.broadcast_to(power, mantissa.shape), _DIVISORS, _MULTIPLIERS)
+
+
 def _scaled(mantissa: np.ndarray, power: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``mantissa * 10**power`` correctly rounded to doubles, and where it may not be.
 
@@ -93,7 +99,7 @@ def _scaled(mantissa: np.ndarray, power: np.ndarray) -> tuple[np.ndarray, np.nda
     27 everywhere."""
     power = np.clip(power, -_MAX_POWER, _MAX_POWER)
     values = _times_ten_to(mantissa.astype(np.float64), power, _DIVISORS, _MULTIPLIERS)
-    long = (np.abs(mantissa) > 2**53) | (np.abs(power) > 22)
+    long = (np.abs(mantissa) > 2**53) | (np.abs(power) > EXACT_POWER)
     if not _X87:
         return values, long
     at = np.flatnonzero(long)
@@ -160,6 +166,7 @@ def _follows() -> bytes:
 
 
 _FOLLOWS = _follows()
+EXACT_POWER = 22  # 10**22 is the largest power of ten a double holds exactly
 _MAX_POWER = 28  # powers of ten beyond 27 are doubted, and clipped to this
 _DIVISORS, _MULTIPLIERS = _powers_of_ten(np.float64)
 _WIDE_DIVISORS, _WIDE_MULTIPLIERS = _powers_of_ten(np.longdouble)

@@ -29,6 +29,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .decimal_cells import EXACT_POWER, exactly_scaled
 from .numbers import NUMBER_PATTERN
 from .textio import LINE_LIMIT, LeftToCareful, clean, whole_line_blocks
 
@@ -135,7 +136,6 @@ def _fresh(block) -> bool:
 # --- verbose=2: runs of plain records, read in bulk ----------------------------------
 
 _DIGITS = b"0123456789."
-_POW10 = np.array([float(10**k) for k in range(23)])  # exact, as is a decimal of at most 15 digits
 MIN_RECORDS = 8  # fewer plain records in a row are left to the careful parser
 LONG_RUN = 400  # clean() writes a run of this many digits "inf"
 # Runs are read 8 bytes at a time: the little-endian word of the 8 bytes up to a place,
@@ -418,9 +418,8 @@ def _integers(words, at, lengths):
 
 def _numbers(words, at, lengths, values: list[_Value]):
     """An iterator over the columns of ``values`` (with digits, unsigned) as ``float``
-    reads them, or None: one correctly rounded division or multiplication of exact
-    doubles gives the correctly rounded decimal. The mantissas are read in one pass
-    when they are alike."""
+    reads them (mantissas of at most 15 digits: :func:`.decimal_cells.exactly_scaled`),
+    or None. The mantissas are read in one pass when they are alike."""
     runs = [v.mantissa for v in values]
     found = _decimals(words, at[:, runs].ravel(), lengths[:, runs].ravel()) if runs else None
     if found:
@@ -438,8 +437,7 @@ def _numbers(words, at, lengths, values: list[_Value]):
             if exponent is None:
                 return None
             power = power + value.exponent_sign * exponent
-        if np.abs(power).max() >= len(_POW10):
+        if np.abs(power).max() > EXACT_POWER:
             return None
-        scale = _POW10[np.abs(power)]
-        columns.append(np.where(power >= 0, mantissa * scale, mantissa / scale))
+        columns.append(exactly_scaled(mantissa, power))
     return iter(columns)
