@@ -108,8 +108,6 @@ class Diagnosed(NamedTuple):
 def _read_and_diagnose(target, reader, diagnose_one, fmt: str, verbose: bool, keep: bool) -> Diagnosed:
     """One record read, diagnosed and rendered here, in the worker: for small runs the
     rendering is most of the work. Only a record inside a folder is skipped."""
-    from .engine import SEVERITY_ORDER
-
     path, folder = target
     skips: list[FitdocError] = []
     try:
@@ -128,7 +126,7 @@ def _read_and_diagnose(target, reader, diagnose_one, fmt: str, verbose: bool, ke
             raise
         except Exception as exc:
             raise InternalError(run.source, exc) from exc
-    worst = max((SEVERITY_ORDER[f.severity] for r in reports for f in r.findings), default=0)
+    worst = max((r.worst for r in reports), default=0)
     return Diagnosed(reports if keep else [], [_rendered(r, fmt, verbose) for r in reports], skips, worst)
 
 

@@ -47,9 +47,13 @@ class Report:
     trend: dict = field(default_factory=dict)
 
     @property
+    def worst(self) -> int:
+        """The ``SEVERITY_ORDER`` of the worst finding, 0 for none."""
+        return max((SEVERITY_ORDER[f.severity] for f in self.findings), default=0)
+
+    @property
     def verdict(self) -> str:
-        worst = max((SEVERITY_ORDER[f.severity] for f in self.findings), default=0)
-        return {0: "healthy", 1: "warning", 2: "error"}[worst]
+        return {0: "healthy", 1: "warning", 2: "error"}[self.worst]
 
     @property
     def best_epoch(self) -> int | None:
