@@ -80,7 +80,9 @@ def diagnose_cmd(paths, fmt, plot_path, reader, monitor, fail_on, select, ignore
 
         click.echo(jsonout.join(pieces))
     elif fmt == "markdown":
-        click.echo("\n".join(pieces))
+        from .output import markdown
+
+        click.echo(markdown.join(pieces))
     else:
         out = console()
         out.file.write("".join(pieces))

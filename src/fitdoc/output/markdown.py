@@ -38,5 +38,6 @@ def render_one(report) -> str:
     return "\n".join(out) + "\n"
 
 
-def render(reports) -> str:
-    return "\n".join(render_one(r) for r in reports)
+def join(pieces: list[str]) -> str:
+    """The output of the reports rendered by :func:`render_one`."""
+    return "\n".join(pieces)
