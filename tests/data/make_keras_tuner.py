@@ -12,7 +12,6 @@ Checkpoint weights are deleted; everything else is as Keras Tuner wrote it.
 """
 
 import os
-import shutil
 from pathlib import Path
 
 os.environ.setdefault("KERAS_BACKEND", "torch")

@@ -22,7 +22,6 @@ import zlib
 from pathlib import Path
 
 from ..errors import FitdocError, UnreadableRecord
-from ..run import build_run
 from . import Unit, file_stamp, flatten
 
 KIND = "wandb_offline"
