@@ -41,3 +41,7 @@ def render_one(report) -> str:
 def join(pieces: list[str]) -> str:
     """The output of the reports rendered by :func:`render_one`."""
     return "\n".join(pieces)
+
+
+def render(reports) -> str:
+    return join([render_one(r) for r in reports])
