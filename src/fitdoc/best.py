@@ -9,7 +9,7 @@ is taken at its word. The answer is null only without a finite validation value.
 
 ``reason`` says how much the epoch means: ``minimum`` (the curve turned), ``restored``
 (the record's own choice), ``still_improving`` (the minimum is at the end of the
-record or within noise of it while the curve still falls: train longer) or ``flat``
+record, or within noise of it while the curve's trend is lowest at the end: train longer) or ``flat``
 (the curve never moved beyond its noise: any epoch is about as good).
 """
 
@@ -24,6 +24,8 @@ from .run import epoch_value
 
 # a record's own best checkpoint counts when its value is the monitor's at that epoch
 SAME_VALUE = 1e-6
+# a curve whose trend is lowest within this many last evaluations is still falling
+STILL_FALLING_EVALS = 2
 
 
 @dataclass
@@ -95,7 +97,11 @@ def _reason(monitor: Curve, best_i: int, noise_factor: float, min_turn: float, c
         return "minimum"
     trend = monitor.smooth
     trend_low = float(np.min(trend))
-    at_end = not beyond_noise(float(trend[-1]) - trend_low, trend_low) and not beyond_noise(float(values[-1]) - low, low)
+    # near the minimum at the end and its trend lowest in the last evaluations: still falling
+    at_end = (
+        not beyond_noise(float(trend[-1]) - trend_low, trend_low) and not beyond_noise(float(values[-1]) - low, low)
+        and int(np.argmin(trend)) >= len(trend) - STILL_FALLING_EVALS
+    )
     return "still_improving" if best_i == len(values) - 1 or at_end else "minimum"
 
 

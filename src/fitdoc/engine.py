@@ -34,6 +34,8 @@ READING_OF_KIND = {
 }
 # Fewer evaluations than this of the main loss are too few to call a run healthy.
 MIN_EVALS_TO_JUDGE = 5
+# How the one-line story opens on a run without a warning, by its reading (else "healthy").
+QUIET_HEAD = {"too_short": "short", "val_stalled": "watch", "val_rising": "watch", "train_rising": "watch"}
 
 
 @dataclass
@@ -71,7 +73,7 @@ class Report:
         else:
             reading = self.trend.get("reading", "converged")
             text = advice.say("story", reading, lang, evals=self.trend.get("evals"))
-            head = advice.say("story", "healthy", lang, reading=text) if reading != "too_short" else advice.say("story", "short", lang, reading=text)
+            head = advice.say("story", QUIET_HEAD.get(reading, "healthy"), lang, reading=text)
         if self.best.epoch is None:
             return head
         key = "keep_so_far" if self.best.reason == "still_improving" and lead is None else "keep"
@@ -170,24 +172,45 @@ def leading(findings: list[Finding]) -> Finding | None:
     return next((f for f in findings if f.severity != "info"), None)
 
 
-def trend(ctx: Context, findings: list[Finding], tail: float = 0.5, flat: float = 0.02) -> dict:
+def trend(ctx: Context, findings: list[Finding], tail: float = 0.5, flat: float = 0.02, noise_factor: float = 3.0) -> dict:
     """The seeds' train-vs-validation reading, taken from the finding that leads the
-    report so that it can never contradict it; ``loss``/``val_loss`` say where each curve went over the
-    last ``tail`` of the record (relative change of its trend beyond ``flat``)."""
+    report so that it can never contradict it; ``loss``/``val_loss`` say where each curve
+    went over the last ``tail`` of the record: a move of its trend beyond ``flat`` of its
+    level and ``noise_factor`` times its noise (the margin the best epoch's reason uses).
+    Without a warning or error, the reading comes from those directions: an info
+    finding is a note, not the story."""
     out: dict = {}
     for name in ("loss", "val_loss"):
         c = ctx.curve(name)
         if c is None or len(c) < 4:
             continue
         half = c.tail(tail, 3)
-        change = (half.smooth[-1] - half.smooth[0]) / (abs(half.smooth[0]) or 1.0)
-        out[name] = "falling" if change < -flat else "rising" if change > flat else "flat"
-    lead = leading(findings) or next(iter(findings), None)
+        change = float(half.smooth[-1] - half.smooth[0])
+        margin = max(flat * (abs(float(half.smooth[0])) or 1.0), noise_factor * c.noise)
+        out[name] = "falling" if change < -margin else "rising" if change > margin else "flat"
+    lead = leading(findings)
     if lead is not None:
         out["reading"] = "data_problem" if lead.code == "FD305" else READING_OF_KIND.get(lead.kind, "see_findings")
+        return out
+    main = ctx.curve("val_loss") or ctx.curve("loss")
+    evals = 0 if main is None else len(main)
+    out["evals"] = evals
+    if evals < MIN_EVALS_TO_JUDGE:
+        out["reading"] = "too_short"
     else:
-        main = ctx.curve("val_loss") or ctx.curve("loss")
-        evals = 0 if main is None else len(main)
-        out["reading"] = "converged" if evals >= MIN_EVALS_TO_JUDGE else "too_short"
-        out["evals"] = evals
+        out["reading"] = _quiet_reading(out, {f.kind for f in findings})
     return out
+
+
+def _quiet_reading(directions: dict, noted: set[str]) -> str:
+    """The reading of a run without a warning: what its info findings note, else what
+    its loss curves did at the end."""
+    if "still_learning" in noted:
+        return "still_learning" if "val_loss" in directions else "train_still_learning"
+    if "overfitting" in noted:
+        return "val_stalled"
+    if directions.get("val_loss") == "rising":
+        return "val_rising"
+    if directions.get("loss") == "rising":
+        return "train_rising"
+    return "converged"

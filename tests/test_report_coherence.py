@@ -1,0 +1,65 @@
+"""The one-line story, the trend reading and the best epoch's reason of a report agree
+with its findings and with each other, on real published records (tests/data/realruns
+and tests/data/published)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import pytest
+
+import fitdoc
+from fitdoc.engine import READING_OF_KIND
+from fitdoc.readers import read_runs
+
+DATA = Path(__file__).parent / "data"
+RECORDS = sorted(p for folder in ("realruns", "published") for p in (DATA / folder).iterdir()
+                 if p.suffix in (".log", ".csv", ".json", ".md") and p.name not in ("labels.json", "README.md"))
+# what a run with a warning or error reads as: never the reading of a run without one
+PROBLEM_READINGS = {r for r in READING_OF_KIND.values() if r != "still_learning"} | {"see_findings", "data_problem"}
+
+
+@lru_cache(maxsize=None)
+def report(path: Path) -> dict:
+    return fitdoc.diagnose(read_runs(path)[0], lang="en").to_dict()
+
+
+@pytest.mark.parametrize("path", RECORDS, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_a_run_without_a_warning_never_reads_as_a_problem(path):
+    rep = report(path)
+    reading = rep["trend"]["reading"]
+    if rep["verdict"] == "healthy":
+        assert reading not in PROBLEM_READINGS, rep["summary"]
+    if reading in ("converged", "still_learning"):
+        assert "rising" not in (rep["trend"].get("loss"), rep["trend"].get("val_loss")), rep["trend"]
+    if reading == "still_learning":
+        assert "val_loss" in rep["trend"]  # "both losses still falling" needs a validation loss
+
+
+def test_an_info_overfitting_note_is_told_as_beginning_not_as_no_problem():
+    rep = report(DATA / "published" / "wav2vec2_xls_r_indonesian_card.md")
+    assert rep["verdict"] == "healthy" and [f["kind"] for f in rep["findings"]] == ["overfitting"]
+    assert rep["trend"]["reading"] == "val_stalled"
+    assert rep["summary"].startswith("No problem yet: the validation loss stopped improving")
+    assert rep["summary"].endswith("keep the checkpoint of epoch 16")
+
+
+def test_a_minimum_the_curve_has_turned_from_is_not_still_improving():
+    rep = report(DATA / "published" / "emotion_resnet50_training.csv")  # val_loss lowest at epoch 10 of 0-16
+    assert rep["best_epoch"] == 10 and rep["best_epoch_reason"] == "minimum"
+    assert "train longer" not in rep["summary"]
+
+
+def test_noise_is_not_read_as_a_direction():
+    rep = report(DATA / "published" / "keras_issue8680.log")  # val_loss 0.63-0.69 at random over 10 epochs
+    assert rep["best_epoch_reason"] == "flat"
+    assert rep["trend"]["val_loss"] == "flat" and rep["trend"]["reading"] == "converged"
+    assert rep["summary"].startswith("No problem found: the curves converge normally")
+
+
+def test_a_run_without_validation_still_learning_names_the_training_loss_only():
+    rep = report(DATA / "realruns" / "307.log")  # training loss only, still falling
+    assert "val_loss" not in rep["series"] and rep["verdict"] == "healthy"
+    assert rep["trend"]["reading"] == "train_still_learning"
+    assert rep["summary"] == "No problem found: the training loss is still falling: the network is still learning"
