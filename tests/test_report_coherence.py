@@ -15,7 +15,7 @@ from fitdoc.readers import read_runs
 
 DATA = Path(__file__).parent / "data"
 RECORDS = sorted(p for folder in ("realruns", "published") for p in (DATA / folder).iterdir()
-                 if p.suffix in (".log", ".csv", ".json", ".md") and p.name not in ("labels.json", "README.md"))
+                 if p.suffix in (".log", ".csv", ".json", ".md", ".txt") and p.name not in ("labels.json", "README.md"))
 # what a run with a warning or error reads as: never the reading of a run without one
 PROBLEM_READINGS = {r for r in READING_OF_KIND.values() if r != "still_learning"} | {"see_findings", "data_problem"}
 
@@ -63,3 +63,15 @@ def test_a_run_without_validation_still_learning_names_the_training_loss_only():
     assert "val_loss" not in rep["series"] and rep["verdict"] == "healthy"
     assert rep["trend"]["reading"] == "train_still_learning"
     assert rep["summary"] == "No problem found: the training loss is still falling: the network is still learning"
+
+
+def test_camel_case_validation_names_are_validation():
+    rep = report(DATA / "published" / "automap_issue4.log")  # "Epoch 81, Loss: ..., ValLoss: ..."
+    assert set(rep["series"]) == {"loss", "val_loss"} and rep["best_epoch"] == 99
+
+
+def test_test_metrics_of_json_lines_are_the_validation_when_nothing_else_is():
+    rep = report(DATA / "published" / "p2t_issue13_log.txt")
+    assert set(rep["series"]) == {"loss", "val_loss", "val_acc1", "val_acc5"}  # n_parameters is bookkeeping
+    assert rep["best_epoch"] == 250
+    assert "test metrics read as validation metrics (the log has no other validation metric)" in rep["notes"]

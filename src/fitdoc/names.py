@@ -26,9 +26,13 @@ _VAL_PREFIXES = tuple(f"{w}{sep}" for w in ("val", "eval", "validation", "valid"
 _TRAIN_PREFIXES = tuple(f"{w}{sep}" for w in ("train", "training") for sep in "_/. -")
 
 
+# a prefix run into a capitalised name: "ValLoss", "trainAcc", "TestMAE"
+_CAMEL_PREFIX = re.compile(r"^((?i:validation|valid|val|eval|training|train|test))(?=[A-Z])")
+
+
 def split_prefix(name: str) -> tuple[bool, str]:
     """(is_validation, base name) of a metric name."""
-    low = name.strip().lower()
+    low = _CAMEL_PREFIX.sub(r"\1_", name.strip(), count=1).lower()
     for p in _VAL_PREFIXES:
         if low.startswith(p) and len(low) > len(p):
             return True, low[len(p):]
@@ -94,7 +98,7 @@ def is_metric_name(name: str) -> bool:
 # Columns and pairs that logs print beside the metrics: clocks, counters, memory.
 _BOOKKEEPING = re.compile(
     r"^(lr|lr_.*|x_lr\d*|time|.*_time|time_.*|data|eta|mem|memory|.*_mem|epoch|step|iter|batch|it|samples|"
-    r"grad_norm|v_num|.*per_second|.*runtime|loss_scale|speed|.*_speed)$"
+    r"grad_norm|v_num|.*per_second|.*runtime|loss_scale|speed|.*_speed|n_parameters|n_params|num_params|num_parameters)$"
 )
 
 
@@ -107,9 +111,10 @@ def test_as_validation(rows: dict[int, dict[str, float]]) -> dict[int, dict[str,
     """``test_*`` metrics renamed ``val_*`` when the record has no other held-out metric
     (the same ``rows`` object when nothing changes)."""
     names = {k for row in rows.values() for k in row}
-    if any(n.startswith("val_") for n in names) or not any(n.startswith("test_") for n in names):
+    tests = {n for n in names if canonical(n).startswith("test_")}
+    if any(is_validation(n) for n in names) or not tests:
         return rows
-    rename = {n: canonical("val_" + n[len("test_"):]) if n.startswith("test_") else n for n in names}
+    rename = {n: canonical("val_" + canonical(n)[len("test_"):]) if n in tests else n for n in names}
     return {epoch: {rename[k]: v for k, v in row.items()} for epoch, row in rows.items()}
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 
 from ..errors import UnreadableRecord
-from ..names import is_bookkeeping, is_metric_name
+from ..names import TEST_AS_VALIDATION_NOTE, is_bookkeeping, is_metric_name, test_as_validation
 from ..run import Run, build_run
 from .numbers import MAX_INDEX, is_number
 from .steps import CompleteLines, StepLog, epoch_of_fraction
@@ -98,7 +98,10 @@ def run_of_rows(entries, *, source: str, format: str, notes: list[str]) -> Run:
         info["x_axis"] = "step"
         notes.append("no epoch on every row: each row is one point, numbered by its step" if by_step
                      else "no epoch or step on every row: each row is one point, numbered by its line")
-    epoch_rows = log.epoch_rows()
+    logged = log.epoch_rows()
+    epoch_rows = test_as_validation(logged)
+    if epoch_rows is not logged:
+        notes.append(TEST_AS_VALIDATION_NOTE)
     if min(epoch_rows, default=1) == 0:
         info["epoch_base"] = 0  # numbered from 0: epoch 10 is the 11th
     per_step = by_epoch and any(len(p) > len(epoch_rows) for p in log.points.values())
