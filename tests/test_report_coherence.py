@@ -73,5 +73,11 @@ def test_camel_case_validation_names_are_validation():
 def test_test_metrics_of_json_lines_are_the_validation_when_nothing_else_is():
     rep = report(DATA / "published" / "p2t_issue13_log.txt")
     assert set(rep["series"]) == {"loss", "val_loss", "val_acc1", "val_acc5"}  # n_parameters is bookkeeping
-    assert rep["best_epoch"] == 250
+    assert rep["best_epoch"] == 250 and "too short to judge (evaluations: 1)" in rep["summary"]
     assert "test metrics read as validation metrics (the log has no other validation metric)" in rep["notes"]
+
+
+def test_one_finite_validation_value_is_a_basis_for_the_best_epoch():
+    rep = report(DATA / "published" / "paddlenlp_issue4084.log")  # one evaluation: P/R/F1 all 0.0
+    assert rep["series"]["val_f1"].count(0.0) == 1
+    assert rep["best_epoch"] == 38 and rep["best_epoch_metric"] == "val_precision"
