@@ -197,3 +197,76 @@ def test_checkpoint_messages_give_no_metrics(tmp_path):
     ) + "Epoch 3, global step 72: 'val_loss' was not in top 1\n"
     run = fitdoc.read(write(tmp_path, text))
     assert list(run.epochs) == [0, 1, 2] and set(run.metrics) == {"loss"}
+
+
+STEPS_NOTE = "no epoch numbers: each logged step is one point, numbered as printed"
+
+
+@pytest.mark.parametrize(
+    "name, steps, series",
+    [
+        ("sklearn_mlp_notebook.log", range(1, 11), {"loss": [2.36734712, 2.34817172]}),
+        ("sklearn_mlp_glued_tqdm.log", range(1, 7), {"loss": [0.39315778, 0.21905489]}),  # after a tqdm bar and "[LibSVM]"
+        ("caffe_lcnn_issue11.log", range(1853400, 1853900, 100), {"loss": [0.667568, 0.609652], "accuracy": [0.78125, 0.84375], "lr": [0.000174348, 0.000174342]}),
+        ("tfslim_models_issue2980.log", range(1, 9), {"loss": [79.3501, 72.8609]}),  # every line twice
+        ("tf_retrain_cloud_annotations_issue56.log", [270, 280, 290], {"accuracy": [float("nan"), 1.0], "val_accuracy": [1.0, 1.0], "cross_entropy": [float("nan"), 0.011189]}),
+        ("madlib_pr564.log", range(17, 22), {"loss": [0.209832004773, 0.202990027516]}),
+        ("fedncf_readme.log", range(0, 15), {"loss": [0.68924, 0.69012], "hr@10": [0.00258, 0.00276], "ndcg@10": [0.00102, 0.00108]}),
+    ],
+)
+def test_step_counter_lines_without_epochs_are_points_numbered_as_printed(name, steps, series):
+    run = fitdoc.read(REAL_TEXT / name)
+    assert run.format == "text-log" and list(run.epochs) == list(steps) and run.info["x_axis"] == "step"
+    assert set(run.metrics) == set(series)  # no counters, clocks or sample counts ("(N=100)", "sec/step")
+    for metric, values in series.items():
+        assert run.get(metric).values[:2].tolist() == pytest.approx(values, nan_ok=True)
+    assert STEPS_NOTE in run.notes
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The solver prints a line per display interval.\nIteration 5, loss = 0.41 was the best we saw before it diverged.\n",
+        "The solver printed this once:\nIteration 5, loss = 0.41\nand nothing after it.\n",
+        "INFO:tensorflow:Recording summary at step 0.\nINFO:tensorflow:global_step/sec: 0.0339311\nINFO:tensorflow:Recording summary at step 4.\n",
+    ],
+    ids=["prose", "one-line", "step-messages-without-metrics"],
+)
+def test_prose_mentioning_a_step_is_not_a_step_record(tmp_path, text):
+    with pytest.raises(UnreadableRecord):
+        fitdoc.read(write(tmp_path, text))
+
+
+def test_mmengine_epoch_train_lines_read_like_epoch_lines(tmp_path):
+    run = fitdoc.read(REAL_TEXT / "mmengine_pr155.log")
+    assert list(run.epochs) == list(range(10, 90, 10)) and set(run.metrics) == {"lr", "loss"}
+    assert run.get("loss").values[:3].tolist() == [11.4723, 1.5616, -6.0185]
+    assert any("window inside epoch 1" in n for n in run.notes)
+    untagged = fitdoc.read(write(tmp_path, (REAL_TEXT / "mmengine_pr155.log").read_text().replace("Epoch(train)", "Epoch")))
+    assert untagged.get("loss").values.tolist() == run.get("loss").values.tolist()
+
+
+def test_mmengine_epoch_val_lines_are_the_epochs_evaluation(tmp_path):
+    text = "".join(
+        f"04/21 21:03:5{e} - mmengine - INFO - Epoch(train) [{e}][{i}/20]  lr: 1.000e-02  eta: 0:00:2{i // 10}  time: 0.010  "
+        f"data_time: 0.000  memory: 0  loss: {loss}\n"
+        for e, losses in ((1, (1.2, 1.0)), (2, (0.8, 0.6)))
+        for i, loss in zip((10, 20), losses)
+    )
+    text += "04/21 21:03:54 - mmengine - INFO - Epoch(val) [1][10/10]  accuracy/top1: 0.6500  data_time: 0.0012  time: 0.0110\n"
+    text += "04/21 21:03:59 - mmengine - INFO - Epoch(val) [2][10/10]  accuracy/top1: 0.7100  data_time: 0.0011  time: 0.0108\n"
+    lines = text.splitlines(keepends=True)
+    run = fitdoc.read(write(tmp_path, "".join(lines[:2] + lines[4:5] + lines[2:4] + lines[5:])))
+    assert list(run.epochs) == [1, 2] and set(run.metrics) == {"lr", "loss", "val_accuracy_top1"}
+    assert run.get("loss").values.tolist() == pytest.approx([1.1, 0.7])
+    assert run.get("val_accuracy_top1").values.tolist() == [0.65, 0.71]
+
+
+def test_fastai_v1_rows_ending_in_a_time_in_parentheses(tmp_path):
+    text = (REAL_TEXT / "fastai_v1_nn_tuning.log").read_text()
+    run = fitdoc.read(REAL_TEXT / "fastai_v1_nn_tuning.log")
+    assert run.format == "text-log" and list(run.epochs) == list(range(1, 20))
+    assert set(run.metrics) == {"loss", "val_loss", "val_error_rate"}
+    assert run.get("val_loss").values[[0, 14, 18]].tolist() == [1.041628, 0.227299, 0.263469]
+    without_times = fitdoc.read(write(tmp_path, "".join(line.split(" (")[0] + "\n" for line in text.splitlines())))
+    assert without_times.get("val_error_rate").values.tolist() == run.get("val_error_rate").values.tolist()

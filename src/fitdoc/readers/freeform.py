@@ -20,12 +20,18 @@ train accuracy 88.2%``). A phase word (train, training, val, valid, validation, 
 test) applies to the metric after it and to the following metrics of the line that
 have none. Lines that also print a step, batch or iteration count (or a bracketed
 ``[640/60000]`` position) are per-step lines: their mean over the epoch is used for a
-metric the epoch's own lines do not print. Clocks, memory and ``eta`` are not metrics.
+metric the epoch's own lines do not print. mmengine's ``Epoch(train) [1][10/90]`` lines
+are training's, its ``Epoch(val) [1][10/10]`` lines the epoch's evaluation. Lines that
+start (after a log prefix) with a step counter (``Iteration 5, loss = 0.41``, ``global
+step 100: loss = 0.66``, ``Step 280: Train accuracy = 100.0%``) are per-step lines.
+Clocks, memory, ``eta`` and sample counts (``(N=100)``) are not metrics.
 A line with more words than its values explain is prose, not a record.
 
 A record without epoch numbers (``train loss: 1.10`` once per epoch), or one that is a
 window inside one epoch, is read point by point: each logged step (or line) is a
-point, numbered by its printed step when every point has one, else from 1.
+point, numbered by its printed step when the first point has one and they rise (a
+line without a step, like Caffe's ``Train net output #0: accuracy = 0.78``, adds to the
+step before it), else from 1.
 
 Names are mapped to canonical series (``Training Loss`` -> ``loss``, ``Validation
 Accuracy`` -> ``val_accuracy``, ``Valid Loss`` -> ``val_loss``); other metrics keep
@@ -59,19 +65,26 @@ _PHASES = {
 }  # fmt: skip
 _PHASE_WORD = "|".join(sorted(_PHASES, key=len, reverse=True))
 PAIR = re.compile(
-    rf"(?<![\w./-])(?:({_PHASE_WORD})\s+)?([A-Za-z][\w./-]*)\s*(?:[:=]|\s(?:is|was|of)\s)?\s*({NUMBER_PATTERN})(?:\s*/\s*(\d+))?(%)?(?!\w|\.\w)",
+    rf"(?<![\w./@-])(?:({_PHASE_WORD})\s+)?([A-Za-z][\w./@-]*)\s*(?:[:=]|\s(?:is|was|of)\s)?\s*({NUMBER_PATTERN})(?:\s*/\s*(\d+))?(%)?(?!\w|\.\w)",
     re.I,
 )
 EPOCH_WORD = re.compile(r"(?<![\w.])epoch(?![a-z])", re.I)
 _PHASE_AT = re.compile(rf"(?<![\w.])({_PHASE_WORD})(?:\b|_)", re.I)
+# what a line without an epoch opens with: a phase word ("train loss 0.4") or a step counter
+# ("Iteration 5, loss = 0.4", "global step 100: loss = 0.66", "Step 280: Train accuracy = 100%")
+_OPENING = re.compile(rf"{_PHASE_AT.pattern}|(?<![\w.])(?:global[ _])?(?:step|iter(?:ation)?)(?=[\s:=\[]*\d)", re.I)
+# mmengine's "Epoch(train) [1][10/90]" and "Epoch(val) [1][10/10]": the phase of the line
+_TAGGED_EPOCH = re.compile(rf"(?<![\w.])epoch\(({_PHASE_WORD})\)", re.I)
 _PHASE_BEFORE = re.compile(rf"(?<![\w.])({_PHASE_WORD})\s*$", re.I)
 _PHASE_PREFIX = re.compile(rf"({_PHASE_WORD})[_/.]", re.I)
 _TABLE_RULE = re.compile(r"^[\s|:+=-]*$")
-_BRACKETS = re.compile(r"[\[\](){}]")
+_BRACKETS = re.compile(r"[\[\](){}<>]")
 _QUOTED = re.compile(r"^\s*(?:#+|//|>+)\s?")  # a log pasted into code comments or a quote
-# what a logging prefix holds: dates, clocks, levels, thread ids, file:line, logger names
+# what a logging prefix holds: tags ("[LibSVM]"), dates, clocks, levels and the logger after
+# them ("INFO:tensorflow:"), thread ids, file:line, logger names
 _LOG_PREFIX = re.compile(
-    r"[\d\s\[\]().,:;|/+*-]+|\b(?:INFO|DEBUG|WARNING|WARN|ERROR|CRITICAL|root|__main__)\b|\b[IWEF](?=\d)|[\w.-]+\.py\b|\bT(?=\d)"
+    r"\[[A-Za-z][\w.-]*\]|[\d\s\[\]().,:;|/+*-]+|\b(?:INFO|DEBUG|WARNING|WARN|ERROR|CRITICAL)\b(?::[\w.]+:)?|\b(?:root|__main__)\b"
+    r"|\b[IWEF](?=\d)|[\w.-]+\.(?:py|cc|cpp)\b|\bT(?=\d)"
 )
 _WORD = re.compile(r"[A-Za-z]{2,}")
 _LETTER = re.compile(r"[A-Za-z]")
@@ -81,14 +94,15 @@ _CHECKPOINT = re.compile(r"'?\w*'?\s+(?:reached|improved from|was not in top)\b|
 # a tqdm bar: "desc: 100%|####| 782/782 [01:12<00:00, 10.8it/s, loss=0.41]" (the bar may be missing)
 _BAR = re.compile(r"(\d{1,3})%(?:\|[^|\n]*\|)?\s*(\d+)/(\d+)\s*\[([^\]]*)\]")
 _BAR_TIMING = re.compile(r"^[^,]*<[^,]*(?:,\s*[\d.]+\s*[smh]?/?it(?:/s)?)?")
-_TWO_WORDS = {"learning rate": "learning_rate", "time cost": "time_cost"}  # MXNet's "Time cost=85.5"
+# MXNet's "Time cost=85.5", TF retrain's "Cross entropy = 0.0112"
+_TWO_WORDS = {"learning rate": "learning_rate", "time cost": "time_cost", "cross entropy": "cross_entropy"}
 _TWO_WORD = re.compile(r"\b(?:" + "|".join(_TWO_WORDS) + r")\b", re.I)
 _EPOCH_NAMES = {"epoch", "ep"}
 # "[1,  2000] loss: 2.235": the PyTorch tutorial's "[epoch, batch]" prefix
 BRACKET_EPOCH = re.compile(r"^\s*\[\s*(\d+)\s*,\s*(\d+)\s*\]")
 _COUNTER = re.compile(r"\[\s*(\d+)\s*/\s*\d+")  # "[640/60000 (1%)]": a position inside the epoch
 _STEP_NAMES = {"step", "steps", "batch", "iter", "iteration", "it", "global_step"}
-_NOT_METRICS = {"eta", "v_num", "from", "to", "of", "is", "was", "at", "in", "on", "by", "after", "took", "for", "with", "and", "than"}
+_NOT_METRICS = {"eta", "v_num", "n", "from", "to", "of", "is", "was", "at", "in", "on", "by", "after", "took", "for", "with", "and", "than"}
 
 
 _SNIFF_RECORDS = 20
@@ -184,14 +198,19 @@ def _by_point(records: list[_Record], epochs: set[int], notes: list[str], info: 
     """Rows of a record without two epochs: one per logged step (or line). Lines that
     add other metrics to the same point (a train and a test line) are merged."""
     points = [r for r in records if r.per_step or r.epoch is None]
-    steps = [r.step for r in points]
-    numbered = all(index_or_none(s) is not None for s in steps) and all(a <= b for a, b in zip(steps, steps[1:]))
+    steps = [r.step for r in points if r.step is not None]
+    numbered = (
+        points[0].step is not None
+        and all(index_or_none(s) is not None for s in steps)
+        and all(a <= b for a, b in zip(steps, steps[1:]))
+    )
     rows = EpochRows()
     n, current = 0, {}
     for record in points:
         if numbered:
-            at = int(record.step)
-            rows.add(at, record.metrics, merge=True)
+            if record.step is not None:
+                n = int(record.step)
+            rows.add(n, record.metrics, merge=True)  # a line without a step adds to the step before it
             continue
         if not current or set(current) & set(record.metrics):
             n, current = n + 1, {}
@@ -236,6 +255,10 @@ class _Parser:
             self.table, self.table_rows = table, 0
             return None
         line = _TWO_WORD.sub(lambda m: _TWO_WORDS[m.group().lower()], line)
+        tagged = _TAGGED_EPOCH.search(line)
+        if tagged:  # "Epoch(val) [1]" read as "val Epoch [1]": a validation line is the epoch's evaluation
+            line = f"{line[: tagged.start()]}{tagged.group(1)} Epoch{line[tagged.end():]}"
+        evaluation = tagged is not None and _PHASES[tagged.group(1).lower()] != "train"
         bar = _BAR.search(line)
         if bar:
             line = self._bar_line(line, bar)
@@ -258,11 +281,12 @@ class _Parser:
             if planned:
                 self.planned = max(planned, self.planned or 0)
         else:
-            phase = _PHASE_AT.search(line)
-            if phase is None or not _is_log_prefix(line[: phase.start()]):
+            opening = _OPENING.search(line)
+            if opening is None or not _is_log_prefix(line[: opening.start()]):
                 return None
-            text = _CHECKPOINT.split(line[phase.start():], maxsplit=1)[0]
-            pairs = _pairs(text, _PHASES[phase.group(1).lower()])
+            text = _CHECKPOINT.split(line[opening.start():], maxsplit=1)[0]
+            phase = opening.group(1)
+            pairs = _pairs(text, _PHASES[phase.lower()] if phase else None)
         metrics = _metrics(pairs)
         if not metrics or _is_prose(text, len(pairs)):
             return None
@@ -270,7 +294,7 @@ class _Parser:
         counter = _COUNTER.search(line)
         if step is None and counter:
             step = float(counter.group(1))
-        per_step = step is not None or counter is not None
+        per_step = (step is not None or counter is not None) and not evaluation
         return _Record(self.epoch, metrics, per_step, step, own_epoch=found is not None)
 
     def _bar_line(self, line: str, bar: re.Match) -> str | None:

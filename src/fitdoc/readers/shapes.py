@@ -30,5 +30,5 @@ SHAPES = (
     Shape("printed tables", "text-log", "Epoch  Training Loss  Validation Loss  Accuracy  then  1  0.412  0.345  0.871  (fastai, Trainer, pandas)"),
     Shape("a header line then values", "text-log", "loss,acc,val_loss,val_acc  then  0.62,0.71,0.65,0.69"),
     Shape("tqdm bars with metrics", "text-log", "Epoch 3: 100%|#####| 782/782 [01:12<00:00, 10.8it/s, loss=0.412, acc=0.871]"),
-    Shape("per-step lines", "text-log", "Epoch: [5][1069/2266]  lr 0.0002  loss 0.4117  or  INFO:root:Epoch[26] Validation-accuracy=0.556"),
+    Shape("per-step lines", "text-log", "Epoch: [5][1069/2266]  lr 0.0002  loss 0.4117  or  Iteration 5, loss = 0.41  or  INFO:root:Epoch[26] Validation-accuracy=0.556"),
 )

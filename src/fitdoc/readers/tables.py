@@ -4,10 +4,10 @@ row naming the columns, then rows of values only.
 Cells are split by the strongest delimiter of the header: pipes (Markdown), tabs,
 commas, runs of two or more spaces (names like ``Training Loss``), single spaces. A row
 has one cell per column, or one more in front (the index of a printed pandas table);
-``No log``, ``-`` and ``NA`` cells are missing, clock times (``09:27``) are skipped,
-an elided row (``...``) is passed over. A header must name at least one loss- or
-accuracy-like column; columns named epoch or step (W&B's ``_step``) give each row its
-position; W&B's other ``_`` columns are passed over.
+``No log``, ``-`` and ``NA`` cells are missing, clock times (``09:27``, and fastai v1's
+last cell ``(00:13)``) are skipped, an elided row (``...``) is passed over. A header
+must name at least one loss- or accuracy-like column; columns named epoch or step
+(W&B's ``_step``) give each row its position; W&B's other ``_`` columns are passed over.
 In fastai's and Trainer's tables the unprefixed metric columns after the validation
 loss (``valid_loss accuracy``, ``Validation Loss Accuracy F1``) are measured on
 validation.
@@ -27,6 +27,7 @@ _PIPE = re.compile(r"(?<!\\)\|")
 _WIDE = re.compile(r" {2,}")
 _NAME = re.compile(r"^_?[A-Za-z][\w .:/()%@-]{0,39}$")
 _CLOCK = re.compile(r"^\d+:\d{2}(?::\d{2})?(?:\.\d+)?$")
+_TIME_IN_PARENTHESES = re.compile(r"\s+\(\d+:\d{2}(?::\d{2})?\)\s*$")
 _NUMBER = re.compile(NUMBER_PATTERN)
 _MISSING = {"no log", "-", "--", "na", "n/a", "none", "null", ""}
 _NO_LOG = re.compile(r"\bNo log\b", re.I)
@@ -93,6 +94,7 @@ class Table:
     def row(self, line: str) -> Row | None | bool:
         """The row of a line; ``True`` for an elided row (``...``) that keeps the table
         open; None when the line is not a row of this table."""
+        line = _TIME_IN_PARENTHESES.sub("", line)
         cells = _split_by(line, self.delimiter)
         width = len(self.names)
         if len(cells) not in (width, width + 1) and self.delimiter != "|":
