@@ -81,3 +81,19 @@ def test_one_finite_validation_value_is_a_basis_for_the_best_epoch():
     rep = report(DATA / "published" / "paddlenlp_issue4084.log")  # one evaluation: P/R/F1 all 0.0
     assert rep["series"]["val_f1"].count(0.0) == 1
     assert rep["best_epoch"] == 38 and rep["best_epoch_metric"] == "val_precision"
+
+
+def test_a_record_of_accuracies_only_is_judged_on_its_evaluations():
+    rep = report(DATA / "published" / "mxnet_issue6863.log")  # 10 epochs of accuracy, no loss
+    assert rep["trend"]["evals"] == 10 and rep["trend"]["reading"] == "converged"
+    assert rep["best_epoch"] == 49 and rep["best_epoch_reason"] == "still_improving"
+
+
+@pytest.mark.parametrize("lang, words", [("en", ("Oscillation from step 100", "from step 100")), ("zh", ("震荡（自第 100 步起）", "自第 100 步起"))])
+def test_a_record_of_logged_steps_names_steps_not_epochs(lang, words):
+    from fitdoc.output.text import when
+
+    path = DATA / "published" / "paddlex_issue731.log"  # steps 100-116 inside epoch 1
+    rep = fitdoc.diagnose(read_runs(path)[0], lang=lang)
+    assert rep.summary == words[0]
+    assert when(rep.findings[0], lang, fitdoc.advice.unit_of(rep.run)) == words[1]

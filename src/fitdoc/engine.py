@@ -65,11 +65,11 @@ class Report:
     def summary(self) -> str:
         """The run in one sentence: the finding that explains it (or what the curves
         say when nothing is wrong) and the checkpoint to keep."""
-        lang = self.lang
+        lang, unit = self.lang, advice.unit_of(self.run)
         lead = leading(self.findings)
         if lead is not None:
             title = advice.kind_title(lead.kind, lang)
-            head = advice.say("story", "lead", lang, title=title, epoch=lead.epoch) if lead.epoch is not None else title
+            head = advice.say_at("story", "lead", lang, unit, title=title, epoch=lead.epoch) if lead.epoch is not None else title
         else:
             reading = self.trend.get("reading", "converged")
             text = advice.say("story", reading, lang, evals=self.trend.get("evals"))
@@ -78,7 +78,7 @@ class Report:
             return head
         key = "keep_so_far" if self.best.reason == "still_improving" and lead is None else "keep"
         sep = "；" if lang == "zh" else "; "
-        return head + sep + advice.say("story", key, lang, epoch=self.best.epoch)
+        return head + sep + advice.say_at("story", key, lang, unit, epoch=self.best.epoch)
 
     def items(self):
         """(finding, advice) pairs, most severe first."""
@@ -192,7 +192,7 @@ def trend(ctx: Context, findings: list[Finding], tail: float = 0.5, flat: float 
     if lead is not None:
         out["reading"] = "data_problem" if lead.code == "FD305" else READING_OF_KIND.get(lead.kind, "see_findings")
         return out
-    main = ctx.curve("val_loss") or ctx.curve("loss")
+    main = ctx.curve("val_loss") or ctx.curve("loss") or ctx.monitor() or ctx.curve("accuracy")  # a loss, else a metric
     evals = 0 if main is None else len(main)
     out["evals"] = evals
     if evals < MIN_EVALS_TO_JUDGE:

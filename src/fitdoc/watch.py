@@ -144,7 +144,7 @@ def watch_cmd(path, exit_on, on_error, interval, idle_exit, reader, monitor, con
             for finding, adv in follower.new_findings(report):
                 lang = follower.lang
                 head = " · ".join([f"{finding.code} {title(finding.code, finding.kind, lang)}",
-                                   advice.say("ui", f"severity_{finding.severity}", lang), when(finding, lang)])
+                                   advice.say("ui", f"severity_{finding.severity}", lang), when(finding, lang, advice.unit_of(report.run))])
                 out.print(Text(f"  {head}", style=STYLE[finding.severity]), no_wrap=True, crop=False)
                 for line in wrap(adv.evidence, out.width - 4):
                     out.print(Text(f"    {line}"), no_wrap=True, crop=False)

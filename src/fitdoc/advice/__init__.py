@@ -75,6 +75,17 @@ def say(section: str, key: str, lang: str, **facts) -> str:
     return fill(catalog().get(section, {}).get(key), lang, facts) or key
 
 
+def say_at(section: str, key: str, lang: str, unit: str, **facts) -> str:
+    """``say`` of a sentence naming an epoch, in the record's ``unit``: its ``_step``
+    variant for a record numbered by logged steps."""
+    return say(section, f"{key}_step" if unit == "step" else key, lang, **facts)
+
+
+def unit_of(run) -> str:
+    """``step`` for a record whose points are logged steps, else ``epoch``."""
+    return "step" if run.info.get("x_axis") == "step" else "epoch"
+
+
 def kind_title(kind: str, lang: str) -> str:
     return say("kinds", kind, lang)
 

@@ -24,7 +24,7 @@ def render_one(report) -> str:
         out.extend([f"*{advice.say('ui', 'trend', lang)}*: {reading}", ""])
     out.extend([f"**{report.summary}**", ""])
     for finding, adv in report.items():
-        out.append(f"- **{finding.code} {title(finding.code, finding.kind, lang)}** ({advice.say('ui', 'severity_' + finding.severity, lang)}, {when(finding, lang)}): {adv.evidence}")
+        out.append(f"- **{finding.code} {title(finding.code, finding.kind, lang)}** ({advice.say('ui', 'severity_' + finding.severity, lang)}, {when(finding, lang, advice.unit_of(report.run))}): {adv.evidence}")
         if adv.causes:
             out.append(f"  - {advice.say('ui', 'causes', lang)}: " + ", ".join(c["title"] for c in adv.causes))
         out.extend(f"  - {fix}" for fix in adv.fixes)

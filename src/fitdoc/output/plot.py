@@ -152,7 +152,7 @@ def _marks(axes, report, lang: str, Line2D, Patch) -> dict:
         label = f"{finding.code} {title(finding.code, finding.kind, lang)}"
         legend[label] = Line2D([], [], color=color, ls=":", marker=marker, mec="black", mew=0.5)
         if window:
-            span = advice.say("ui", "epochs_range", lang, first=finding.epoch, last=finding.end_epoch)
+            span = advice.say_at("ui", "epochs_range", lang, advice.unit_of(report.run), first=finding.epoch, last=finding.end_epoch)
             legend[advice.say("ui", "paren", lang, text=finding.code, detail=span)] = Patch(color=color, alpha=0.2)
     return legend
 

@@ -92,7 +92,7 @@ def render(report, console: Console, verbose: bool = False) -> None:
         if adv.causes and adv.causes[0].get("experiment"):
             body += _lines(_label("experiment", adv.causes[0]["experiment"], lang), inner, style="italic")
         heading = dot.join([f"{finding.code} {title(finding.code, finding.kind, lang)}",
-                              advice.say("ui", "severity_" + finding.severity, lang), when(finding, lang)])
+                              advice.say("ui", "severity_" + finding.severity, lang), when(finding, lang, advice.unit_of(report.run))])
         console.print(Panel(Group(*body), title=heading, title_align="left", border_style=STYLE[finding.severity]))
         if verbose and adv.snippets:
             _snippets(console, adv.snippets, lang)

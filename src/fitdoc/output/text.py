@@ -121,7 +121,7 @@ def epoch_gaps(epochs) -> list[int]:
 
 def span(run, lang: str = "en") -> str:
     """``30 epochs 0-29`` (or steps, for a record whose x-axis is the logged step)."""
-    return span_of(run.epochs, "step" if run.info.get("x_axis") == "step" else "epoch", lang)
+    return span_of(run.epochs, advice.unit_of(run), lang)
 
 
 def span_of(epochs, unit: str, lang: str) -> str:
@@ -131,12 +131,12 @@ def span_of(epochs, unit: str, lang: str) -> str:
     return advice.say("ui", f"span_{unit}_{shape}", lang, n=n, first=first, last=last)
 
 
-def when(finding, lang: str) -> str:
+def when(finding, lang: str, unit: str = "epoch") -> str:
     if finding.epoch is None:
         return ""
     if finding.end_epoch is not None and finding.end_epoch != finding.epoch:
-        return advice.say("ui", "epochs_range", lang, first=finding.epoch, last=finding.end_epoch)
-    return advice.say("ui", "since_epoch", lang, epoch=finding.epoch)
+        return advice.say_at("ui", "epochs_range", lang, unit, first=finding.epoch, last=finding.end_epoch)
+    return advice.say_at("ui", "since_epoch", lang, unit, epoch=finding.epoch)
 
 
 def best_epoch_lines(report) -> list[str]:
@@ -147,12 +147,13 @@ def best_epoch_lines(report) -> list[str]:
         if metrics:
             return [advice.say("ui", "best_epoch_none_nonfinite", lang, metric=metrics[0])]
         return [advice.say("ui", "best_epoch_none_noval", lang)]
-    lines = [advice.say("ui", "best_epoch_line", lang, epoch=b.epoch, metric=b.metric, value=b.value, recommended=b.recommended_epochs)]
+    unit = advice.unit_of(report.run)
+    lines = [advice.say_at("ui", "best_epoch_line", lang, unit, epoch=b.epoch, metric=b.metric, value=b.value, recommended=b.recommended_epochs)]
     if b.reason in ("still_improving", "flat", "restored"):
         lines.append(advice.say("ui", f"best_reason_{b.reason}", lang, metric=b.metric, evals=b.evals))
     if b.patience:
         key = "early_stopping" if b.stop_epoch is not None else "early_stopping_nostop"
-        lines.append(advice.say("ui", key, lang, metric=b.metric, patience=b.patience, stop_epoch=b.stop_epoch, epoch=b.epoch))
+        lines.append(advice.say_at("ui", key, lang, unit, metric=b.metric, patience=b.patience, stop_epoch=b.stop_epoch, epoch=b.epoch))
     return lines
 
 
