@@ -97,3 +97,11 @@ def test_a_record_of_logged_steps_names_steps_not_epochs(lang, words):
     rep = fitdoc.diagnose(read_runs(path)[0], lang=lang)
     assert rep.summary == words[0]
     assert when(rep.findings[0], lang, fitdoc.advice.unit_of(rep.run)) == words[1]
+
+
+def test_a_run_stopped_before_its_planned_epochs_is_told_to_finish():
+    rep = report(DATA / "published" / "keras_issue2937.log")  # "Epoch 10/200" is the last header
+    assert rep["best_epoch_reason"] == "still_improving"
+    fixes = [a for f in rep["findings"] for a in f["fix_actions"]]
+    assert fixes[0]["text"].startswith("The run was set for 200 epochs and the record stops after 10")
+    assert fixes[0]["action"] == {"param": "num_epochs", "from": 10, "to": 200}

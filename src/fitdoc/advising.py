@@ -167,11 +167,14 @@ def _run_facts(ctx: Context, best: BestEpoch, framework: str | None) -> dict:
     if len(run) and run.info.get("x_axis") != "step":
         base = 0 if run.epochs[0] == 0 else ctx.epoch_base  # a record that shows epoch 0 counts from 0
         trained = math.ceil(float(run.epochs[-1]) - base + 1)  # a Trainer's 10.88 epochs: 11
+    # "Epoch 10/200" as the last header: the run stopped (or the record was cut) before its end
+    unfinished = run.planned_epochs if trained and run.planned_epochs and run.planned_epochs > trained else None
     return {
         "best_epoch": best.epoch,
         "patience": best.patience or DEFAULT_PATIENCE,
         "epochs_trained": trained,
-        "epochs_more": None if trained is None else 2 * trained,
+        "planned_epochs": unfinished,
+        "epochs_more": unfinished or (None if trained is None else 2 * trained),
         "batch_size": batch,
         "batch_to": None if batch is None else BATCH_STEP * batch,
         "batch_step": BATCH_STEP,
