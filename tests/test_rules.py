@@ -167,6 +167,25 @@ def test_overfitting_in_a_window_from_the_middle_of_a_run(tmp_path):
     assert "FD102" not in found  # no start in the window: no claim about how far the loss fell
 
 
+def test_a_window_with_a_wide_generalisation_gap_is_overfitting():
+    """A real window (epochs 76-84 of an AlexNet notebook): val_loss about 15 times the
+    training loss and validation accuracy 0.66 against 0.94 throughout."""
+    report = fitdoc.diagnose(DATA / "realruns" / "314.log")
+    overfit = report.findings[0]
+    assert (overfit.code, overfit.variant, overfit.severity) == ("FD101", "gap_window", "warning")
+    assert report.best_epoch == 78 and overfit.epoch == 79  # the evaluation after the window's lowest
+
+
+def test_a_window_without_a_wide_gap_is_not_read_as_one(tmp_path):
+    real = fitdoc.diagnose(DATA / "published" / "keras_issue8680.log")  # epochs 39-48, val below train
+    # val_loss 4x the training loss but the accuracies close (a loss the validation set weighs differently)
+    text = "".join(f"Epoch {e}/100\n100/100 - 1s - loss: 0.{30 - e % 3} - accuracy: 0.90 - val_loss: 1.2{e % 4} - val_accuracy: 0.86\n"
+                   for e in range(40, 49))
+    (tmp_path / "window.txt").write_text(text)
+    close = fitdoc.diagnose(tmp_path / "window.txt")
+    assert all(f.variant != "gap_window" for r in (real, close) for f in r.findings)
+
+
 def test_nan_is_never_the_best_epoch(tmp_path):
     history = {"loss": [1.0, 0.8, 0.7, 0.65, float("nan"), float("nan")],
                "val_loss": [1.1, 0.9, 0.8, 0.85, float("nan"), float("nan")]}

@@ -22,7 +22,11 @@ class Overfitting(Rule):
     while the training loss keeps falling (variant ``stalled``, info: the classic "train
     loss falling, validation loss flat"). In short runs (variant ``consecutive``): the
     validation loss rose at each of its last ``min_rises`` evaluations or more after its
-    minimum, by ``min_rises_total`` of it in all, while the training loss fell.
+    minimum, by ``min_rises_total`` of it in all, while the training loss fell. In a
+    window pasted from the middle of a run (variant ``gap_window``), where the minimum may
+    lie before the first line: the validation loss is ``gap_ratio`` times the training loss
+    or more and the validation accuracy ``gap_accuracy`` or more below the training
+    accuracy, in the median of the window.
 
     Why it matters
     The onset is the first evaluation after the minimum. Every epoch after it makes the
@@ -59,15 +63,17 @@ class Overfitting(Rule):
     stall_fraction: float = 0.4
     stall_tolerance: float = 0.03
     stall_train_drop: float = 0.3
+    gap_ratio: float = 3.0
+    gap_accuracy: float = 0.15
 
     def check(self, ctx: Context):
         val = ctx.monitor()
         train = ctx.curve("loss")
         if val is None or train is None or len(val) < self.min_rises + 1:
             return
-        rising = self._consecutive_rises(ctx, val)
-        if rising is not None:
-            yield rising
+        found = self._consecutive_rises(ctx, val) or self._window_gap(ctx, val, train)
+        if found is not None:
+            yield found
             return
         if len(val) < self.min_evals:
             return
@@ -112,6 +118,24 @@ class Overfitting(Rule):
             facts.update(best_epoch=epoch_value(val.epochs[near]), evals_after=stalled, train_from=train_at_near)
             yield self.finding(val.epochs[near + 1], causes=causes, variant="stalled", severity="info", **facts)
 
+
+    def _window_gap(self, ctx: Context, val, train):
+        """The window reading: a record from the middle of a run whose validation loss and
+        accuracy are far worse than the training ones throughout; the onset is the
+        evaluation after the window's lowest validation loss."""
+        acc, val_acc = ctx.curve("accuracy"), ctx.curve("val_accuracy")
+        if not ctx.is_window or val.name != "val_loss" or acc is None or val_acc is None or ctx.accuracy_meaningless:
+            return None
+        val_level, train_level = median(val.values), median(train.values)
+        acc_gap = median(acc.values) - median(val_acc.values)
+        best = int(np.argmin(val.values))
+        if train_level <= 0 or val_level < self.gap_ratio * train_level or acc_gap < self.gap_accuracy or best == len(val) - 1:
+            return None
+        return self.finding(
+            val.epochs[best + 1], causes=_overfit_causes(ctx), variant="gap_window", metric=val.name,
+            ratio=val_level / train_level, val_level=val_level, train_level=train_level,
+            val_accuracy=median(val_acc.values), accuracy=median(acc.values), first_epoch=epoch_value(val.epochs[0]),
+        )
 
     def _consecutive_rises(self, ctx: Context, val):
         """The short-run reading: the monitor rose at each of its last ``min_rises`` (or
