@@ -47,7 +47,16 @@ import math
 import re
 from dataclasses import dataclass
 
-from ..names import TEST_AS_VALIDATION_NOTE, canonical, is_bookkeeping, is_metric_name, test_as_validation
+from ..names import (
+    LOG_LOSS_NOTE,
+    TEST_AS_VALIDATION_NOTE,
+    canonical,
+    first_eval_set_as_validation,
+    is_bookkeeping,
+    is_metric_name,
+    log_loss_as_loss,
+    test_as_validation,
+)
 from ..run import Run, build_run
 from .numbers import NUMBER_PATTERN, index_or_none, parse_number
 from .steps import CompleteLines
@@ -70,20 +79,23 @@ PAIR = re.compile(
 )
 EPOCH_WORD = re.compile(r"(?<![\w.])epoch(?![a-z])", re.I)
 _PHASE_AT = re.compile(rf"(?<![\w.])({_PHASE_WORD})(?:\b|_)", re.I)
-# what a line without an epoch opens with: a phase word ("train loss 0.4") or a step counter
-# ("Iteration 5, loss = 0.4", "global step 100: loss = 0.66", "Step 280: Train accuracy = 100%")
-_OPENING = re.compile(rf"{_PHASE_AT.pattern}|(?<![\w.])(?:global[ _])?(?:step|iter(?:ation)?)(?=[\s:=\[]*\d)", re.I)
+_ROUND = re.compile(r"\[(\d+)\](?=\s*[A-Za-z])")  # a boosting round: "[500]\teval-logloss:0.41906"
+# what a line without an epoch opens with: a phase word ("train loss 0.4"), a step counter
+# ("Iteration 5, loss = 0.4", "global step 100: loss = 0.66", "Step 280: Train accuracy = 100%") or a round
+_OPENING = re.compile(rf"{_PHASE_AT.pattern}|(?<![\w.])(?:global[ _])?(?:step|iter(?:ation)?)(?=[\s:=\[]*\d)|{_ROUND.pattern}", re.I)
 # mmengine's "Epoch(train) [1][10/90]" and "Epoch(val) [1][10/10]": the phase of the line
 _TAGGED_EPOCH = re.compile(rf"(?<![\w.])epoch\(({_PHASE_WORD})\)", re.I)
 _PHASE_BEFORE = re.compile(rf"(?<![\w.])({_PHASE_WORD})\s*$", re.I)
-_PHASE_PREFIX = re.compile(rf"({_PHASE_WORD})[_/.]", re.I)
+_PHASE_PREFIX = re.compile(rf"({_PHASE_WORD})[_/.-]", re.I)
+# LightGBM's "training's binary_logloss", "valid_1's auc": read as "training-binary_logloss"
+_POSSESSIVE_PHASE = re.compile(rf"(?<![\w.])((?:{_PHASE_WORD})(?:_\d+)?)'s\s+", re.I)
 _TABLE_RULE = re.compile(r"^[\s|:+=-]*$")
 _BRACKETS = re.compile(r"[\[\](){}<>]")
 _QUOTED = re.compile(r"^\s*(?:#+|//|>+)\s?")  # a log pasted into code comments or a quote
 # what a logging prefix holds: tags ("[LibSVM]"), dates, clocks, levels and the logger after
-# them ("INFO:tensorflow:"), thread ids, file:line, logger names
+# them ("INFO:tensorflow:", log4j's "ERROR RabitTracker$TrackerProcessLogger:"), thread ids, file:line, logger names
 _LOG_PREFIX = re.compile(
-    r"\[[A-Za-z][\w.-]*\]|[\d\s\[\]().,:;|/+*-]+|\b(?:INFO|DEBUG|WARNING|WARN|ERROR|CRITICAL)\b(?::[\w.]+:)?|\b(?:root|__main__)\b"
+    r"\[[A-Za-z][\w.-]*\]|[\d\s\[\]().,:;|/+*-]+|\b(?:INFO|DEBUG|WARNING|WARN|ERROR|CRITICAL)\b(?::[\w.]+:|\s+[\w.$]+:)?|\b(?:root|__main__)\b"
     r"|\b[IWEF](?=\d)|[\w.-]+\.(?:py|cc|cpp)\b|\bT(?=\d)"
 )
 _WORD = re.compile(r"[A-Za-z]{2,}")
@@ -156,6 +168,11 @@ def read(source) -> Run:
     table = test_as_validation(metrics)
     if table is not metrics:
         notes.append(TEST_AS_VALIDATION_NOTE)
+    table = first_eval_set_as_validation(table)
+    losses = log_loss_as_loss(table)
+    if losses is not table:
+        table = losses
+        notes.append(LOG_LOSS_NOTE)
     for name in _percent_accuracies(table):
         for row in table.values():
             if name in row:
@@ -255,6 +272,7 @@ class _Parser:
             self.table, self.table_rows = table, 0
             return None
         line = _TWO_WORD.sub(lambda m: _TWO_WORDS[m.group().lower()], line)
+        line = _POSSESSIVE_PHASE.sub(r"\1-", line)
         tagged = _TAGGED_EPOCH.search(line)
         if tagged:  # "Epoch(val) [1]" read as "val Epoch [1]": a validation line is the epoch's evaluation
             line = f"{line[: tagged.start()]}{tagged.group(1)} Epoch{line[tagged.end():]}"
@@ -291,7 +309,7 @@ class _Parser:
         if not metrics or _is_prose(text, len(pairs)):
             return None
         step = next((v for name, v, _ in pairs if name in _STEP_NAMES), None)
-        counter = _COUNTER.search(line)
+        counter = _COUNTER.search(line) or _ROUND.match(text)
         if step is None and counter:
             step = float(counter.group(1))
         per_step = (step is not None or counter is not None) and not evaluation
