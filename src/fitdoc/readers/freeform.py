@@ -23,7 +23,9 @@ have none. Lines that also print a step, batch or iteration count (or a brackete
 metric the epoch's own lines do not print. mmengine's ``Epoch(train) [1][10/90]`` lines
 are training's, its ``Epoch(val) [1][10/10]`` lines the epoch's evaluation. Lines that
 start (after a log prefix) with a step counter (``Iteration 5, loss = 0.41``, ``global
-step 100: loss = 0.66``, ``Step 280: Train accuracy = 100.0%``) are per-step lines.
+step 100: loss = 0.66``, ``Step 280: Train accuracy = 100.0%``) are per-step lines, and so
+are gradient-boosting eval lines after a round ``[N]`` (XGBoost's ``[500]  eval-logloss:0.419
+train-logloss:0.160``, LightGBM's ``[10]  training's binary_logloss: 0.3``).
 Clocks, memory, ``eta`` and sample counts (``(N=100)``) are not metrics.
 A line with more words than its values explain is prose, not a record.
 
@@ -35,10 +37,13 @@ step before it), else from 1.
 
 Names are mapped to canonical series (``Training Loss`` -> ``loss``, ``Validation
 Accuracy`` -> ``val_accuracy``, ``Valid Loss`` -> ``val_loss``); other metrics keep
-their names. ``test`` metrics count as validation only when the log has no other
-validation metric. Epochs are numbered as printed; an epoch printed again after later
-ones (a resumed run) keeps its last write and gives a ``resume`` event. A cut last line
-is ignored with a note.
+their names; a name with its own phase (``eval-logloss``, ``valid_1's auc``) keeps it. Of
+numbered eval sets (``validation_0``, ``validation_1``) the first is the validation, later
+ones keep their number (``val_1_auc``). A record without ``loss`` reads a log loss
+(``logloss``, ``binary_logloss``, ``mlogloss``, ``cross_entropy``...) as its loss. ``test``
+metrics count as validation only when the log has no other validation metric. Epochs are
+numbered as printed; an epoch printed again after later ones (a resumed run) keeps its
+last write and gives a ``resume`` event. A cut last line is ignored with a note.
 """
 
 from __future__ import annotations
