@@ -209,7 +209,7 @@ STEPS_NOTE = "no epoch numbers: each logged step is one point, numbered as print
         ("sklearn_mlp_glued_tqdm.log", range(1, 7), {"loss": [0.39315778, 0.21905489]}),  # after a tqdm bar and "[LibSVM]"
         ("caffe_lcnn_issue11.log", range(1853400, 1853900, 100), {"loss": [0.667568, 0.609652], "accuracy": [0.78125, 0.84375], "lr": [0.000174348, 0.000174342]}),
         ("tfslim_models_issue2980.log", range(1, 9), {"loss": [79.3501, 72.8609]}),  # every line twice
-        ("tf_retrain_cloud_annotations_issue56.log", [270, 280, 290], {"accuracy": [float("nan"), 1.0], "val_accuracy": [1.0, 1.0], "cross_entropy": [float("nan"), 0.011189]}),
+        ("tf_retrain_cloud_annotations_issue56.log", [270, 280, 290], {"accuracy": [float("nan"), 1.0], "val_accuracy": [1.0, 1.0], "loss": [float("nan"), 0.011189]}),  # "Cross entropy" is its loss
         ("madlib_pr564.log", range(17, 22), {"loss": [0.209832004773, 0.202990027516]}),
         ("fedncf_readme.log", range(0, 15), {"loss": [0.68924, 0.69012], "hr@10": [0.00258, 0.00276], "ndcg@10": [0.00102, 0.00108]}),
     ],

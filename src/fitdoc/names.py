@@ -110,12 +110,52 @@ def is_bookkeeping(name: str) -> bool:
 def test_as_validation(rows: dict[int, dict[str, float]]) -> dict[int, dict[str, float]]:
     """``test_*`` metrics renamed ``val_*`` when the record has no other held-out metric
     (the same ``rows`` object when nothing changes)."""
-    names = {k for row in rows.values() for k in row}
+    names = _names(rows)
     tests = {n for n in names if canonical(n).startswith("test_")}
     if any(is_validation(n) for n in names) or not tests:
         return rows
-    rename = {n: canonical("val_" + canonical(n)[len("test_"):]) if n in tests else n for n in names}
-    return {epoch: {rename[k]: v for k, v in row.items()} for epoch, row in rows.items()}
+    return _renamed(rows, {n: canonical("val_" + canonical(n)[len("test_"):]) for n in tests})
 
 
 TEST_AS_VALIDATION_NOTE = "test metrics read as validation metrics (the log has no other validation metric)"
+
+_EVAL_SET = re.compile(r"^val_(\d+)_.")  # "val_1_auc": XGBoost's validation_1-auc, LightGBM's valid_1's auc
+
+
+def first_eval_set_as_validation(rows: dict[int, dict[str, float]]) -> dict[int, dict[str, float]]:
+    """The metrics of the first numbered eval set (``val_0_auc`` of ``validation_0-auc``,
+    ``val_1_auc`` of a LightGBM log whose ``valid_0`` is ``training``) renamed ``val_*``;
+    later sets keep their names (the same ``rows`` object when nothing changes)."""
+    names = _names(rows)
+    sets = {int(m.group(1)) for m in map(_EVAL_SET.match, names) if m}
+    if not sets:
+        return rows
+    first = f"val_{min(sets)}_"
+    rename = {n: "val_" + n[len(first):] for n in names if n.startswith(first)}
+    return rows if names & set(rename.values()) else _renamed(rows, rename)
+
+
+# log losses in the order they are taken for the loss: XGBoost's, LightGBM's, TF retrain's
+_LOG_LOSSES = ("logloss", "binary_logloss", "multi_logloss", "mlogloss", "cross_entropy")
+
+
+def log_loss_as_loss(rows: dict[int, dict[str, float]]) -> dict[int, dict[str, float]]:
+    """A log-loss series (``logloss``, ``binary_logloss``...) renamed ``loss`` and its
+    validation counterpart ``val_loss`` when the record has neither (the same ``rows``
+    object when nothing changes)."""
+    names = _names(rows)
+    if names & {"loss", "val_loss"}:
+        return rows
+    base = next((b for b in _LOG_LOSSES if {b, f"val_{b}"} & names), None)
+    return rows if base is None else _renamed(rows, {base: "loss", f"val_{base}": "val_loss"})
+
+
+LOG_LOSS_NOTE = "a log loss is read as the loss (the log has no loss series)"
+
+
+def _names(rows: dict[int, dict[str, float]]) -> set[str]:
+    return {k for row in rows.values() for k in row}
+
+
+def _renamed(rows: dict[int, dict[str, float]], rename: dict[str, str]) -> dict[int, dict[str, float]]:
+    return {epoch: {rename.get(k, k): v for k, v in row.items()} for epoch, row in rows.items()}

@@ -23,7 +23,9 @@ have none. Lines that also print a step, batch or iteration count (or a brackete
 metric the epoch's own lines do not print. mmengine's ``Epoch(train) [1][10/90]`` lines
 are training's, its ``Epoch(val) [1][10/10]`` lines the epoch's evaluation. Lines that
 start (after a log prefix) with a step counter (``Iteration 5, loss = 0.41``, ``global
-step 100: loss = 0.66``, ``Step 280: Train accuracy = 100.0%``) are per-step lines.
+step 100: loss = 0.66``, ``Step 280: Train accuracy = 100.0%``) are per-step lines, and so
+are gradient-boosting eval lines after a round ``[N]`` (XGBoost's ``[500]  eval-logloss:0.419
+train-logloss:0.160``, LightGBM's ``[10]  training's binary_logloss: 0.3``).
 Clocks, memory, ``eta`` and sample counts (``(N=100)``) are not metrics.
 A line with more words than its values explain is prose, not a record.
 
@@ -35,10 +37,13 @@ step before it), else from 1.
 
 Names are mapped to canonical series (``Training Loss`` -> ``loss``, ``Validation
 Accuracy`` -> ``val_accuracy``, ``Valid Loss`` -> ``val_loss``); other metrics keep
-their names. ``test`` metrics count as validation only when the log has no other
-validation metric. Epochs are numbered as printed; an epoch printed again after later
-ones (a resumed run) keeps its last write and gives a ``resume`` event. A cut last line
-is ignored with a note.
+their names; a name with its own phase (``eval-logloss``, ``valid_1's auc``) keeps it. Of
+numbered eval sets (``validation_0``, ``validation_1``) the first is the validation, later
+ones keep their number (``val_1_auc``). A record without ``loss`` reads a log loss
+(``logloss``, ``binary_logloss``, ``mlogloss``, ``cross_entropy``...) as its loss. ``test``
+metrics count as validation only when the log has no other validation metric. Epochs are
+numbered as printed; an epoch printed again after later ones (a resumed run) keeps its
+last write and gives a ``resume`` event. A cut last line is ignored with a note.
 """
 
 from __future__ import annotations
@@ -47,7 +52,16 @@ import math
 import re
 from dataclasses import dataclass
 
-from ..names import TEST_AS_VALIDATION_NOTE, canonical, is_bookkeeping, is_metric_name, test_as_validation
+from ..names import (
+    LOG_LOSS_NOTE,
+    TEST_AS_VALIDATION_NOTE,
+    canonical,
+    first_eval_set_as_validation,
+    is_bookkeeping,
+    is_metric_name,
+    log_loss_as_loss,
+    test_as_validation,
+)
 from ..run import Run, build_run
 from .numbers import NUMBER_PATTERN, index_or_none, parse_number
 from .steps import CompleteLines
@@ -70,20 +84,23 @@ PAIR = re.compile(
 )
 EPOCH_WORD = re.compile(r"(?<![\w.])epoch(?![a-z])", re.I)
 _PHASE_AT = re.compile(rf"(?<![\w.])({_PHASE_WORD})(?:\b|_)", re.I)
-# what a line without an epoch opens with: a phase word ("train loss 0.4") or a step counter
-# ("Iteration 5, loss = 0.4", "global step 100: loss = 0.66", "Step 280: Train accuracy = 100%")
-_OPENING = re.compile(rf"{_PHASE_AT.pattern}|(?<![\w.])(?:global[ _])?(?:step|iter(?:ation)?)(?=[\s:=\[]*\d)", re.I)
+_ROUND = re.compile(r"\[(\d+)\](?=\s*[A-Za-z])")  # a boosting round: "[500]\teval-logloss:0.41906"
+# what a line without an epoch opens with: a phase word ("train loss 0.4"), a step counter
+# ("Iteration 5, loss = 0.4", "global step 100: loss = 0.66", "Step 280: Train accuracy = 100%") or a round
+_OPENING = re.compile(rf"{_PHASE_AT.pattern}|(?<![\w.])(?:global[ _])?(?:step|iter(?:ation)?)(?=[\s:=\[]*\d)|{_ROUND.pattern}", re.I)
 # mmengine's "Epoch(train) [1][10/90]" and "Epoch(val) [1][10/10]": the phase of the line
 _TAGGED_EPOCH = re.compile(rf"(?<![\w.])epoch\(({_PHASE_WORD})\)", re.I)
 _PHASE_BEFORE = re.compile(rf"(?<![\w.])({_PHASE_WORD})\s*$", re.I)
-_PHASE_PREFIX = re.compile(rf"({_PHASE_WORD})[_/.]", re.I)
+_PHASE_PREFIX = re.compile(rf"({_PHASE_WORD})[_/.-]", re.I)
+# LightGBM's "training's binary_logloss", "valid_1's auc": read as "training-binary_logloss"
+_POSSESSIVE_PHASE = re.compile(rf"(?<![\w.])((?:{_PHASE_WORD})(?:_\d+)?)'s\s+", re.I)
 _TABLE_RULE = re.compile(r"^[\s|:+=-]*$")
 _BRACKETS = re.compile(r"[\[\](){}<>]")
 _QUOTED = re.compile(r"^\s*(?:#+|//|>+)\s?")  # a log pasted into code comments or a quote
 # what a logging prefix holds: tags ("[LibSVM]"), dates, clocks, levels and the logger after
-# them ("INFO:tensorflow:"), thread ids, file:line, logger names
+# them ("INFO:tensorflow:", log4j's "ERROR RabitTracker$TrackerProcessLogger:"), thread ids, file:line, logger names
 _LOG_PREFIX = re.compile(
-    r"\[[A-Za-z][\w.-]*\]|[\d\s\[\]().,:;|/+*-]+|\b(?:INFO|DEBUG|WARNING|WARN|ERROR|CRITICAL)\b(?::[\w.]+:)?|\b(?:root|__main__)\b"
+    r"\[[A-Za-z][\w.-]*\]|[\d\s\[\]().,:;|/+*-]+|\b(?:INFO|DEBUG|WARNING|WARN|ERROR|CRITICAL)\b(?::[\w.]+:|\s+[\w.$]+:)?|\b(?:root|__main__)\b"
     r"|\b[IWEF](?=\d)|[\w.-]+\.(?:py|cc|cpp)\b|\bT(?=\d)"
 )
 _WORD = re.compile(r"[A-Za-z]{2,}")
@@ -156,6 +173,11 @@ def read(source) -> Run:
     table = test_as_validation(metrics)
     if table is not metrics:
         notes.append(TEST_AS_VALIDATION_NOTE)
+    table = first_eval_set_as_validation(table)
+    losses = log_loss_as_loss(table)
+    if losses is not table:
+        table = losses
+        notes.append(LOG_LOSS_NOTE)
     for name in _percent_accuracies(table):
         for row in table.values():
             if name in row:
@@ -255,6 +277,7 @@ class _Parser:
             self.table, self.table_rows = table, 0
             return None
         line = _TWO_WORD.sub(lambda m: _TWO_WORDS[m.group().lower()], line)
+        line = _POSSESSIVE_PHASE.sub(r"\1-", line)
         tagged = _TAGGED_EPOCH.search(line)
         if tagged:  # "Epoch(val) [1]" read as "val Epoch [1]": a validation line is the epoch's evaluation
             line = f"{line[: tagged.start()]}{tagged.group(1)} Epoch{line[tagged.end():]}"
@@ -291,7 +314,7 @@ class _Parser:
         if not metrics or _is_prose(text, len(pairs)):
             return None
         step = next((v for name, v, _ in pairs if name in _STEP_NAMES), None)
-        counter = _COUNTER.search(line)
+        counter = _COUNTER.search(line) or _ROUND.match(text)
         if step is None and counter:
             step = float(counter.group(1))
         per_step = (step is not None or counter is not None) and not evaluation
