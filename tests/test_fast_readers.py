@@ -78,6 +78,7 @@ CASES = {
     "other bar glued": _verbose1(extra=lambda e, s: " 3/7 ━━ - loss: 9.0" if s == 4 else ""),
     "one step": _verbose1(steps=1),
     "headerless": "".join(line for line in _verbose1().splitlines(True) if not line.startswith("Epoch")),
+    "headerless inside one epoch": _verbose1(epochs=1, val=False).removeprefix("Epoch 1/1\n").rsplit("\r", 1)[0] + "\nstopped\n",
     "cut last line": _verbose1()[:-30],
     "nul bytes": _verbose1().replace("loss", "lo\x00ss", 3),
 }

@@ -62,6 +62,28 @@ def test_evals_every_n_steps_and_a_partial_last_epoch():
     assert run.events_of("best_checkpoint")[0].epoch == 3
 
 
+def test_a_last_epoch_the_record_shows_finished_is_not_partial(tmp_path):
+    path = DATA / "published" / "bert_weibo_rumor_trainer_state.json"  # loss at 98.84, the end row at 100.0
+    run = fitdoc.read(path)
+    assert (run.epochs[0], run.epochs[-1], run.planned_epochs) == (2, 99, 100)
+    assert run.info["trained_to_epoch"] == 100 and not any("partial" in n for n in run.notes)
+    assert "Train for more than 100 epochs, e.g. 200" in json.dumps(fitdoc.diagnose(path, lang="en").to_dict())
+    state = json.loads(path.read_text())
+    del state["epoch"], state["log_history"][-1]  # nothing shows training went past 98.84
+    cut = tmp_path / "trainer_state.json"
+    cut.write_text(json.dumps(state))
+    assert "training stopped at epoch 98.84: epoch 99 is partial" in fitdoc.read(cut).notes
+
+
+def test_stdout_end_of_training_line_finishes_the_last_epoch(tmp_path):
+    rows = "{'loss': 0.5, 'epoch': 1.94}\n{'loss': 0.4, 'epoch': 3.88}\n"
+    finished, cut = tmp_path / "finished.txt", tmp_path / "cut.txt"
+    finished.write_text(rows + "{'train_runtime': 5.0, 'train_loss': 0.45, 'epoch': 4.0}\n")
+    cut.write_text(rows)
+    assert list(fitdoc.read(finished).epochs) == [2, 4] and not fitdoc.read(finished).notes
+    assert fitdoc.read(cut).notes == ["training stopped at epoch 3.88: epoch 4 is partial"]
+
+
 def test_stdout_with_progress_bars_matches_the_state_file():
     state, stdout = fitdoc.read(HF / "trainer_state.json"), fitdoc.read(HF / "stdout.txt")
     assert list(stdout.epochs) == list(state.epochs)

@@ -302,3 +302,15 @@ def test_documents_that_quote_keras_metrics_are_not_records(tmp_path):
     headerless = tmp_path / "keras1.txt"  # three result lines without headers are a record
     headerless.write_text("".join(f"1000/1000 - 1s - loss: {0.9 - 0.1 * k:.2f}\n" for k in range(3)))
     assert fitdoc.read(headerless).epochs.tolist() == [1, 2, 3]
+
+
+def test_progress_updates_inside_one_epoch_without_a_header_are_read_by_step(tmp_path):
+    path = Path(__file__).parent / "data" / "published" / "moire_issue25_headerless.log"  # 1/102-14/102
+    run = fitdoc.read(path)
+    assert run.epochs.tolist() == list(range(1, 15)) and run.info["x_axis"] == "step"
+    assert run.get("loss").values[[0, -1]].tolist() == [0.6917, 0.6191]
+    assert run.notes == ["a window inside one epoch (no 'Epoch N/M' header): each progress update is one point, numbered by its step of 102"]
+    stray = tmp_path / "stray.txt"  # two updates are a quote, not a record
+    stray.write_text("".join(path.read_text().splitlines(True)[:2]))
+    with pytest.raises(fitdoc.FitdocError, match="not a training record: 1 Keras-like metric line"):
+        fitdoc.read(stray)

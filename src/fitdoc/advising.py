@@ -166,7 +166,9 @@ def _run_facts(ctx: Context, best: BestEpoch, framework: str | None) -> dict:
     trained = None
     if len(run) and run.info.get("x_axis") != "step":
         base = 0 if run.epochs[0] == 0 else ctx.epoch_base  # a record that shows epoch 0 counts from 0
-        trained = math.ceil(float(run.epochs[-1]) - base + 1)  # a Trainer's 10.88 epochs: 11
+        # a Trainer's 10.88 epochs: 11; its end-of-training row may lie past the last logged epoch
+        last = max(float(run.epochs[-1]), run.info.get("trained_to_epoch", -math.inf))
+        trained = math.ceil(last - base + 1)
     # "Epoch 10/200" as the last header: the run stopped (or the record was cut) before its end
     unfinished = run.planned_epochs if trained and run.planned_epochs and run.planned_epochs > trained else None
     return {

@@ -10,7 +10,9 @@ belongs to epoch ``k`` (1-based, so ``1.0`` -- the end of the first epoch -- is 
 1). The epoch series hold the mean of the training rows of each epoch and the last
 evaluation of each epoch; every row is kept by step in ``Run.step_series`` (numbered
 by log line for stdout, which prints no step). A last epoch cut short (``max_steps``,
-an interrupted run) is kept and noted. ``best_metric``, ``best_model_checkpoint`` and
+an interrupted run) is kept and noted; an epoch the record shows training went past
+(the end-of-training row, the state's ``epoch``) is not partial, even when no row was
+logged at its end. ``best_metric``, ``best_model_checkpoint`` and
 ``best_global_step`` go to ``Run.info`` and a ``checkpoint`` event.
 
 A truncated ``trainer_state.json`` is read up to its last complete log row, with a
@@ -37,6 +39,7 @@ from .steps import CompleteLines, StepLog, epoch_of_fraction
 FORMAT = "hf-trainer"
 
 STATE_FILE = "trainer_state.json"
+TRAINED_TO = "trained_to_epoch"  # Run.info: the fractional epoch training reached
 _JSON_OBJECT = re.compile(r'\s*\{\s*"')
 _CHECKPOINT = re.compile(r"checkpoint-([0-9]{1,15})")
 
@@ -137,7 +140,7 @@ def _state_run(source, state: dict, log, info: dict, notes: list, last: float | 
     planned = index_or_none(state.get("num_train_epochs")) or None
     batch = index_or_none(state.get("train_batch_size")) or None
     info["settings"] = {k: v for k, v in (("batch_size", batch), ("num_epochs", planned)) if v}
-    return _run(log, source, info, notes, events, last, planned=planned)
+    return _run(log, source, info, notes, events, _furthest(last, number(state.get("epoch"))), planned=planned)
 
 
 def _complete_rows(text: str) -> list:
@@ -205,6 +208,7 @@ def _add_row(log: StepLog | None, info: dict, row: dict, position: float | None)
         raise ValueError("step out of range")
     if SUMMARY_KEY in values:
         info.update(values)
+        info[TRAINED_TO] = _furthest(info.get(TRAINED_TO), epoch)
         return None
     metrics = {k: v for k, v in values.items() if not NOT_METRIC.search(k)}
     if not metrics:
@@ -228,10 +232,20 @@ def _best_checkpoint(state: dict, info: dict, epoch_at) -> list[Event]:
     return [Event(epoch, "best_checkpoint", metric, f"best checkpoint {checkpoint}{where}{value}")]
 
 
+def _furthest(*epochs: float | None) -> float | None:
+    """The latest of the fractional epochs that are known and in range."""
+    return max((e for e in epochs if e is not None and abs(e) <= MAX_INDEX), default=None)
+
+
 def _run(log, source, info, notes, events, last_epoch, *, planned=None, renumber=False) -> Run:
+    """``last_epoch``: the epoch of the last row with metrics, or where the state says
+    training was; the end-of-training row in ``info`` may show it went further."""
     rows = log.epoch_rows()
-    if rows and last_epoch is not None and last_epoch < max(rows) - 1e-9:
-        notes.append(f"training stopped at epoch {last_epoch:g}: epoch {max(rows)} is partial")
+    reached = _furthest(last_epoch, info.get(TRAINED_TO))
+    if reached is not None:
+        info[TRAINED_TO] = reached
+    if rows and reached is not None and reached < max(rows) - 1e-9:
+        notes.append(f"training stopped at epoch {reached:g}: epoch {max(rows)} is partial")
     return build_run(
         rows,
         source=source.name,

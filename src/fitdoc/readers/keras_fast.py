@@ -6,7 +6,8 @@ Of each line it feeds the first update, the complete ones at its end (``N/N``) a
 everything of a line it has any doubt about. It skips the updates between when the
 first is a plain unfinished step with metrics, the last is an unfinished step of the
 same bar and a cheap ``find`` sees no ``Epoch`` (a header or callback message) among
-them: the parser ignores the unfinished steps of a bar after its first one. When
+them: the parser ignores the unfinished steps of a bar after its first one (except in
+the block before the first header, which keeps them). When
 the epoch's block is still fresh, the finished, validated last step alone is fed.
 
 A block without ``\\r`` (a ``verbose=2`` log) is read in bulk where it holds a run of
@@ -84,7 +85,7 @@ def _kept(parser, buf: bytes, pos: int, stop: int) -> list[bytes]:
     whole = buf[pos:stop].split
     first, last = buf.find(b"\r", pos, stop), buf.rfind(b"\r", pos, stop)
     steps = _STEPS.match(buf, last + 1, stop)
-    if steps is None or first == last:
+    if steps is None or first == last or parser.block.updates is not None:  # a block that keeps every update
         return whole(b"\r")
     total = steps.group(2)
     second, before = buf.find(b"\r", first + 1, stop), buf.rfind(b"\r", first, last)
@@ -155,9 +156,9 @@ _NUMBER = re.compile(rb"([-+]?)R(?:[eE]([-+]?)R)?")  # a value with its digit ru
 
 class Records:
     """Plain verbose=2 records read in bulk: their ``epochs`` and a column of values per
-    metric. ``epoch``, ``summary`` and ``partial`` answer what the parser asks of a block."""
+    metric. ``epoch``, ``summary``, ``partial`` and ``updates`` answer what the parser asks of a block."""
 
-    partial = False
+    partial, updates = False, None
 
     def __init__(self, epochs: np.ndarray, summary: dict[str, np.ndarray]):
         self.epochs, self.summary = epochs, summary

@@ -9,7 +9,8 @@ other step back is a resumed run, stitched keeping the last write.
 Epochs are numbered as the ``Epoch N/M`` headers print them. The summary line of an
 epoch is the last complete progress line (``12/12``) of its block; progress updates
 of an unfinished step count, and ``evaluate`` output printed after a validated epoch
-line, are not epoch summaries. Comment or quote
+line, are not epoch summaries. A record of progress updates inside one epoch and no
+header (a paste of a bar's lines) is read by step, each update one point. Comment or quote
 marks in front of pasted lines (``# ``, ``> ``, ``>>> ``) are ignored. The file is
 streamed, one screen update at a time.
 """
@@ -98,8 +99,10 @@ def _looks_like_metrics(segment: str) -> bool:
 class _Block:
     """The lines of one epoch: its header number and its candidate summary line."""
 
-    def __init__(self, epoch: int | None):
+    def __init__(self, epoch: int | None, *, keeps_updates: bool = False):
         self.epoch = epoch
+        # {step: metrics} of the unfinished steps, kept for a record without headers
+        self.updates: dict[int, dict[str, float]] | None = {} if keeps_updates else None
         self.total: int | None = None  # step count of the first progress line
         self.summary: dict[str, float] | None = None
         self.summary_text = ""
@@ -114,6 +117,8 @@ class _Block:
             elif total != self.total:
                 return  # evaluate()/predict() output with another step count
             if done < total:
+                if self.updates is not None and (pairs := metric_pairs(segment)):
+                    self.updates[done] = pairs
                 self.partial = self.summary is None
                 return
         pairs = metric_pairs(segment)
@@ -144,7 +149,7 @@ class _Block:
 class _Parser:
     def __init__(self, name: str):
         self.name = name
-        self.blocks: list[_Block] = [_Block(None)]
+        self.blocks: list[_Block] = [_Block(None, keeps_updates=True)]
         self.events: list[tuple[int, Event]] = []  # (index of the block it was printed in, event)
         self.planned: int | None = None
         self.info: dict = {}
@@ -240,6 +245,9 @@ class _Parser:
         if not indexed:  # callback messages only (a log cut before its first epoch line)
             raise UnreadableRecord(self.name, "Keras callback messages but no epoch summary lines with metrics")
         if all(b.epoch is None for _, b in indexed) and len(indexed) < MIN_HEADERLESS:
+            steps = self._steps_of_first_block()
+            if len(indexed) == 1 and len(steps) >= MIN_HEADERLESS:
+                return [self._steps_run(steps)]
             # "loss: inf - val_loss: nan" quoted in a sentence of a document
             raise UnreadableRecord(self.name, f"not a training record: {len(indexed)} Keras-like metric line(s) and no 'Epoch N/M' header")
         notes = self._number_leading([b for _, b in indexed])
@@ -287,6 +295,17 @@ class _Parser:
             block.epoch = first + offset
         return ["no 'Epoch N/M' headers: epochs numbered from 1" if numbered is None
                 else f"the log starts inside epoch {first} (its 'Epoch' header is missing)"]
+
+    def _steps_of_first_block(self) -> dict[int, dict[str, float]]:
+        """``{step: metrics}`` of the first block's progress updates, its summary included."""
+        block = self.blocks[0]
+        return {**block.updates, block.total: block.summary} if block.summary else block.updates
+
+    def _steps_run(self, steps: dict[int, dict[str, float]]) -> Run:
+        """The run of the progress updates of the one epoch of a record without headers."""
+        note = f"a window inside one epoch (no 'Epoch N/M' header): each progress update is one point, numbered by its step of {self.blocks[0].total}"
+        return build_run(steps, source=self.name, format=FORMAT, events=[e for _, e in self.events],
+                         notes=[note], info={**self.info, "x_axis": "step"})
 
     def _run(self, name: str, blocks: list[_Block], events: list[Event], notes: list[str], last_fit: bool) -> Run:
         notes = list(notes)
