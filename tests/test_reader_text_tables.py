@@ -270,3 +270,63 @@ def test_fastai_v1_rows_ending_in_a_time_in_parentheses(tmp_path):
     assert run.get("val_loss").values[[0, 14, 18]].tolist() == [1.041628, 0.227299, 0.263469]
     without_times = fitdoc.read(write(tmp_path, "".join(line.split(" (")[0] + "\n" for line in text.splitlines())))
     assert without_times.get("val_error_rate").values.tolist() == run.get("val_error_rate").values.tolist()
+
+
+@pytest.mark.parametrize(
+    "name, epoch, steps, series",
+    [
+        ("lightning_issue20344.log", 0, range(100, 107), {"loss": [4.6] * 7}),  # every step printed twice
+        ("lightning_issue4225.log", 0, range(1, 6), {"loss": [10.473, 10.224, 10.047, 9.926, 9.847]}),  # a step's last update wins
+        ("lightning_issue14094.log", 0, range(932, 941), {"loss": [0.223] * 9, "accuracy": [0.875] * 9}),  # validation bars between
+        ("rtm3d_issue4.log", 127, range(35, 336, 50), {"loss": [2.1274, 1.2996, 2.1689, 1.5142, 1.506, 1.4645, 1.5955]}),  # "cur (avg)": cur
+    ],
+)
+def test_a_window_of_steps_inside_one_epoch_is_read_at_its_printed_steps(name, epoch, steps, series):
+    run = fitdoc.read(REAL_TEXT / name)
+    assert run.format == "text-log" and list(run.epochs) == list(steps) and run.info["x_axis"] == "step"
+    assert {name: run.get(name).values.tolist() for name in run.metrics} == series
+    assert f"a window inside epoch {epoch}: each logged step is one point, numbered as printed" in run.notes
+
+
+def test_progress_percentages_inside_one_epoch_are_points_from_one():
+    run = fitdoc.read(REAL_TEXT / "music_avqa_r_issue1.log")
+    assert list(run.epochs) == list(range(1, 10)) and set(run.metrics) == {"loss"}  # "[10%]" is no metric
+    assert run.get("loss").values[:3].tolist() == [3.709857, 2.799116, 1.711389]
+    assert "a window inside epoch 1: each logged line is one point, numbered from 1" in run.notes
+
+
+def test_a_validation_bars_metrics_add_to_the_training_step_it_runs_at(tmp_path):
+    lines = (REAL_TEXT / "lightning_issue14094.log").read_text(encoding="utf-8").splitlines(keepends=True)[1:]
+    text = "".join(lines).replace("38.79it/s]", "38.79it/s, val_loss=0.29]")
+    run = fitdoc.read(write(tmp_path, text))
+    assert list(run.epochs) == list(range(932, 941)) and set(run.metrics) == {"loss", "accuracy", "val_loss"}
+    assert run.get("val_loss").present.tolist() == [i == 4 for i in range(9)] and run.get("val_loss").values[4] == 0.29  # step 936
+
+
+def test_an_epochs_summary_line_outranks_its_finished_bar_nan_included(tmp_path):
+    run = fitdoc.read(REAL_TEXT / "crossattention_radar_issue3.log")
+    assert list(run.epochs) == [8, 9] and set(run.metrics) == {"loss"}
+    assert run.get("loss").nonfinite.tolist() == [True, True]  # "Mean Training loss : nan", not the bar's loss=1.95e+4
+    text = (REAL_TEXT / "crossattention_radar_issue3.log").read_text(encoding="utf-8")
+    bars = [line for line in text.splitlines(keepends=True) if "%|" in line]
+    assert fitdoc.read(write(tmp_path, "".join(bars))).get("loss").values.tolist() == [1.95e4, 9.77e4]
+    summary_first = fitdoc.read(write(tmp_path, "".join(f"Epoch {e} Mean Training loss : nan\n{bar}" for e, bar in zip((8, 9), bars)), "first.log"))
+    assert summary_first.get("loss").nonfinite.tolist() == [True, True]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Epoch 0:  14%|█▍        | 100/704 [00:44<04:29,  2.24it/s, v_num=11, train_loss=4.600]\n",
+        "Epoch 0:  14%|█▍        | 100/704 [00:44<04:29,  2.24it/s, v_num=11]\nEpoch 0:  14%|█▍        | 101/704 [00:45<04:29,  2.24it/s, v_num=11]\n",
+        " 14%|█▍        | 100/704 [00:44<04:29,  2.24it/s, loss=4.600]\n 14%|█▍        | 101/704 [00:45<04:29,  2.24it/s, loss=4.500]\n",
+        "Train - Epoch: [127/300][ 35/464]\tTime  0.738 ( 0.738)\tLoss 2.1274e+00 (1.5406e+00)\n",
+        "Epoch 1 complete [10%] and the loss was 2.79 which we did not expect at all from this model.\n"
+        "Epoch 1 complete [20%] and the loss was 1.71 which we did not expect at all from this model.\n",
+        "Mean Training loss : nan\n",
+    ],
+    ids=["one-bar-update", "bars-without-metrics", "bars-naming-no-epoch", "one-step-line", "prose", "one-summary"],
+)
+def test_single_progress_lines_and_prose_stay_refused(tmp_path, text):
+    with pytest.raises(UnreadableRecord):
+        fitdoc.read(write(tmp_path, text))

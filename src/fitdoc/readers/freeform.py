@@ -9,6 +9,7 @@ absl/logging prefixes do not matter)::
     [Epoch 3/10] loss=0.41, val_loss=0.52
     I1123 12:00:00.123 12345 train.py:88] epoch 3 loss 0.4
     Epoch 3: 100%|####| 50/50 [00:01<00:00, train_loss=0.3, val_loss=0.5]
+    Epoch 1 complete [10%]    Loss: 2.799116
     INFO:root:Epoch[26] Validation-accuracy=0.556103
 
 tables (see :mod:`.tables`: a header row, then rows of values; fastai's, Trainer's
@@ -18,10 +19,14 @@ line ``Epoch 3/10`` alone opens epoch 3 for the lines that follow it and start (
 a log prefix) with a phase word (``train Loss: 0.41 Acc: 0.85``, ``Train loss is 0.31,
 train accuracy 88.2%``). A phase word (train, training, val, valid, validation, eval,
 test) applies to the metric after it and to the following metrics of the line that
-have none. Lines that also print a step, batch or iteration count (or a bracketed
-``[640/60000]`` position) are per-step lines: their mean over the epoch is used for a
-metric the epoch's own lines do not print. mmengine's ``Epoch(train) [1][10/90]`` lines
-are training's, its ``Epoch(val) [1][10/10]`` lines the epoch's evaluation. Lines that
+have none; an epoch's summary (``Mean Training loss : nan``) is such a line. Lines that
+also print a step, batch or iteration count (or a bracketed ``[640/60000]`` or ``[10%]``
+position, after the epoch's own ``[127/300]``) and the updates of an unfinished tqdm bar
+that names its epoch (or is validation's) are per-step lines: their mean over the epoch
+is used for a metric the epoch's own lines do not print. The epoch's own lines outrank
+its finished tqdm bar, whose postfix holds running values. mmengine's ``Epoch(train)
+[1][10/90]`` lines are training's, its ``Epoch(val) [1][10/10]`` lines the epoch's
+evaluation. Lines that
 start (after a log prefix) with a step counter (``Iteration 5, loss = 0.41``, ``global
 step 100: loss = 0.66``, ``Step 280: Train accuracy = 100.0%``) are per-step lines, and so
 are gradient-boosting eval lines after a round ``[N]`` (XGBoost's ``[500]  eval-logloss:0.419
@@ -31,9 +36,9 @@ A line with more words than its values explain is prose, not a record.
 
 A record without epoch numbers (``train loss: 1.10`` once per epoch), or one that is a
 window inside one epoch, is read point by point: each logged step (or line) is a
-point, numbered by its printed step when the first point has one and they rise (a
-line without a step, like Caffe's ``Train net output #0: accuracy = 0.78``, adds to the
-step before it), else from 1.
+point, numbered by its printed step (a tqdm bar's position) when the first point has
+one and they rise (a line without a step, like Caffe's ``Train net output #0: accuracy
+= 0.78`` or a validation bar's update, adds to the step before it), else from 1.
 
 Names are mapped to canonical series (``Training Loss`` -> ``loss``, ``Validation
 Accuracy`` -> ``val_accuracy``, ``Valid Loss`` -> ``val_loss``); other metrics keep
@@ -85,9 +90,13 @@ PAIR = re.compile(
 EPOCH_WORD = re.compile(r"(?<![\w.])epoch(?![a-z])", re.I)
 _PHASE_AT = re.compile(rf"(?<![\w.])({_PHASE_WORD})(?:\b|_)", re.I)
 _ROUND = re.compile(r"\[(\d+)\](?=\s*[A-Za-z])")  # a boosting round: "[500]\teval-logloss:0.41906"
-# what a line without an epoch opens with: a phase word ("train loss 0.4"), a step counter
-# ("Iteration 5, loss = 0.4", "global step 100: loss = 0.66", "Step 280: Train accuracy = 100%") or a round
-_OPENING = re.compile(rf"{_PHASE_AT.pattern}|(?<![\w.])(?:global[ _])?(?:step|iter(?:ation)?)(?=[\s:=\[]*\d)|{_ROUND.pattern}", re.I)
+# what a line without an epoch opens with: a phase word ("train loss 0.4", an epoch's summary
+# "Mean Training loss : 0.4"), a step counter ("Iteration 5, loss = 0.4", "global step 100:
+# loss = 0.66", "Step 280: Train accuracy = 100%") or a round
+_OPENING = re.compile(
+    rf"(?<![\w.])(?:(?:mean|average|avg)\s+)?({_PHASE_WORD})(?:\b|_)|(?<![\w.])(?:global[ _])?(?:step|iter(?:ation)?)(?=[\s:=\[]*\d)|{_ROUND.pattern}",
+    re.I,
+)
 # mmengine's "Epoch(train) [1][10/90]" and "Epoch(val) [1][10/10]": the phase of the line
 _TAGGED_EPOCH = re.compile(rf"(?<![\w.])epoch\(({_PHASE_WORD})\)", re.I)
 _PHASE_BEFORE = re.compile(rf"(?<![\w.])({_PHASE_WORD})\s*$", re.I)
@@ -118,8 +127,12 @@ _EPOCH_NAMES = {"epoch", "ep"}
 # "[1,  2000] loss: 2.235": the PyTorch tutorial's "[epoch, batch]" prefix
 BRACKET_EPOCH = re.compile(r"^\s*\[\s*(\d+)\s*,\s*(\d+)\s*\]")
 _COUNTER = re.compile(r"\[\s*(\d+)\s*/\s*\d+")  # "[640/60000 (1%)]": a position inside the epoch
+_PROGRESS = re.compile(r"\[\s*\d{1,3}(?:\.\d+)?\s*%\s*\]")  # "Epoch 1 complete [10%]": one too, not a metric
 _STEP_NAMES = {"step", "steps", "batch", "iter", "iteration", "it", "global_step"}
-_NOT_METRICS = {"eta", "v_num", "n", "from", "to", "of", "is", "was", "at", "in", "on", "by", "after", "took", "for", "with", "and", "than"}
+_NOT_METRICS = {
+    "eta", "v_num", "dataloader", "n",
+    "from", "to", "of", "is", "was", "at", "in", "on", "by", "after", "took", "for", "with", "and", "than",
+}  # fmt: skip
 
 
 _SNIFF_RECORDS = 20
@@ -133,6 +146,7 @@ class _Record:
     step: float | None = None  # the printed step, batch or iteration of a per-step line
     opens_table: bool = False  # the first row under a header: a repeated epoch is a restart
     own_epoch: bool = False  # the line itself prints the epoch number
+    from_bar: bool = False  # a tqdm bar's postfix: running values an epoch's summary line outranks
 
 
 def sniff(source) -> float:
@@ -187,29 +201,35 @@ def read(source) -> Run:
 
 
 def _by_epoch(records: list[_Record], notes: list[str]) -> EpochRows:
-    """Epoch rows: an epoch's own lines, and the mean of its per-step lines for the
+    """Epoch rows: an epoch's own lines (a summary line outranks a finished tqdm bar,
+    NaN included, whichever comes first), and the mean of its per-step lines for the
     metrics those do not print (noted for a last epoch with per-step lines only: the
     log may end inside it)."""
     rows = EpochRows()
     pending_epoch, pending = None, {}
+    ranks: dict[str, int] = {}  # the rank of each metric the current epoch's own lines printed
 
     def flush():
         if pending:
-            rows.add(pending_epoch, {k: math.fsum(v) / len(v) for k, v in pending.items()}, merge=True)
+            rows.add(pending_epoch, {k: math.fsum(v) / len(v) for k, v in pending.items() if k not in ranks}, merge=True)
             pending.clear()
 
     for record in records:
         if record.epoch is None:
             continue
-        if record.epoch != pending_epoch:
+        if record.epoch != pending_epoch or record.opens_table:
             flush()
-        if record.per_step:
             pending_epoch = record.epoch
+            ranks.clear()
+        if record.per_step:
             for k, v in record.metrics.items():
                 pending.setdefault(k, []).append(v)
         else:
             flush()
-            rows.add(record.epoch, record.metrics, merge=not record.opens_table)
+            rank = 1 if record.from_bar else 2
+            kept = {k: v for k, v in record.metrics.items() if ranks.get(k, rank) <= rank}
+            ranks.update(dict.fromkeys(kept, rank))
+            rows.add(record.epoch, kept, merge=not record.opens_table)
     if pending:
         notes.append(f"epoch {pending_epoch} is read from its per-step lines up to the end of the log (it may be partial)")
     flush()
@@ -283,6 +303,9 @@ class _Parser:
             line = f"{line[: tagged.start()]}{tagged.group(1)} Epoch{line[tagged.end():]}"
         evaluation = tagged is not None and _PHASES[tagged.group(1).lower()] != "train"
         bar = _BAR.search(line)
+        update = bar is not None and bar.group(2) != bar.group(3)  # an unfinished bar's: a per-step line
+        if update and line[bar.end():].strip():
+            line, bar, update = line[bar.end():], None, False  # a print glued to an unfinished bar: only it counts
         if bar:
             line = self._bar_line(line, bar)
             if line is None:
@@ -292,7 +315,11 @@ class _Parser:
             self.epoch = int(bracket.group(1))
             metrics = _metrics(_pairs(line[bracket.end():]))
             return _Record(self.epoch, metrics, True, float(bracket.group(2))) if metrics else None
+        progress = _PROGRESS.search(line)
+        if progress:
+            line = line[: progress.start()] + line[progress.end():]
         found = EPOCH_WORD.search(line)
+        counted_from = 0  # where a step counter may start: after the epoch's own "[127/300]"
         if found:
             text = _CHECKPOINT.split(line[found.start():], maxsplit=1)[0]
             before = _PHASE_BEFORE.search(line[: found.start()])  # "Valid Epoch: 3 Loss: 0.4"
@@ -300,6 +327,7 @@ class _Parser:
             if not pairs or pairs[0][0] not in _EPOCH_NAMES or index_or_none(pairs[0][1]) is None:
                 return None
             (_, epoch, planned), pairs = pairs[0], pairs[1:]
+            counted_from = found.start() + PAIR.search(_BRACKETS.sub(" ", text)).end()
             self.epoch, self.fresh_epoch = int(epoch), True
             if planned:
                 self.planned = max(planned, self.planned or 0)
@@ -314,20 +342,27 @@ class _Parser:
         if not metrics or _is_prose(text, len(pairs)):
             return None
         step = next((v for name, v, _ in pairs if name in _STEP_NAMES), None)
-        counter = _COUNTER.search(line) or _ROUND.match(text)
+        counter = _COUNTER.search(line, counted_from) or _ROUND.match(text)
         if step is None and counter:
             step = float(counter.group(1))
-        per_step = (step is not None or counter is not None) and not evaluation
-        return _Record(self.epoch, metrics, per_step, step, own_epoch=found is not None)
+        per_step = (step is not None or counter is not None or progress is not None or update) and not evaluation
+        return _Record(self.epoch, metrics, per_step, step, own_epoch=found is not None, from_bar=bar is not None)
 
     def _bar_line(self, line: str, bar: re.Match) -> str | None:
-        """A finished tqdm bar as a plain line: its description, then its postfix
-        metrics; ``val`` in front of a bar with another step count than the first
-        (training's), and an epoch counted for a training bar that names none."""
+        """A tqdm bar as a plain line: its description, then its postfix metrics. An
+        update of an unfinished bar that names its epoch is a line at the bar's step; one
+        of a validation bar adds to the training step it runs at. A finished bar gets
+        ``val`` in front when it has another step count than the first (training's), and
+        an epoch counted when it is training's and names none."""
         done, total = int(bar.group(2)), int(bar.group(3))
-        if done != total:  # an update of an unfinished bar: only what was printed after it counts
-            return line[bar.end():] or None
         desc, postfix = line[: bar.start()], _BAR_TIMING.sub("", bar.group(4))
+        if done != total:
+            phase = _PHASE_AT.search(desc)
+            if phase and _PHASES[phase.group(1).lower()] != "train":
+                return f"{desc} {postfix}"
+            if EPOCH_WORD.search(desc):
+                return f"{desc} step={done} {postfix}"
+            return None  # the epoch of a training bar that names none is not known before it finishes
         if (desc, total, postfix) == self.last_bar:
             return None  # tqdm's refresh on close repeats the finished bar
         self.last_bar = (desc, total, postfix)
