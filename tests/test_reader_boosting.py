@@ -57,3 +57,11 @@ def test_a_log_loss_beside_a_loss_keeps_its_name(tmp_path, text, cross_entropy, 
     run = fitdoc.read(write(tmp_path, text))
     assert set(run.metrics) == {"loss", "val_loss", cross_entropy, f"val_{cross_entropy}"}
     assert run.get("loss").values.tolist() == losses
+
+
+@pytest.mark.parametrize("name, first", [("detectron2_issue195.log", (1259, 1.012)), ("d2go_issue524.log", (19, 1.36))])
+def test_detector_event_lines_read_with_their_total_loss_as_the_loss(name, first):
+    run = fitdoc.read(REAL_TEXT / name)  # "... d2.utils.events]: eta: 8:05:12  iter: 1259  total_loss: 1.012  loss_cls: ..."
+    assert (int(run.epochs[0]), float(run.get("loss").values[0])) == first and run.info["x_axis"] == "step"
+    assert {"loss", "loss_cls", "loss_box_reg"} <= set(run.metrics) and "total_loss" not in run.metrics
+    assert "total_loss is read as the loss (the log has no loss series)" in run.notes

@@ -135,22 +135,24 @@ def first_eval_set_as_validation(rows: dict[int, dict[str, float]]) -> dict[int,
     return rows if names & set(rename.values()) else _renamed(rows, rename)
 
 
-# log losses in the order they are taken for the loss: XGBoost's, LightGBM's, TF retrain's
-_LOG_LOSSES = ("logloss", "binary_logloss", "multi_logloss", "mlogloss", "cross_entropy")
+# what serves as the loss when a record has none, in this order: a detector's sum of its
+# losses (Detectron2, MMDetection), then log losses (XGBoost's, LightGBM's, TF retrain's)
+_STAND_IN_LOSSES = ("total_loss", "logloss", "binary_logloss", "multi_logloss", "mlogloss", "cross_entropy")
 
 
-def log_loss_as_loss(rows: dict[int, dict[str, float]]) -> dict[int, dict[str, float]]:
-    """A log-loss series (``logloss``, ``binary_logloss``...) renamed ``loss`` and its
-    validation counterpart ``val_loss`` when the record has neither (the same ``rows``
-    object when nothing changes)."""
+def stand_in_loss(rows: dict[int, dict[str, float]]) -> tuple[dict[int, dict[str, float]], str | None]:
+    """``(rows, name)``: a stand-in series (``total_loss``, ``logloss``...) renamed ``loss``
+    and its validation counterpart ``val_loss`` when the record has neither, with the name
+    it had; ``(rows, None)``, the same object, when nothing changes."""
     names = _names(rows)
     if names & {"loss", "val_loss"}:
-        return rows
-    base = next((b for b in _LOG_LOSSES if {b, f"val_{b}"} & names), None)
-    return rows if base is None else _renamed(rows, {base: "loss", f"val_{base}": "val_loss"})
+        return rows, None
+    base = next((b for b in _STAND_IN_LOSSES if {b, f"val_{b}"} & names), None)
+    return (rows, None) if base is None else (_renamed(rows, {base: "loss", f"val_{base}": "val_loss"}), base)
 
 
-LOG_LOSS_NOTE = "a log loss is read as the loss (the log has no loss series)"
+def stand_in_loss_note(name: str) -> str:
+    return f"{name} is read as the loss (the log has no loss series)"
 
 
 def _names(rows: dict[int, dict[str, float]]) -> set[str]:

@@ -58,13 +58,13 @@ import re
 from dataclasses import dataclass
 
 from ..names import (
-    LOG_LOSS_NOTE,
     TEST_AS_VALIDATION_NOTE,
     canonical,
     first_eval_set_as_validation,
     is_bookkeeping,
     is_metric_name,
-    log_loss_as_loss,
+    stand_in_loss,
+    stand_in_loss_note,
     test_as_validation,
 )
 from ..run import Run, build_run
@@ -111,6 +111,7 @@ _QUOTED = re.compile(r"^\s*(?:#+|//|>+)\s?")  # a log pasted into code comments 
 _LOG_PREFIX = re.compile(
     r"\[[A-Za-z][\w.-]*\]|[\d\s\[\]().,:;|/+*-]+|\b(?:INFO|DEBUG|WARNING|WARN|ERROR|CRITICAL)\b(?::[\w.]+:|\s+[\w.$]+:)?|\b(?:root|__main__)\b"
     r"|\b[IWEF](?=\d)|[\w.-]+\.(?:py|cc|cpp)\b|\bT(?=\d)"
+    r"|\b[a-z]\w*(?:\.\w+)+\b|\beta\b"  # a dotted logger name (d2.utils.events), a progress ETA
 )
 _WORD = re.compile(r"[A-Za-z]{2,}")
 _LETTER = re.compile(r"[A-Za-z]")
@@ -188,10 +189,9 @@ def read(source) -> Run:
     if table is not metrics:
         notes.append(TEST_AS_VALIDATION_NOTE)
     table = first_eval_set_as_validation(table)
-    losses = log_loss_as_loss(table)
-    if losses is not table:
-        table = losses
-        notes.append(LOG_LOSS_NOTE)
+    table, stand_in = stand_in_loss(table)
+    if stand_in:
+        notes.append(stand_in_loss_note(stand_in))
     for name in _percent_accuracies(table):
         for row in table.values():
             if name in row:
