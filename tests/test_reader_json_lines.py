@@ -86,3 +86,16 @@ def test_json_lines_without_a_metric_are_refused(tmp_path):
 def test_openmmlab_lines_stay_with_their_own_reader():
     path = DATA / "openmmlab" / "mmpretrain_issue993.log.json"
     assert detect(Source(path)).FORMAT == "mmengine-json"
+
+
+def test_epochs_that_step_back_are_a_resume_whose_later_rows_replace_the_earlier():
+    """A real DeiT-style log.txt with epochs 50-52 logged twice (a resumed run)."""
+    run = fitdoc.read(DATA / "published" / "plantclef2022_issue2_log.txt")
+    assert list(run.epochs) == [50, 51, 52]
+    assert run.get("loss").values.tolist() == [4.49533496481264, 4.471119584005713, 4.455441215571274]  # the second rows
+    assert run.notes[0].startswith("the epochs go back from 52 to 50: a resumed run")
+
+
+def test_rows_of_one_epoch_in_order_are_averaged_not_resumed(tmp_path):
+    run = fitdoc.read(lines(tmp_path, [{"epoch": 1, "loss": 1.0}, {"epoch": 1, "loss": 0.8}, {"epoch": 2, "loss": 0.6}, {"epoch": 2, "loss": 0.4}]))
+    assert run.get("loss").values.tolist() == [0.9, 0.5] and not any("resumed" in n for n in run.notes)

@@ -85,6 +85,8 @@ def run_of_rows(entries, *, source: str, format: str, notes: list[str]) -> Run:
         raise UnreadableRecord(source, "no row holds a number under a metric's name")
     by_epoch = all(is_number(e) and abs(e) <= MAX_INDEX for e, _, _ in rows)
     by_step = not by_epoch and all(s is not None and abs(s) <= MAX_INDEX for _, s, _ in rows)
+    if by_epoch:
+        rows = _resumed(rows, notes)
     log = StepLog()
     for i, (epoch, step, metrics) in enumerate(rows, 1):
         position = step if step is not None else i
@@ -108,3 +110,21 @@ def run_of_rows(entries, *, source: str, format: str, notes: list[str]) -> Run:
     extra = {"step_series": log.step_series()} if per_step else {}
     return build_run(epoch_rows, source=source, format=format, events=log.events, notes=notes, info=info, **extra)
 
+
+def _resumed(rows: list, notes: list[str]) -> list:
+    """The rows of a log whose epochs step back with the same metrics (a run resumed from
+    a checkpoint, or logged again into the same file): from each such step back on, the
+    later rows of an epoch replace the earlier ones instead of being averaged with them.
+    Rows of other metrics logged later for earlier epochs (evaluations) are kept."""
+    kept: list = []
+    for row in rows:
+        epoch, _, metrics = row
+        if kept and epoch < kept[-1][0]:
+            again = [r for r in kept if r[0] >= epoch and r[2].keys() & metrics.keys()]
+            if again:
+                last = max(r[0] for r in again)
+                notes.append(f"the epochs go back from {last:g} to {epoch:g}: a resumed run; "
+                             f"the later rows of epochs {epoch:g}-{last:g} replace the earlier ones")
+                kept = [r for r in kept if not any(r is a for a in again)]
+        kept.append(row)
+    return kept
