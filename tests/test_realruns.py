@@ -143,6 +143,12 @@ def test_a_frozen_validation_loss_is_a_plateau():
     assert {"plateau", "stuck_accuracy"} <= {f["kind"] for f in rep["findings"]}
 
 
+def test_a_loss_that_fell_to_about_nothing_and_holds_it_has_converged_not_frozen():
+    path = Path(__file__).parent / "data" / "published" / "chatglm_tuning_issue271.log"  # 1.141 -> 0.0001, then 0.0001
+    rep = fitdoc.diagnose(read_runs(path)[0], lang="en").to_dict()
+    assert rep["verdict"] == "healthy" and "plateau" not in {f["kind"] for f in rep["findings"]}
+
+
 def test_a_run_that_overfits_is_not_also_underfitting():
     kinds = [f["kind"] for f in report("426.json")["findings"]]
     assert "overfitting" in kinds and "underfitting" not in kinds

@@ -105,3 +105,12 @@ def test_a_run_stopped_before_its_planned_epochs_is_told_to_finish():
     fixes = [a for f in rep["findings"] for a in f["fix_actions"]]
     assert fixes[0]["text"].startswith("The run was set for 200 epochs and the record stops after 10")
     assert fixes[0]["action"] == {"param": "num_epochs", "from": 10, "to": 200}
+
+
+NOTE_RECORDS = sorted(p for folder in ("realruns", "published", "text-log-real") for p in (DATA / folder).iterdir()
+                      if p.suffix in (".log", ".csv", ".json", ".md", ".txt") and p.name not in ("labels.json", "README.md"))
+
+
+def test_every_note_a_real_record_gets_is_said_in_chinese_too():
+    untranslated = {n for p in NOTE_RECORDS for run in read_runs(p) for n in run.notes if fitdoc.advice.note(n, "zh") == n}
+    assert not untranslated

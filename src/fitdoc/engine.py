@@ -188,6 +188,10 @@ def trend(ctx: Context, findings: list[Finding], tail: float = 0.5, flat: float 
         change = float(half.smooth[-1] - half.smooth[0])
         margin = max(flat * (abs(float(half.smooth[0])) or 1.0), noise_factor * c.noise)
         out[name] = "falling" if change < -margin else "rising" if change > margin else "flat"
+    for finding in findings:  # where a finding measured a curve's way, the words say that way
+        for name, way in _measured_directions(finding):
+            if name in out:
+                out[name] = way
     lead = leading(findings)
     if lead is not None:
         out["reading"] = "data_problem" if lead.code == "FD305" else READING_OF_KIND.get(lead.kind, "see_findings")
@@ -200,6 +204,20 @@ def trend(ctx: Context, findings: list[Finding], tail: float = 0.5, flat: float 
     else:
         out["reading"] = _quiet_reading(out, {f.kind for f in findings})
     return out
+
+
+def _measured_directions(finding: Finding) -> list[tuple[str, str]]:
+    """``(curve, direction)`` that ``finding`` establishes: a rule that reports a curve
+    still falling, rising after its minimum or climbing back has measured where it went."""
+    metric = finding.facts.get("metric")
+    if finding.kind == "still_learning":
+        return [(metric, "falling")]
+    if finding.kind == "overfitting":
+        val = [(metric, "rising")] if finding.variant in ("rising", "rising_window", "consecutive") else []
+        return [*val, ("loss", "falling")]
+    if finding.kind in ("loss_rises_after_fall", "divergence"):
+        return [("loss", "rising")]
+    return []
 
 
 def _quiet_reading(directions: dict, noted: set[str]) -> str:

@@ -52,7 +52,8 @@ class Overfitting(Rule):
     code = "FD101"
     name = "overfitting"
     kind = "overfitting"
-    supersedes = ("FD102",)  # a training loss that keeps improving is not underfitting
+    # a training loss that keeps improving is not underfitting; a validation loss past its best is not still learning
+    supersedes = ("FD102", "FD103")
     min_evals: int = 6
     min_rises: int = 3
     min_rises_total: float = 0.05
@@ -115,7 +116,7 @@ class Overfitting(Rule):
         train_at_near = ctx.value_at("loss", epoch_value(val.epochs[near]))
         stalled = len(val) - 1 - near
         if stalled >= max(self.min_evals_after + 2, self.stall_fraction * len(val)) and train_end < (1 - self.stall_train_drop) * train_at_near:
-            facts.update(best_epoch=epoch_value(val.epochs[near]), evals_after=stalled, train_from=train_at_near)
+            facts.update(best_epoch=epoch_value(val.epochs[near]), best_value=abs(float(val.values[near])), evals_after=stalled, train_from=train_at_near)
             yield self.finding(val.epochs[near + 1], causes=causes, variant="stalled", severity="info", **facts)
 
 
@@ -315,7 +316,10 @@ class Plateau(Rule):
     A converged run is flat at the end too; it is not reported because its loss is far
     below where it started, and never frozen to ``frozen_change`` of its value (variant
     ``frozen``: a training or validation loss that holds one value for the last
-    ``min_frozen_evals`` evaluations or more, and half the record). A pause in the middle of a converging run (not at its start)
+    ``min_frozen_evals`` evaluations or more, and half the record, at more than
+    ``converged_fraction`` of the curve's highest value: a loss that fell by 99 % to a
+    value it then holds, such as 0.0001 at the printed digits, has converged). A pause in
+    the middle of a converging run (not at its start)
     must cover ``min_midrun_fraction`` of the evaluations. A training loss that ends
     flat while the validation loss still falls clearly (FD103) is not stalled.
     """
@@ -331,6 +335,7 @@ class Plateau(Rule):
     min_midrun_fraction: float = 0.25
     frozen_change: float = 1e-4
     min_frozen_evals: int = 3
+    converged_fraction: float = 0.01
 
     def check(self, ctx: Context):
         frozen = self._frozen(ctx)
@@ -384,6 +389,8 @@ class Plateau(Rule):
                 continue
             y = c.values
             last = float(y[-1])
+            if abs(last) <= self.converged_fraction * float(np.max(np.abs(y))):
+                continue  # fell to about nothing and stays there: converged, not frozen
             moved = np.abs(y - last) > self.frozen_change * max(abs(last), 1e-12)
             start = len(y) - int(np.argmax(moved[::-1])) if moved.any() else 0
             length = len(y) - start
