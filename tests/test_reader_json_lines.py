@@ -99,3 +99,19 @@ def test_epochs_that_step_back_are_a_resume_whose_later_rows_replace_the_earlier
 def test_rows_of_one_epoch_in_order_are_averaged_not_resumed(tmp_path):
     run = fitdoc.read(lines(tmp_path, [{"epoch": 1, "loss": 1.0}, {"epoch": 1, "loss": 0.8}, {"epoch": 2, "loss": 0.6}, {"epoch": 2, "loss": 0.4}]))
     assert run.get("loss").values.tolist() == [0.9, 0.5] and not any("resumed" in n for n in run.notes)
+
+
+def test_fairseq_numbers_quoted_as_strings_are_read_and_its_bookkeeping_dropped():
+    """A real fairseq ``--log-format json`` log: ``"loss": "3.180"`` is a number; its
+    throughput, counters and ``wall`` clock are not metrics."""
+    run = fitdoc.read(DATA / "text-log-real" / "fairseq_issue233.json")
+    assert list(run.epochs) == [9, 10, 11, 12]
+    assert run.get("loss").values[1:].tolist() == [3.18, 3.169, 3.16]
+    assert run.get("val_ppl").values.tolist() == [2.61, 2.59, 2.58, 2.56]
+    assert not set(run.metrics) & {"wps", "ups", "wpb", "bsz", "num_updates", "oom", "clip", "loss_scale", "wall"}
+
+
+@pytest.mark.parametrize("text", ["100%", "nan", "3.2 (best)", "0x1F", "1_000", " 3.1", ""])
+def test_a_string_that_is_not_a_plain_number_stays_dropped(tmp_path, text):
+    run = fitdoc.read(lines(tmp_path, [{"epoch": e, "loss": 1.0 / e, "acc": text} for e in (1, 2, 3)]))
+    assert "acc" not in run.metrics

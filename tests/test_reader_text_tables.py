@@ -330,3 +330,31 @@ def test_an_epochs_summary_line_outranks_its_finished_bar_nan_included(tmp_path)
 def test_single_progress_lines_and_prose_stay_refused(tmp_path, text):
     with pytest.raises(UnreadableRecord):
         fitdoc.read(write(tmp_path, text))
+
+
+def test_fairseq_validation_lines_are_validation_and_their_position_is_no_metric():
+    """``valid on 'valid' subset  1000 / 1311 loss=3.24`` is a validation line partway
+    through: the epoch's train loss is its summary's, and 1000/1311 is no metric."""
+    run = fitdoc.read(REAL_TEXT / "fairseq_issue301.log")
+    assert list(run.epochs) == [4, 5] and set(run.metrics) == {"loss", "ppl", "val_loss", "val_ppl", "lr", "gnorm"}
+    assert run.get("loss").values[1] == 2.92 and run.get("val_loss").values.tolist() == [3.69, 3.13]
+
+
+def test_fairseq_steps_inside_one_epoch_are_read_at_their_printed_steps():
+    run = fitdoc.read(REAL_TEXT / "fairseq_issue940.log")
+    assert list(run.epochs) == list(range(450, 651, 50)) and run.info["x_axis"] == "step"
+    assert run.get("loss").values.tolist() == [11.521, 11.346, 11.186, 11.039, 10.902]
+    assert run.get("val_loss").values[3] == 8.11425  # the validation at update 600 adds to the step before it
+
+
+@pytest.mark.parametrize("name", ["fairseq_issue514.log", "fairseq_issue506.log"])
+def test_fairseq_timers_counters_and_best_value_are_no_metrics(name):
+    run = fitdoc.read(REAL_TEXT / name)
+    assert list(run.epochs) == [8, 9, 10]
+    assert set(run.metrics) == {"loss", "nll_loss", "ppl", "lr", "gnorm", "val_loss", "val_nll_loss", "val_ppl"}
+
+
+def test_a_last_fairseq_epoch_of_one_step_line_is_noted_as_partial():
+    run = fitdoc.read(REAL_TEXT / "fairseq_issue514.log")
+    assert run.get("loss").values.tolist() == [6.326, 6.233, 6.144]  # epoch 9's summary, not its steps' mean
+    assert "epoch 10 is read from its per-step lines up to the end of the log (it may be partial)" in run.notes

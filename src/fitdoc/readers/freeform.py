@@ -26,7 +26,8 @@ that names its epoch (or is validation's) are per-step lines: their mean over th
 is used for a metric the epoch's own lines do not print. The epoch's own lines outrank
 its finished tqdm bar, whose postfix holds running values. mmengine's ``Epoch(train)
 [1][10/90]`` lines are training's, its ``Epoch(val) [1][10/10]`` lines the epoch's
-evaluation. Lines that
+evaluation; so are fairseq's ``| epoch 001:  450 / 1891 loss=...`` (a step) and ``| epoch
+001 | valid on 'valid' subset | valid_loss ...`` lines. Lines that
 start (after a log prefix) with a step counter (``Iteration 5, loss = 0.41``, ``global
 step 100: loss = 0.66``, ``Step 280: Train accuracy = 100.0%``) are per-step lines, and so
 are gradient-boosting eval lines after a round ``[N]`` (XGBoost's ``[500]  eval-logloss:0.419
@@ -99,6 +100,11 @@ _OPENING = re.compile(
 )
 # mmengine's "Epoch(train) [1][10/90]" and "Epoch(val) [1][10/10]": the phase of the line
 _TAGGED_EPOCH = re.compile(rf"(?<![\w.])epoch\(({_PHASE_WORD})\)", re.I)
+# fairseq's "| valid on 'valid' subset  1000 / 1311 loss=3.24": a validation line, read as
+# "| valid loss=3.24" (the position inside the validation is no metric)
+_SUBSET = re.compile(rf"(?<![\w.])({_PHASE_WORD}) on '[^']*' subset(?:\s+\d+\s*/\s*\d+)?", re.I)
+# fairseq's "epoch 001:    450 / 1891 loss=...": the step right after the epoch number
+_POSITION = re.compile(r"[\s:|]*(\d+)\s*/\s*\d+(?=\s+[A-Za-z])")
 _PHASE_BEFORE = re.compile(rf"(?<![\w.])({_PHASE_WORD})\s*$", re.I)
 _PHASE_PREFIX = re.compile(rf"({_PHASE_WORD})[_/.-]", re.I)
 # LightGBM's "training's binary_logloss", "valid_1's auc": read as "training-binary_logloss"
@@ -148,6 +154,7 @@ class _Record:
     opens_table: bool = False  # the first row under a header: a repeated epoch is a restart
     own_epoch: bool = False  # the line itself prints the epoch number
     from_bar: bool = False  # a tqdm bar's postfix: running values an epoch's summary line outranks
+    evaluation: bool = False  # a validation line of its epoch: in a window of steps, a point
 
 
 def sniff(source) -> float:
@@ -239,7 +246,7 @@ def _by_epoch(records: list[_Record], notes: list[str]) -> EpochRows:
 def _by_point(records: list[_Record], epochs: set[int], notes: list[str], info: dict) -> EpochRows:
     """Rows of a record without two epochs: one per logged step (or line). Lines that
     add other metrics to the same point (a train and a test line) are merged."""
-    points = [r for r in records if r.per_step or r.epoch is None]
+    points = [r for r in records if r.per_step or r.epoch is None or r.evaluation]
     steps = [r.step for r in points if r.step is not None]
     numbered = (
         points[0].step is not None
@@ -301,7 +308,11 @@ class _Parser:
         tagged = _TAGGED_EPOCH.search(line)
         if tagged:  # "Epoch(val) [1]" read as "val Epoch [1]": a validation line is the epoch's evaluation
             line = f"{line[: tagged.start()]}{tagged.group(1)} Epoch{line[tagged.end():]}"
-        evaluation = tagged is not None and _PHASES[tagged.group(1).lower()] != "train"
+        subset = _SUBSET.search(line)
+        if subset:
+            line = f"{line[: subset.start()]}{subset.group(1)}{line[subset.end():]}"
+        phase_tag = tagged or subset
+        evaluation = phase_tag is not None and _PHASES[phase_tag.group(1).lower()] != "train"
         bar = _BAR.search(line)
         update = bar is not None and bar.group(2) != bar.group(3)  # an unfinished bar's: a per-step line
         if update and line[bar.end():].strip():
@@ -342,11 +353,11 @@ class _Parser:
         if not metrics or _is_prose(text, len(pairs)):
             return None
         step = next((v for name, v, _ in pairs if name in _STEP_NAMES), None)
-        counter = _COUNTER.search(line, counted_from) or _ROUND.match(text)
+        counter = _COUNTER.search(line, counted_from) or _ROUND.match(text) or (found and _POSITION.match(line, counted_from))
         if step is None and counter:
             step = float(counter.group(1))
         per_step = (step is not None or counter is not None or progress is not None or update) and not evaluation
-        return _Record(self.epoch, metrics, per_step, step, own_epoch=found is not None, from_bar=bar is not None)
+        return _Record(self.epoch, metrics, per_step, step, own_epoch=found is not None, from_bar=bar is not None, evaluation=evaluation)
 
     def _bar_line(self, line: str, bar: re.Match) -> str | None:
         """A tqdm bar as a plain line: its description, then its postfix metrics. An

@@ -7,7 +7,8 @@ counts to epoch 1, as a Trainer's does), else its step (``_step``, ``step``,
 ``global_step``, ``iteration``), else its line. An epoch logged over several rows
 holds the mean of a training metric and the last validation value and ``lr``; the
 rows are kept per step too. W&B's ``_`` keys, clocks and counters, and values that are
-not numbers (media, nested objects, null) are left out. Lines cut or not JSON are
+not numbers (media, nested objects, null) are left out; a string holding a plain
+decimal number (fairseq's ``"loss": "3.180"``) is that number. Lines cut or not JSON are
 passed over with a note.
 """
 
@@ -18,7 +19,7 @@ import json
 from ..errors import UnreadableRecord
 from ..names import TEST_AS_VALIDATION_NOTE, is_bookkeeping, is_metric_name, test_as_validation
 from ..run import Run, build_run
-from .numbers import MAX_INDEX, is_number
+from .numbers import MAX_INDEX, is_number, plain_number
 from .steps import CompleteLines, StepLog, epoch_of_fraction
 
 FORMAT = "json-lines"
@@ -28,8 +29,9 @@ SNIFF_LINES = 20
 
 
 def _metrics(entry: dict) -> dict[str, float]:
-    return {k: float(v) for k, v in entry.items()
-            if is_number(v) and not k.startswith("_") and k not in STEP_KEYS and (k == "lr" or not is_bookkeeping(k))}
+    numbers = {k: plain_number(v) for k, v in entry.items()
+               if not k.startswith("_") and k not in STEP_KEYS and (k == "lr" or not is_bookkeeping(k))}
+    return {k: v for k, v in numbers.items() if v is not None}
 
 
 def sniff(source) -> float:

@@ -5,11 +5,13 @@ which must be whole and in range."""
 from __future__ import annotations
 
 import math
+import re
 
 MISSING = {"", "na", "n/a", "none", "null", "-"}  # lower case
 # One way only to split a digit run (``\d+(?:\.\d*)?``, not ``\d+\.?\d*``): no backtracking
 # that grows with the square of a long number's length.
 NUMBER_PATTERN = r"[-+]?(?:\d+(?:\.\d*)?(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?|nan|NaN|NAN|inf|Inf|INF|infinity|Infinity)"
+_PLAIN_DECIMAL = re.compile(r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?")
 MAX_INDEX = 2**53  # epochs and steps above this are not exact as floats: not a real count
 
 
@@ -32,6 +34,14 @@ def parse_number(text) -> float | None:
     if s.lower() in MISSING:
         return None
     return float(s)  # float() accepts nan, inf, infinity in any case, and any number of digits
+
+
+def plain_number(value) -> float | None:
+    """A JSON value as a number: a number, or a string holding a plain decimal number
+    (fairseq's ``"loss": "3.180"``); None otherwise (``"100%"``, ``"nan"``, text)."""
+    if isinstance(value, str):
+        return float(value) if _PLAIN_DECIMAL.fullmatch(value) else None
+    return parse_number(value) if is_number(value) else None
 
 
 def parse_index(text) -> int:
