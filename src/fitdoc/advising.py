@@ -22,6 +22,7 @@ from .analysis import Context
 from .best import BestEpoch
 from .rules import Finding
 from .rules.base import Cause
+from .run import epoch_value
 
 LR_STEP = 3  # the learning rate moves by this factor
 BATCH_STEP = 4
@@ -171,8 +172,11 @@ def _run_facts(ctx: Context, best: BestEpoch, framework: str | None) -> dict:
         trained = math.ceil(last - base + 1)
     # "Epoch 10/200" as the last header: the run stopped (or the record was cut) before its end
     unfinished = run.planned_epochs if trained and run.planned_epochs and run.planned_epochs > trained else None
+    at_end = best.epoch is not None and len(run) and best.epoch == epoch_value(run.epochs[-1])
     return {
         "best_epoch": best.epoch,
+        "best_epoch_before_end": None if at_end else best.epoch,
+        "best_at_end": "" if at_end else None,  # selects the wording for a best epoch that is the last
         "patience": best.patience or DEFAULT_PATIENCE,
         "epochs_trained": trained,
         "planned_epochs": unfinished,
