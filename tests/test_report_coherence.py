@@ -116,3 +116,10 @@ NOTE_RECORDS = sorted(p for folder in ("realruns", "published", "text-log-real")
 def test_every_note_a_real_record_gets_is_said_in_chinese_too():
     untranslated = {n for p in NOTE_RECORDS for run in read_runs(p) for n in run.notes if fitdoc.advice.note(n, "zh") == n}
     assert not untranslated
+
+
+def test_an_ultralytics_record_gets_ultralytics_code():
+    rep = report(DATA / "realruns" / "422.csv")  # YOLOv5 results.csv
+    code = [a["text"] for f in rep["findings"] for a in f["fix_actions"]]
+    assert any("model.train(..., epochs=600)" in c for c in code) and any("lr0=" in c for c in code)
+    assert not any("model.fit(" in c or "keras." in c for c in code)
