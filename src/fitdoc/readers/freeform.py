@@ -31,7 +31,12 @@ start (after a log prefix) with a step counter (``Iteration 5, loss = 0.41``, ``
 step 100: loss = 0.66``, ``Step 280: Train accuracy = 100.0%``) are per-step lines, and so
 are gradient-boosting eval lines after a round ``[N]`` (XGBoost's ``[500]  eval-logloss:0.419
 train-logloss:0.160``, LightGBM's ``[10]  training's binary_logloss: 0.3``).
-Clocks, memory, ``eta`` and sample counts (``(N=100)``) are not metrics.
+Clocks, memory, ``eta`` and sample counts (``(N=100)``) are not metrics, nor are
+settings printed as tuples (``imgsize (640, 640)``), a phase word's position (``Train:
+1/3``) and ``*_iter`` counters; a qualifier run into a name is part of it
+(``lr(PiecewiseDecay): 0.001`` is the lr). Chinese prints read with their full-width
+punctuation as ASCII and their counters and metric names (``训练次数``, ``第 1 轮``,
+``验证损失``) in English.
 A line with more words than its values explain is prose, not a record.
 
 A record without epoch numbers (``train loss: 1.10`` once per epoch), or one that is a
