@@ -358,3 +358,45 @@ def test_a_last_fairseq_epoch_of_one_step_line_is_noted_as_partial():
     run = fitdoc.read(REAL_TEXT / "fairseq_issue514.log")
     assert run.get("loss").values.tolist() == [6.326, 6.233, 6.144]  # epoch 9's summary, not its steps' mean
     assert "epoch 10 is read from its per-step lines up to the end of the log (it may be partial)" in run.notes
+
+
+@pytest.mark.parametrize(
+    "name, steps, series",
+    [
+        ("mindyolo_imgsize.log", [970, 980, 990], {"loss": [9.607, 10.5624, 10.5402], "lbox": [4.5452, 4.9831, 4.7945], "lcls": [3.3673, 3.3926, 3.7088], "dfl": [1.6945, 2.1867, 2.0369], "cur_lr": [0.07888522744178772, 0.0786675438284874, 0.07844986766576767]}),
+        ("mindocr_fps_per_card.log", [700, 800, 900], {"loss": [19.327375, 14.977672, 22.353065], "lr": [0.000793, 0.000792, 0.000791]}),
+        ("paddleclas_lr_qualifier.log", [0, 10, 20], {"lr": [0.001] * 3, "top1": [1.0, 0.97159, 0.97619], "celoss": [0.01757, 0.05098, 0.05253], "loss": [0.01757, 0.05098, 0.05253], "reader_cost": [0.12493, 0.12837, 0.12821], "ips": [26.10981, 25.47451, 25.76972]}),
+        ("openpcdet_train_progress.log", [1, 50, 100, 150], {"loss": [516.7, 36.77, 23.51, 28.79], "lr": [1e-4, 1.351e-4, 2.377e-4, 3.91e-4]}),
+    ],
+)
+def test_settings_qualifiers_and_progress_positions_are_no_metrics(name, steps, series):
+    run = fitdoc.read(REAL_TEXT / name)
+    assert list(run.epochs)[: len(steps)] == steps and set(run.metrics) == set(series)
+    for metric, values in series.items():
+        assert run.get(metric).values[: len(values)].tolist() == pytest.approx(values)
+
+
+def test_chinese_print_with_full_width_punctuation():
+    run = fitdoc.read(REAL_TEXT / "chinese_fullwidth.log")
+    assert list(run.epochs) == [1, 2] and set(run.metrics) == {"loss"}
+    assert run.get("loss").values.tolist() == pytest.approx([1.840965, (1.2562278509140015 + 1.1422173976898193) / 2])
+
+
+def test_chinese_metric_names_are_canonical(tmp_path):
+    text = "".join(f"轮次：{e}，训练损失：{1 / e:.3f}，验证集损失：{2 / e:.3f}，训练准确率：{e / 10}，验证准确率：{e / 20}\n" for e in (1, 2, 3))
+    run = fitdoc.read(write(tmp_path, text))
+    assert list(run.epochs) == [1, 2, 3] and set(run.metrics) == {"loss", "val_loss", "accuracy", "val_accuracy"}
+    assert run.get("val_accuracy").values.tolist() == pytest.approx([0.05, 0.1, 0.15])
+
+
+@pytest.mark.parametrize("text", ["训练数据集的长度为：50000\n", "这是第 3 次实验，结果还不错：0.91\n" * 3])
+def test_chinese_prose_with_a_number_is_refused(tmp_path, text):
+    with pytest.raises(UnreadableRecord):
+        fitdoc.read(write(tmp_path, text))
+
+
+def test_a_number_tuple_gives_no_metric_but_its_line_keeps_the_others(tmp_path):
+    text = "".join(f"Epoch {e}/3, img_size (640, 640), crop (1, 2, 3), loss: {1 / e:.3f}, map50-95: {e / 10}\n" for e in (1, 2, 3))
+    run = fitdoc.read(write(tmp_path, text))
+    assert set(run.metrics) == {"loss", "map50_95"}  # "map50-95" is one name
+    assert run.get("loss").values.tolist() == pytest.approx([1.0, 0.5, 0.333])

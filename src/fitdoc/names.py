@@ -98,7 +98,7 @@ def is_metric_name(name: str) -> bool:
 # Columns and pairs that logs print beside the metrics: clocks, counters, memory.
 _BOOKKEEPING = re.compile(
     r"^(lr|lr_.*|x_lr\d*|time|.*_time|time_.*|data|eta|mem|memory|.*_mem|epoch|step|iter|batch|it|samples|"
-    r"grad_norm|v_num|.*per_second|.*runtime|loss_scale|speed|.*_speed|n_parameters|n_params|num_params|num_parameters|"
+    r"grad_norm|v_num|.*per_second|fps|fps_.*|.*_fps|.*runtime|loss_scale|speed|.*_speed|n_parameters|n_params|num_params|num_parameters|"
     # fairseq's timers (train_wall too, canonically wall), throughput, counters and best-so-far value
     r"wall|gb_free|wps|ups|wpb|bsz|num_updates|oom|clip|best|words_s|words_batch|s_checkpoint)$"
 )

@@ -32,7 +32,12 @@ start (after a log prefix) with a step counter (``Iteration 5, loss = 0.41``, ``
 step 100: loss = 0.66``, ``Step 280: Train accuracy = 100.0%``) are per-step lines, and so
 are gradient-boosting eval lines after a round ``[N]`` (XGBoost's ``[500]  eval-logloss:0.419
 train-logloss:0.160``, LightGBM's ``[10]  training's binary_logloss: 0.3``).
-Clocks, memory, ``eta`` and sample counts (``(N=100)``) are not metrics.
+Clocks, memory, ``eta`` and sample counts (``(N=100)``) are not metrics, nor are
+settings printed as tuples (``imgsize (640, 640)``), a phase word's position (``Train:
+1/3``) and ``*_iter`` counters; a qualifier run into a name is part of it
+(``lr(PiecewiseDecay): 0.001`` is the lr). Chinese prints read with their full-width
+punctuation as ASCII and their counters and metric names (``训练次数``, ``第 1 轮``,
+``验证损失``) in English.
 A line with more words than its values explain is prose, not a record.
 
 A record without epoch numbers (``train loss: 1.10`` once per epoch), or one that is a
@@ -85,7 +90,7 @@ _PHASES = {
 }  # fmt: skip
 _PHASE_WORD = "|".join(sorted(_PHASES, key=len, reverse=True))
 PAIR = re.compile(
-    rf"(?<![\w./@-])(?:({_PHASE_WORD})\s+)?([A-Za-z][\w./@-]*)\s*(?:[:=]|\s(?:is|was|of)\s)?\s*({NUMBER_PATTERN})(?:\s*/\s*(\d+))?(%)?(?!\w|\.\w)",
+    rf"(?<![\w./@-])(?:({_PHASE_WORD})\s+)?([A-Za-z][\w./@-]*)\s*(?:[:=]|\s(?:is|was|of)\s)?\s*(?<![\w.@-])({NUMBER_PATTERN})(?:\s*/\s*(\d+))?(%)?(?!\w|\.\w)",
     re.I,
 )
 EPOCH_WORD = re.compile(r"(?<![\w.])epoch(?![a-z])", re.I)
@@ -111,6 +116,22 @@ _PHASE_PREFIX = re.compile(rf"({_PHASE_WORD})[_/.-]", re.I)
 _POSSESSIVE_PHASE = re.compile(rf"(?<![\w.])((?:{_PHASE_WORD})(?:_\d+)?)'s\s+", re.I)
 _TABLE_RULE = re.compile(r"^[\s|:+=-]*$")
 _BRACKETS = re.compile(r"[\[\](){}<>]")
+# a qualifier run into a name belongs to it: "lr(PiecewiseDecay): 0.001" is the lr
+_QUALIFIER = re.compile(r"(?<=\w)\([A-Za-z][\w-]*\)")
+# a tuple of numbers is a setting, not a metric: "imgsize (640, 640)"
+_TUPLE = re.compile(rf"(?<![\w.-])[A-Za-z][\w.-]*\s*\(\s*{NUMBER_PATTERN}(?:\s*,\s*{NUMBER_PATTERN})+\s*\)")
+# "fps per card: 4.47": one name
+_PER = re.compile(r"(?<![\w.])([A-Za-z]\w*)\s+per\s+([A-Za-z]\w*)")
+# full-width punctuation of Chinese prints ("训练次数：100, Loss：1.98") read as ASCII
+_FULL_WIDTH = str.maketrans("：，（）；", ":,();")
+# Chinese counters and metric names, longest first: "第 1 轮" opens epoch 1
+_CHINESE_EPOCH = re.compile(r"第\s*(\d+)\s*轮次?")
+_CHINESE_NAMES = {
+    "训练次数": "step", "迭代次数": "step", "步数": "step", "轮次": "epoch", "轮": "epoch",
+    "验证集损失": "val_loss", "验证损失": "val_loss", "训练损失": "loss", "损失": "loss",
+    "验证集准确率": "val_accuracy", "验证准确率": "val_accuracy", "训练准确率": "accuracy", "准确率": "accuracy",
+}  # fmt: skip
+_CHINESE_NAME = re.compile("|".join(sorted(_CHINESE_NAMES, key=len, reverse=True)))
 _QUOTED = re.compile(r"^\s*(?:#+|//|>+)\s?")  # a log pasted into code comments or a quote
 # what a logging prefix holds: tags ("[LibSVM]"), dates, clocks, levels and the logger after
 # them ("INFO:tensorflow:", log4j's "ERROR RabitTracker$TrackerProcessLogger:"), thread ids, file:line, logger names
@@ -297,6 +318,7 @@ class _Parser:
             if row is not None:
                 return self._table_record(row)
             self.table = None
+        line = _chinese_as_ascii(line)
         if not _LETTER.search(line):
             return None  # numbers alone are a row only under a header
         table = Table.parse(line)
@@ -313,6 +335,7 @@ class _Parser:
             line = f"{line[: subset.start()]}{subset.group(1)}{line[subset.end():]}"
         phase_tag = tagged or subset
         evaluation = phase_tag is not None and _PHASES[phase_tag.group(1).lower()] != "train"
+        line = _PER.sub(r"\1_per_\2", _TUPLE.sub(" ", _QUALIFIER.sub("", line)))
         bar = _BAR.search(line)
         update = bar is not None and bar.group(2) != bar.group(3)  # an unfinished bar's: a per-step line
         if update and line[bar.end():].strip():
@@ -352,7 +375,7 @@ class _Parser:
         metrics = _metrics(pairs)
         if not metrics or _is_prose(text, len(pairs)):
             return None
-        step = next((v for name, v, _ in pairs if name in _STEP_NAMES), None)
+        step = next((v for name, v, _ in pairs if _is_counter(name)), None)
         counter = _COUNTER.search(line, counted_from) or _ROUND.match(text) or (found and _POSITION.match(line, counted_from))
         if step is None and counter:
             step = float(counter.group(1))
@@ -405,8 +428,20 @@ class _Parser:
         return _Record(None, metrics, row.step is not None, row.step)
 
 
+def _chinese_as_ascii(line: str) -> str:
+    """A Chinese print's punctuation, counters and metric names in ASCII (spaced apart
+    from the characters around them)."""
+    line = _CHINESE_EPOCH.sub(r" epoch \1 ", line.translate(_FULL_WIDTH))
+    return _CHINESE_NAME.sub(lambda m: f" {_CHINESE_NAMES[m.group()]} ", line)
+
+
+def _is_counter(name: str) -> bool:
+    """A step, batch or iteration count: ``iter``, OpenPCDet's ``Acc_iter``."""
+    return name in _STEP_NAMES or name.endswith(("_iter", "_iters"))
+
+
 def _metrics(pairs) -> dict[str, float]:
-    return {name: value for name, value, _ in pairs if name not in _STEP_NAMES | _EPOCH_NAMES and (name == "lr" or not is_bookkeeping(name))}
+    return {name: value for name, value, _ in pairs if not _is_counter(name) and name not in _EPOCH_NAMES and (name == "lr" or not is_bookkeeping(name))}
 
 
 def _is_log_prefix(text: str) -> bool:
@@ -432,7 +467,9 @@ def _pairs(text: str, phase: str | None = None) -> list[tuple[str, float, int | 
         if word:
             phase = _PHASES[word.lower()]
         low = name.lower()
-        if low in _EPOCH_NAMES or low in _STEP_NAMES:
+        if low in _PHASES and planned:
+            continue  # "Train: 1/3 ( 33%)": a progress position
+        if low in _EPOCH_NAMES or _is_counter(low):
             out.append((low, float(value), index_or_none(planned) if planned else None))
             continue
         full = f"{phase}_{name}" if phase and not _PHASE_PREFIX.match(name) else name
