@@ -123,3 +123,9 @@ def test_an_ultralytics_record_gets_ultralytics_code():
     code = [a["text"] for f in rep["findings"] for a in f["fix_actions"]]
     assert any("model.train(..., epochs=600)" in c for c in code) and any("lr0=" in c for c in code)
     assert not any("model.fit(" in c or "keras." in c for c in code)
+
+
+def test_a_learning_rate_fix_of_a_step_record_quotes_the_step():
+    rep = report(DATA / "published" / "paddlex_issue731.log")
+    fixes = [x for f in rep["findings"] for x in f["fixes"] if x.startswith("Lower the learning rate")]
+    assert fixes and "(its value at step 100)" in fixes[0]

@@ -198,12 +198,14 @@ def _lr_facts(ctx: Context, finding: Finding) -> dict:
     or higher, and at least back inside the usual range a finding names (``limit``)."""
     lr, lr_epoch = lr_at(ctx, finding.epoch)
     if lr is None or not 0 < lr / LR_STEP < lr * LR_STEP < math.inf:  # 0, 5e-324, inf: no rate to move to
-        return {"lr": None, "lr_epoch": None, "lr_lower": None, "lr_higher": None}
+        return {"lr": None, "lr_epoch": None, "lr_step": None, "lr_lower": None, "lr_higher": None}
     lower, higher = _sig(lr / LR_STEP), _sig(lr * LR_STEP)
     limit = finding.facts.get("limit")
     if limit:
         lower, higher = min(lower, _sig(limit)), max(higher, _sig(limit))
-    return {"lr": _sig(lr), "lr_epoch": lr_epoch, "lr_lower": lower, "lr_higher": higher,
+    by_step = advice.unit_of(ctx.run) == "step"  # the record's points are logged steps
+    return {"lr": _sig(lr), "lr_epoch": None if by_step else lr_epoch, "lr_step": lr_epoch if by_step else None,
+            "lr_lower": lower, "lr_higher": higher,
             "lr_down_by": _sig(lr / lower, 2), "lr_up_by": _sig(higher / lr, 2)}
 
 
