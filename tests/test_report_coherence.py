@@ -129,3 +129,10 @@ def test_a_learning_rate_fix_of_a_step_record_quotes_the_step():
     rep = report(DATA / "published" / "paddlex_issue731.log")
     fixes = [x for f in rep["findings"] for x in f["fixes"] if x.startswith("Lower the learning rate")]
     assert fixes and "(its value at step 100)" in fixes[0]
+
+
+@pytest.mark.parametrize("lang, words", [("en", "the record starts at step 500"), ("zh", "记录从第 500 步才开始")])
+def test_the_evidence_of_a_step_record_names_steps(lang, words):
+    path = DATA / "text-log-real" / "xgboost_issue2777.log"  # rounds 500-12000
+    rep = fitdoc.diagnose(read_runs(path)[0], lang=lang).to_dict()
+    assert words in rep["findings"][0]["evidence"]

@@ -108,7 +108,7 @@ class _Advisor:
         fixes = [fix for fix in rendered if fix and self._new(fix)]
         frameworks = dict.fromkeys(fw for fix in fixes for fw in fix.code)
         snippets = {fw: "\n".join(fix.code[fw] for fix in fixes if fw in fix.code) for fw in frameworks}
-        return Advice(advice.evidence(finding, self.lang), [x.text for x in fixes], causes,
+        return Advice(advice.evidence(finding, self.lang, advice.unit_of(self.ctx.run)), [x.text for x in fixes], causes,
                       [{"text": x.text, "action": x.action} for x in fixes], snippets)
 
     def _fix_ids(self, finding: Finding, causes: list[dict]) -> list[str]:

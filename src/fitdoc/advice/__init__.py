@@ -90,14 +90,21 @@ def kind_title(kind: str, lang: str) -> str:
     return say("kinds", kind, lang)
 
 
-def evidence(finding, lang: str) -> str:
+def evidence(finding, lang: str, unit: str = "epoch") -> str:
+    """What the finding saw, in the record's ``unit``: the points of a step record are
+    steps, wherever the sentence names one."""
     entries = catalog()["evidence"]
     entry = entries.get(finding.message_id) or entries.get(finding.code)
     text = fill(entry, lang, finding.facts) or finding.name
     reading = finding.facts.get("reading")
     if reading:
         text = say("ui", "paren", lang, text=text, detail=fill(catalog()["readings"][reading], lang, finding.facts) or "")
+    if unit == "step":
+        text = text.replace("轮", "步") if lang == "zh" else _EPOCH_WORD.sub(lambda m: "step" + m.group(1), text)
     return text
+
+
+_EPOCH_WORD = re.compile(r"\bepoch(s?)\b")
 
 
 def cause_words(cause: str, lang: str, facts: dict) -> dict:
