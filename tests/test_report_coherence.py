@@ -35,6 +35,8 @@ def test_a_run_without_a_warning_never_reads_as_a_problem(path):
         assert "rising" not in (rep["trend"].get("loss"), rep["trend"].get("val_loss")), rep["trend"]
     if reading == "still_learning":
         assert "val_loss" in rep["trend"]  # "both losses still falling" needs a validation loss
+    if rep["best_epoch"] is None:  # no validation metric: nothing to monitor
+        assert not [x for f in rep["findings"] for x in f["fixes"] if "val_loss" in x or "validation loss" in x]
     if rep["epochs"] and rep["best_epoch"] == rep["epochs"][-1]:
         assert not [x for f in rep["findings"] for x in f["fixes"] if "not the last ones" in x]
 

@@ -154,7 +154,13 @@ def _broken_loss(ctx: Context, finding: Finding) -> bool:
     return finding.variant != "by_design"
 
 
-CONDITIONS = {"split": _split_suspect, "early": _early, "broken_loss": _broken_loss}
+def _validated(ctx: Context, finding: Finding) -> bool:
+    """The record has a validation metric to monitor (a scheduler, early stopping or a
+    best checkpoint on it means nothing without one)."""
+    return ctx.monitor() is not None
+
+
+CONDITIONS = {"split": _split_suspect, "early": _early, "broken_loss": _broken_loss, "validated": _validated}
 
 
 def _run_facts(ctx: Context, best: BestEpoch, framework: str | None) -> dict:
