@@ -138,3 +138,10 @@ def test_the_evidence_of_a_step_record_names_steps(lang, words):
     path = DATA / "text-log-real" / "xgboost_issue2777.log"  # rounds 500-12000
     rep = fitdoc.diagnose(read_runs(path)[0], lang=lang).to_dict()
     assert words in rep["findings"][0]["evidence"]
+
+
+@pytest.mark.parametrize("path", RECORDS, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_the_summary_says_train_longer_only_of_a_run_it_reads_as_still_learning(path):
+    rep = report(path)
+    if "train longer" in rep["summary"]:
+        assert rep["trend"]["reading"] in ("still_learning", "train_still_learning"), rep["summary"]

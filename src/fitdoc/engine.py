@@ -76,7 +76,8 @@ class Report:
             head = advice.say("story", QUIET_HEAD.get(reading, "healthy"), lang, reading=text)
         if self.best.epoch is None:
             return head
-        key = "keep_so_far" if self.best.reason == "still_improving" and lead is None else "keep"
+        learning = self.trend.get("reading") in ("still_learning", "train_still_learning")
+        key = "keep_so_far" if self.best.reason == "still_improving" and lead is None and learning else "keep"
         sep = "；" if lang == "zh" else "; "
         return head + sep + advice.say_at("story", key, lang, unit, epoch=self.best.epoch)
 
@@ -231,4 +232,7 @@ def _quiet_reading(directions: dict, noted: set[str]) -> str:
         return "val_rising"
     if directions.get("loss") == "rising":
         return "train_rising"
-    return "converged"
+    if "val_loss" in directions:
+        both = directions["val_loss"] == "falling" and directions.get("loss", "falling") == "falling"
+        return "still_learning" if both else "converged"
+    return "train_still_learning" if directions.get("loss") == "falling" else "converged"
