@@ -145,3 +145,10 @@ def test_the_summary_says_train_longer_only_of_a_run_it_reads_as_still_learning(
     rep = report(path)
     if "train longer" in rep["summary"]:
         assert rep["trend"]["reading"] in ("still_learning", "train_still_learning"), rep["summary"]
+
+
+def test_one_epoch_to_retrain_is_said_in_the_singular():
+    from fitdoc.output.text import best_epoch_lines
+
+    rep = fitdoc.diagnose(read_runs(DATA / "realruns" / "306.log")[0], lang="en")  # NaN from epoch 1: keep epoch 1
+    assert best_epoch_lines(rep)[0].endswith("retrain from scratch for 1 epoch")

@@ -148,7 +148,8 @@ def best_epoch_lines(report) -> list[str]:
             return [advice.say("ui", "best_epoch_none_nonfinite", lang, metric=metrics[0])]
         return [advice.say("ui", "best_epoch_none_noval", lang)]
     unit = advice.unit_of(report.run)
-    lines = [advice.say_at("ui", "best_epoch_line", lang, unit, epoch=b.epoch, metric=b.metric, value=b.value, recommended=b.recommended_epochs)]
+    key = "best_epoch_line_one" if b.recommended_epochs == 1 else "best_epoch_line"
+    lines = [advice.say_at("ui", key, lang, unit, epoch=b.epoch, metric=b.metric, value=b.value, recommended=b.recommended_epochs)]
     if b.reason in ("still_improving", "flat", "restored"):
         lines.append(advice.say("ui", f"best_reason_{b.reason}", lang, metric=b.metric, evals=b.evals))
     if b.patience:
