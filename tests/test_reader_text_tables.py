@@ -279,6 +279,16 @@ def test_fastai_v1_rows_ending_in_a_time_in_parentheses(tmp_path):
         ("lightning_issue4225.log", 0, range(1, 6), {"loss": [10.473, 10.224, 10.047, 9.926, 9.847]}),  # a step's last update wins
         ("lightning_issue14094.log", 0, range(932, 941), {"loss": [0.223] * 9, "accuracy": [0.875] * 9}),  # validation bars between
         ("rtm3d_issue4.log", 127, range(35, 336, 50), {"loss": [2.1274, 1.2996, 2.1689, 1.5142, 1.506, 1.4645, 1.5955]}),  # "cur (avg)": cur
+        ("minimind_issue26.log", 0, range(0, 1801, 100), {  # "Epoch:[0/19](100/24681)": step 100; epoch_Time is none
+            "loss": [8.863, 5.251, 4.716, 4.324, 4.061, 3.599, 3.665, 3.46, 3.517, 3.36, 3.225, 2.948, 2.979, 3.064, 2.871, 2.802, 2.51, 2.733, 2.589],
+            "lr": [0.0002] * 16 + [0.00019999] * 3,
+        }),
+        ("cyclegan_issue1260.log", 355, range(100, 801, 100), {  # "iters: 100" is the step, time and data no metrics; no loss made up
+            "g_gan": [18.23, 16.719, 17.066, 14.722, 19.073, 9.353, 14.634, 15.715],
+            "g_l1": [12.882, 19.293, 18.578, 11.785, 13.787, 19.723, 21.536, 7.651],
+            "d_real": [0.001] + [0.0] * 7,
+            "d_fake": [0.0] * 8,
+        }),
     ],
 )
 def test_a_window_of_steps_inside_one_epoch_is_read_at_its_printed_steps(name, epoch, steps, series):
@@ -286,6 +296,12 @@ def test_a_window_of_steps_inside_one_epoch_is_read_at_its_printed_steps(name, e
     assert run.format == "text-log" and list(run.epochs) == list(steps) and run.info["x_axis"] == "step"
     assert {name: run.get(name).values.tolist() for name in run.metrics} == series
     assert f"a window inside epoch {epoch}: each logged step is one point, numbered as printed" in run.notes
+
+
+def test_epoch_prints_glued_on_one_line_are_split():
+    run = fitdoc.read(REAL_TEXT / "diffusers_flax_issue5461.log")  # "Epoch... (2/116 | Loss: ...)   Epoch... (3/116 | ..."
+    assert run.format == "text-log" and list(run.epochs) == list(range(1, 10)) and set(run.metrics) == {"loss"}
+    assert run.get("loss").values[:3].tolist() == [0.7180335521697998, 0.43771886825561523, 0.26194703578948975]
 
 
 def test_progress_percentages_inside_one_epoch_are_points_from_one():
@@ -324,8 +340,12 @@ def test_an_epochs_summary_line_outranks_its_finished_bar_nan_included(tmp_path)
         "Epoch 1 complete [10%] and the loss was 2.79 which we did not expect at all from this model.\n"
         "Epoch 1 complete [20%] and the loss was 1.71 which we did not expect at all from this model.\n",
         "Mean Training loss : nan\n",
+        "Epoch:[0/19](100/24681) loss:5.251 lr:0.00020000 epoch_Time:98.0min:\n",
+        "(epoch: 355, iters: 100, time: 0.078, data: 3.094) G_GAN: 18.230 G_L1: 12.882\n",
+        "Epoch... (2/116 | Loss: 0.43)    Epoch... (2/116 | Loss: 0.43)\n",
     ],
-    ids=["one-bar-update", "bars-without-metrics", "bars-naming-no-epoch", "one-step-line", "prose", "one-summary"],
+    ids=["one-bar-update", "bars-without-metrics", "bars-naming-no-epoch", "one-step-line", "prose", "one-summary",
+         "one-position-step", "one-iters-step", "one-epoch-printed-twice"],
 )
 def test_single_progress_lines_and_prose_stay_refused(tmp_path, text):
     with pytest.raises(UnreadableRecord):

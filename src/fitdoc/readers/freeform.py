@@ -27,7 +27,8 @@ is used for a metric the epoch's own lines do not print. The epoch's own lines o
 its finished tqdm bar, whose postfix holds running values. mmengine's ``Epoch(train)
 [1][10/90]`` lines are training's, its ``Epoch(val) [1][10/10]`` lines the epoch's
 evaluation; so are fairseq's ``| epoch 001:  450 / 1891 loss=...`` (a step) and ``| epoch
-001 | valid on 'valid' subset | valid_loss ...`` lines. Lines that
+001 | valid on 'valid' subset | valid_loss ...`` lines; so is the position after an epoch's
+own in minimind's ``Epoch:[0/19](100/24681) loss:...``. Lines that
 start (after a log prefix) with a step counter (``Iteration 5, loss = 0.41``, ``global
 step 100: loss = 0.66``, ``Step 280: Train accuracy = 100.0%``) are per-step lines, and so
 are gradient-boosting eval lines after a round ``[N]`` (XGBoost's ``[500]  eval-logloss:0.419
@@ -38,7 +39,9 @@ settings printed as tuples (``imgsize (640, 640)``), a phase word's position (``
 (``lr(PiecewiseDecay): 0.001`` is the lr). Chinese prints read with their full-width
 punctuation as ASCII and their counters and metric names (``训练次数``, ``第 1 轮``,
 ``验证损失``) in English.
-A line with more words than its values explain is prose, not a record.
+A line with more words than its values explain is prose, not a record. Epoch prints glued
+on one line, padded with spaces (``Epoch... (2/116 | Loss: 0.43)   Epoch... (3/116 | ...``), are
+split.
 
 A record without epoch numbers (``train loss: 1.10`` once per epoch), or one that is a
 window inside one epoch, is read point by point: each logged step (or line) is a
@@ -108,8 +111,9 @@ _TAGGED_EPOCH = re.compile(rf"(?<![\w.])epoch\(({_PHASE_WORD})\)", re.I)
 # fairseq's "| valid on 'valid' subset  1000 / 1311 loss=3.24": a validation line, read as
 # "| valid loss=3.24" (the position inside the validation is no metric)
 _SUBSET = re.compile(rf"(?<![\w.])({_PHASE_WORD}) on '[^']*' subset(?:\s+\d+\s*/\s*\d+)?", re.I)
-# fairseq's "epoch 001:    450 / 1891 loss=...": the step right after the epoch number
-_POSITION = re.compile(r"[\s:|]*(\d+)\s*/\s*\d+(?=\s+[A-Za-z])")
+# the step right after the epoch number: fairseq's "epoch 001:    450 / 1891 loss=...",
+# minimind's "Epoch:[0/19](100/24681) loss:..."
+_POSITION = re.compile(r"[\s:|\])]*\(?\s*(\d+)\s*/\s*\d+\)?(?=\s+[A-Za-z])")
 _PHASE_BEFORE = re.compile(rf"(?<![\w.])({_PHASE_WORD})\s*$", re.I)
 _PHASE_PREFIX = re.compile(rf"({_PHASE_WORD})[_/.-]", re.I)
 # LightGBM's "training's binary_logloss", "valid_1's auc": read as "training-binary_logloss"
@@ -156,7 +160,7 @@ _EPOCH_NAMES = {"epoch", "ep"}
 BRACKET_EPOCH = re.compile(r"^\s*\[\s*(\d+)\s*,\s*(\d+)\s*\]")
 _COUNTER = re.compile(r"\[\s*(\d+)\s*/\s*\d+")  # "[640/60000 (1%)]": a position inside the epoch
 _PROGRESS = re.compile(r"\[\s*\d{1,3}(?:\.\d+)?\s*%\s*\]")  # "Epoch 1 complete [10%]": one too, not a metric
-_STEP_NAMES = {"step", "steps", "batch", "iter", "iteration", "it", "global_step"}
+_STEP_NAMES = {"step", "steps", "batch", "iter", "iters", "iteration", "it", "global_step"}
 _NOT_METRICS = {
     "eta", "v_num", "dataloader", "n",
     "from", "to", "of", "is", "was", "at", "in", "on", "by", "after", "took", "for", "with", "and", "than",
@@ -164,6 +168,7 @@ _NOT_METRICS = {
 
 
 _SNIFF_RECORDS = 20
+_HEAD = re.compile(r"\D+")  # what a line says before its first number: "Epoch... ("
 
 
 @dataclass
@@ -182,11 +187,12 @@ def sniff(source) -> float:
     parser = _Parser()
     records = []
     for line in source.head.splitlines():
-        record = parser.parse(clean(line))
-        if record is not None:
-            records.append(record)
-            if len(records) == _SNIFF_RECORDS:
-                break  # enough to judge: the rest of the head is not parsed
+        for piece in _unglued(clean(line)):
+            record = parser.parse(piece)
+            if record is not None:
+                records.append(record)
+        if len(records) >= _SNIFF_RECORDS:
+            break  # enough to judge: the rest of the head is not parsed
     if len(records) >= 3:
         # every line naming its own epoch ("epoch [3]: loss: 0.4 - val_loss: 0.5"): more
         # sure than the Keras reader, which would number such lines from 1
@@ -200,9 +206,7 @@ def read(source) -> Run:
     with source.open_text() as fh:
         lines = CompleteLines(fh)
         for line in lines:
-            record = parser.parse(clean(line))
-            if record is not None:
-                records.append(record)
+            records.extend(r for r in map(parser.parse, _unglued(clean(line))) if r is not None)
     notes = [f"no epoch numbers: epochs counted from the {parser.counted}, from 1"] if parser.counted else []
     if lines.cut is not None and parser.parse(clean(lines.cut)) is not None:
         notes.append(lines.cut_note())
@@ -428,6 +432,16 @@ class _Parser:
         return _Record(None, metrics, row.step is not None, row.step)
 
 
+def _unglued(line: str) -> list[str]:
+    """The prints of a line that holds several, padded with spaces where the newline went
+    missing: an epoch line's head repeated after a run of spaces, then a number
+    (``Epoch... (2/116 | Loss: 0.43)      Epoch... (3/116 | Loss: 0.26)``)."""
+    head = _HEAD.match(line)
+    if head is None or not EPOCH_WORD.search(head.group()) or line.find(head.group(), head.end()) < 0:
+        return [line]
+    return re.split(rf"\s{{2,}}(?={re.escape(head.group())}\d)", line)
+
+
 def _chinese_as_ascii(line: str) -> str:
     """A Chinese print's punctuation, counters and metric names in ASCII (spaced apart
     from the characters around them)."""
@@ -462,6 +476,7 @@ def _pairs(text: str, phase: str | None = None) -> list[tuple[str, float, int | 
     out = []
     for match in PAIR.finditer(_BRACKETS.sub(" ", text)):
         word, name, value, planned, percent = match.groups()
+        name = name.rstrip(".")  # "Epoch... (1/116": the dots end the word
         if name.lower() in _NOT_METRICS:
             continue
         if word:

@@ -131,9 +131,10 @@ class Table:
 
 
 def _is_name(cell: str) -> bool:
-    """A column name: a few words, none of them a number (``Train loss 0.3`` is a value)."""
+    """A column name: a few words, none of them a number (``Train loss 0.3``, ``Loss: 0.71)``
+    are values)."""
     words = cell.split()
-    return bool(_NAME.match(cell)) and len(words) <= 4 and not any(_NUMBER.fullmatch(w.strip(":=,")) for w in words)
+    return bool(_NAME.match(cell)) and len(words) <= 4 and not any(_NUMBER.fullmatch(w.strip(":=,()")) for w in words)
 
 
 def _cell(cell: str) -> float | None | bool:
