@@ -152,3 +152,11 @@ def test_one_epoch_to_retrain_is_said_in_the_singular():
 
     rep = fitdoc.diagnose(read_runs(DATA / "realruns" / "306.log")[0], lang="en")  # NaN from epoch 1: keep epoch 1
     assert best_epoch_lines(rep)[0].endswith("retrain from scratch for 1 epoch")
+
+
+def test_fractional_epochs_are_counted_as_evaluations():
+    from fitdoc.output.text import span
+
+    run = read_runs(DATA / "realruns" / "409.log")[0]  # a model card's 26 evaluations within about one epoch
+    assert span(run) == "26 evaluations over epochs 0.04-1"
+    assert span(read_runs(DATA / "realruns" / "305.log")[0]) == "16 epochs 1-16"

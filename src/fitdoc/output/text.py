@@ -125,8 +125,12 @@ def span(run, lang: str = "en") -> str:
 
 
 def span_of(epochs, unit: str, lang: str) -> str:
-    """``30 epochs 0-29``; ``20 epochs recorded (1-74)`` when the record skips some; singular for one."""
-    first, last, n = int(epochs[0]), int(epochs[-1]), len(epochs)
+    """``30 epochs 0-29``; ``20 epochs recorded (1-74)`` when the record skips some; singular
+    for one; ``26 evaluations over epochs 0.04-1`` for fractional epochs (a Trainer's)."""
+    n = len(epochs)
+    if unit == "epoch" and n > 1 and any(float(e) != int(e) for e in epochs):
+        return advice.say("ui", "span_fraction", lang, n=n, first=float(epochs[0]), last=float(epochs[-1]))
+    first, last = int(epochs[0]), int(epochs[-1])
     shape = "one" if n == 1 else "gaps" if last - first + 1 > n else "all"
     return advice.say("ui", f"span_{unit}_{shape}", lang, n=n, first=first, last=last)
 
