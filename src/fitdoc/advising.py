@@ -171,7 +171,7 @@ def _run_facts(ctx: Context, best: BestEpoch, framework: str | None) -> dict:
     optimizer = settings.get("optimizer") or getattr(run.info.get("setup"), "optimizer", None)
     batch = _number(settings.get("batch_size"))
     trained = None
-    if len(run) and run.info.get("x_axis") != "step":
+    if len(run) and advice.unit_of(run) != "step":
         base = 0 if run.epochs[0] == 0 else ctx.epoch_base  # a record that shows epoch 0 counts from 0
         # a Trainer's 10.88 epochs: 11; its end-of-training row may lie past the last logged epoch
         last = max(float(run.epochs[-1]), run.info.get("trained_to_epoch", -math.inf))

@@ -272,10 +272,14 @@ class Context:
         c = self.curve("val_loss", whole)
         if c is not None:
             return c
-        others = [c for name in self.run.series if name.startswith("val_") and name != "val_loss"
-                  and (c := self._lower_is_better(name, whole)) is not None]
-        # the first metric evaluated twice or more, else the first evaluated once
-        return next((c for c in others if len(c) >= 2), next(iter(others), None))
+        once = None  # the first metric evaluated once, if none is evaluated twice or more
+        for name in self.run.series:
+            if name.startswith("val_") and name != "val_loss":
+                c = self._lower_is_better(name, whole)
+                if c is not None and len(c) >= 2:
+                    return c
+                once = once or c
+        return once
 
     def _lower_is_better(self, name: str, whole: bool) -> Curve | None:
         c = self.curve(name, whole)

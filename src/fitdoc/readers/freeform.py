@@ -53,8 +53,9 @@ Names are mapped to canonical series (``Training Loss`` -> ``loss``, ``Validatio
 Accuracy`` -> ``val_accuracy``, ``Valid Loss`` -> ``val_loss``); other metrics keep
 their names; a name with its own phase (``eval-logloss``, ``valid_1's auc``) keeps it. Of
 numbered eval sets (``validation_0``, ``validation_1``) the first is the validation, later
-ones keep their number (``val_1_auc``). A record without ``loss`` reads a log loss
-(``logloss``, ``binary_logloss``, ``mlogloss``, ``cross_entropy``...) as its loss. ``test``
+ones keep their number (``val_1_auc``). A record without ``loss`` reads a detector's
+``total_loss`` or a log loss (``logloss``, ``binary_logloss``, ``mlogloss``,
+``cross_entropy``...) as its loss. ``test``
 metrics count as validation only when the log has no other validation metric. Epochs are
 numbered as printed; an epoch printed again after later ones (a resumed run) keeps its
 last write and gives a ``resume`` event. A cut last line is ignored with a note.

@@ -127,6 +127,7 @@ def _resumed(rows: list, notes: list[str]) -> list:
                 last = max(r[0] for r in again)
                 notes.append(f"the epochs go back from {last:g} to {epoch:g}: a resumed run; "
                              f"the later rows of epochs {epoch:g}-{last:g} replace the earlier ones")
-                kept = [r for r in kept if not any(r is a for a in again)]
+                replaced = set(map(id, again))
+                kept = [r for r in kept if id(r) not in replaced]
         kept.append(row)
     return kept

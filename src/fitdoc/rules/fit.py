@@ -128,14 +128,14 @@ class Overfitting(Rule):
         if not ctx.is_window or val.name != "val_loss" or acc is None or val_acc is None or ctx.accuracy_meaningless:
             return None
         val_level, train_level = median(val.values), median(train.values)
-        acc_gap = median(acc.values) - median(val_acc.values)
+        accuracy, val_accuracy = median(acc.values), median(val_acc.values)
         best = int(np.argmin(val.values))
-        if train_level <= 0 or val_level < self.gap_ratio * train_level or acc_gap < self.gap_accuracy or best == len(val) - 1:
+        if train_level <= 0 or val_level < self.gap_ratio * train_level or accuracy - val_accuracy < self.gap_accuracy or best == len(val) - 1:
             return None
         return self.finding(
             val.epochs[best + 1], causes=_overfit_causes(ctx), variant="gap_window", metric=val.name,
             ratio=val_level / train_level, val_level=val_level, train_level=train_level,
-            val_accuracy=median(val_acc.values), accuracy=median(acc.values), first_epoch=epoch_value(val.epochs[0]),
+            val_accuracy=val_accuracy, accuracy=accuracy, first_epoch=epoch_value(val.epochs[0]),
         )
 
     def _consecutive_rises(self, ctx: Context, val):
